@@ -1,0 +1,41 @@
+# The playbook's entry points. Only Python 3.11+ is needed; everything else is installed
+# into .venv on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DEMO   := params/clients/demo.yaml
+
+.PHONY: setup demo test lab bench demo-data clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet --editable '.[test]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+## make demo: run the demo client; the last line printed is the report's path
+demo: setup
+	@$(BIN)/playbook run $(DEMO)
+
+## make test: the whole suite (unit, notebook regression, end to end, browser)
+test: setup
+	@PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest
+
+## make lab: JupyterLab on the notebooks
+lab: setup
+	@$(BIN)/jupyter lab notebooks/
+
+## make bench: intake and customer summary on 10M generated transactions vs baselines
+bench: setup
+	@$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	@$(BIN)/python bench/bench_intake.py
+
+## make demo-data: regenerate the committed demo client (deterministic)
+demo-data: setup
+	@$(BIN)/python -m playbook.synth --out data_samples/demo
+
+clean:
+	rm -rf runs .pytest_cache

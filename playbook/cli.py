@@ -1,0 +1,109 @@
+"""The ``playbook`` command.
+
+    playbook run PARAMS [--out DIR]     run the whole playbook, print the report's path last
+    playbook validate PARAMS            check parameters and data without running notebooks
+    playbook new-client NAME [--out F]  write a commented parameters file to start from
+
+Exit codes: 0 success; 2 bad parameters or data; 1 a notebook failed or an unexpected error.
+Messages are one paragraph; tracebacks go to the run's log file, never to the console.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+from playbook.errors import PlaybookError
+
+__all__ = ["main"]
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _run(args) -> int:
+    from playbook.runner import run_playbook
+
+    outcome = run_playbook(args.params, out=args.out, progress=_progress)
+    print(outcome.report)
+    return 0
+
+
+def _validate(args) -> int:
+    from playbook.intake import run_intake
+    from playbook.params import load_params
+
+    params = load_params(args.params)
+    with tempfile.TemporaryDirectory(prefix="playbook-validate-") as tmp:
+        result = run_intake(params, Path(tmp))
+    fig = result.figures
+    print(f"{params.source_file}: parameters are valid.")
+    for info in result.files:
+        mapping = ", ".join(f"{k} <- {v!r}" for k, v in info.mapping.items())
+        print(f"{info.name}: {info.rows_read:,} rows ({info.kind}"
+              f"{', ' + info.encoding if info.encoding else ''}); columns: {mapping}")
+    print(f"Period {fig['period']['start']} .. {fig['period']['end']} (as_of {fig['as_of']}); "
+          f"{fig['transactions']['rows_used']:,} rows used, {fig['customers']:,} customers, "
+          f"revenue {fig['revenue']:,.2f} {params.client.currency}.")
+    for issue in fig["issues"]:
+        print(f"  {issue['kind']}: {issue['rows']:,} rows {issue['action']}")
+    return 0
+
+
+def _new_client(args) -> int:
+    from playbook.params import PROJECT_ROOT, client_slug, new_client_yaml
+
+    target = Path(args.out) if args.out else (
+        PROJECT_ROOT / "params" / "clients" / f"{client_slug(args.name)}.yaml")
+    if target.exists():
+        raise PlaybookError(f"{target} already exists; choose another name or --out path.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(new_client_yaml(args.name), encoding="utf-8")
+    print(target)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="playbook", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the playbook for one client")
+    run.add_argument("params", help="the client's parameters file (YAML)")
+    run.add_argument("--out", help="run folder (default: runs/<client>/<timestamp>)")
+    run.set_defaults(handler=_run)
+    validate = commands.add_parser("validate", help="check parameters and data only")
+    validate.add_argument("params")
+    validate.set_defaults(handler=_validate)
+    new = commands.add_parser("new-client", help="write a parameters file to start from")
+    new.add_argument("name", help="the client's name")
+    new.add_argument("--out", help="where to write it (default: params/clients/<name>.yaml)")
+    new.set_defaults(handler=_new_client)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``playbook`` command; returns the exit code."""
+    args = _parser().parse_args(argv)
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    try:
+        return args.handler(args)
+    except PlaybookError as exc:
+        print(f"playbook: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("playbook: interrupted.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last line of defence: no traceback on the console
+        log_path = Path(tempfile.gettempdir()) / "playbook-error.log"
+        log_path.write_text(traceback.format_exc(), encoding="utf-8")
+        print(f"playbook: unexpected error ({type(exc).__name__}: {exc}). The details are in "
+              f"{log_path}; please report them with the parameters file.", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,968 @@
+"""Intake: the one module that reads a client's files.
+
+A client's export arrives as CSV (utf-8, utf-8 with BOM, cp1251 or UTF-16; ``;``, ``,``,
+tab or whitespace separated; decimal commas; thousands separators with spaces), XLSX or
+Parquet. :func:`run_intake` reads it once per run, maps its columns to the playbook's
+canonical names, parses dates and money, applies the documented handling of problem rows,
+and writes normalised Parquet files that the notebooks read:
+
+``transactions.parquet``
+    source_row, customer_id, date, amount, margin, and whichever optional columns were
+    mapped (order_id, quantity, product, category, channel, branch, manager, customer_name).
+``customers.parquet``
+    the customers file, when given: customer_id, name, manager, contact_person, birthday,
+    first_deal, phone, email, source, referral.
+``customer_summary.parquet``
+    one row per customer (see :func:`playbook.summary.customer_summary`).
+``intake.json``
+    what was read, how, and every issue found with what was done about it.
+
+Input files are only ever opened for reading. Every problem a consultant must fix raises a
+:class:`~playbook.errors.DataError` naming the file, the column, up to five rows and what to do.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import json
+import re
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from playbook.errors import DataError, format_rows
+from playbook.params import Params, Source
+from playbook.summary import customer_summary_sql
+
+__all__ = [
+    "Issue",
+    "FileInfo",
+    "IntakeResult",
+    "run_intake",
+    "read_raw",
+    "detect_columns",
+    "TRANSACTION_HEADERS",
+    "CUSTOMER_HEADERS",
+]
+
+# Header synonyms, compared after normalising (lower case, ё -> е, punctuation to spaces).
+# Within a canonical column, earlier groups win: a file with both "Код клиента" and
+# "Контрагент" maps the code to customer_id and the name to customer_name.
+NAME_HEADERS = ["клиент", "контрагент", "покупатель", "заказчик", "партнер",
+                "наименование клиента", "customer", "client", "buyer", "customer name",
+                "client name"]
+TRANSACTION_HEADERS: dict[str, list[list[str]]] = {
+    "customer_id": [
+        ["код клиента", "код контрагента", "код покупателя", "id клиента", "customer id",
+         "customerid", "client id", "clientid", "cust id", "customer code", "client code",
+         "customer no", "customer number", "account id"],
+        NAME_HEADERS,
+    ],
+    "date": [["дата", "дата продажи", "дата документа", "дата заказа", "дата покупки",
+              "дата чека", "date", "order date", "invoice date", "invoicedate",
+              "transaction date", "purchase date", "sale date", "period", "период"]],
+    "amount": [["сумма", "выручка", "сумма продажи", "сумма с ндс", "сумма руб",
+                "сумма документа", "стоимость", "amount", "revenue", "sales", "sales amount",
+                "total", "sum", "net sales", "monetary", "order value", "value"]],
+    "order_id": [["документ", "номер документа", "номер заказа", "заказ", "чек", "номер чека",
+                  "order id", "orderid", "order", "order no", "order number", "invoice",
+                  "invoice no", "invoiceno", "receipt", "document", "transaction id"]],
+    "cost": [["себестоимость", "cost", "cogs", "cost of goods"]],
+    "margin": [["маржа", "валовая прибыль", "прибыль", "наценка руб", "margin",
+                "gross profit", "gross margin", "profit"]],
+    "quantity": [["количество", "кол во", "qty", "quantity", "units"]],
+    "product": [["номенклатура", "товар", "артикул", "product", "item", "sku",
+                 "stockcode", "description"]],
+    "category": [["номенклатурная группа", "категория", "группа товаров", "группа",
+                  "category", "product group", "product category"]],
+    "channel": [["канал", "канал продаж", "channel", "sales channel"]],
+    "branch": [["филиал", "подразделение", "магазин", "точка продаж", "branch", "store",
+                "shop", "location"]],
+    "customer_name": [NAME_HEADERS],
+    "manager": [["менеджер", "ответственный", "торговый представитель", "manager",
+                 "sales rep", "salesperson", "account manager", "rep"]],
+}
+CUSTOMER_HEADERS: dict[str, list[list[str]]] = {
+    "customer_id": [["код клиента", "код контрагента", "код", "id клиента", "customer id",
+                     "customerid", "client id", "id", "customer code", "client code"]],
+    "name": [["наименование", "клиент", "контрагент", "название", "покупатель",
+              "наименование клиента", "name", "customer", "client", "company",
+              "customer name", "client name", "company name"]],
+    "manager": TRANSACTION_HEADERS["manager"],
+    "contact_person": [["контактное лицо", "контакт", "фио контакта", "contact",
+                        "contact person", "contact name"]],
+    "birthday": [["дата рождения", "день рождения", "дата рождения контакта",
+                  "др контакта", "birthday", "birth date", "date of birth", "dob"]],
+    "first_deal": [["дата первой сделки", "первая сделка", "дата первой покупки",
+                    "клиент с", "first deal", "first deal date", "first purchase",
+                    "first order date", "customer since"]],
+    "phone": [["телефон", "тел", "мобильный", "телефон контакта", "phone", "mobile",
+               "phone number", "tel"]],
+    "email": [["e mail", "email", "эл почта", "электронная почта", "почта", "mail"]],
+    "source": [["источник", "откуда узнали", "канал привлечения", "как узнали", "source",
+                "lead source", "acquisition channel", "how found"]],
+    "referral": [["по рекомендации", "рекомендация", "referral", "referred", "is referral"]],
+}
+REQUIRED = {"transactions": ("customer_id", "date", "amount"), "customers": ("customer_id",)}
+NUMERIC = {"amount", "cost", "margin", "quantity"}
+DATES = {"date", "birthday", "first_deal"}
+REFERRAL_WORDS = ("рекоменд", "сарафан", "от знаком", "по совету", "referr", "recommend",
+                  "word of mouth")
+SAMPLE_ROWS = 20_000
+
+
+@dataclass
+class Issue:
+    """One kind of problem found in a file, how many rows it touched and what was done.
+
+    ``action`` is one of: ``dropped``, ``netted``, ``kept``, ``kept_aside``, ``filled``.
+    """
+
+    kind: str
+    rows: int
+    action: str
+    file: str = ""
+    column: str | None = None
+    examples: list[tuple[int, str | None]] = field(default_factory=list)
+    amount: float | None = None
+
+
+@dataclass
+class FileInfo:
+    """How a file was read: what was sniffed and how its columns were mapped."""
+
+    name: str
+    kind: str
+    rows_read: int
+    headers: list[str]
+    mapping: dict[str, str]
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    decimal: str | None = None
+    date_formats: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class IntakeResult:
+    """What :func:`run_intake` wrote and found; ``figures`` feeds results.json."""
+
+    out_dir: Path
+    figures: dict
+    files: list[FileInfo]
+    issues: list[Issue]
+
+    @property
+    def transactions_path(self) -> Path:
+        return self.out_dir / "transactions.parquet"
+
+    @property
+    def customers_path(self) -> Path | None:
+        path = self.out_dir / "customers.parquet"
+        return path if path.exists() else None
+
+    @property
+    def summary_path(self) -> Path:
+        return self.out_dir / "customer_summary.parquet"
+
+
+# ---------------------------------------------------------------------------------------
+# Reading any supported file into a DuckDB table of strings, rows in file order.
+# ---------------------------------------------------------------------------------------
+
+def _sniff_kind(path: Path, head: bytes) -> str:
+    suffix = path.suffix.lower()
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"PK\x03\x04"):
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                if any(n.startswith("xl/") for n in archive.namelist()):
+                    return "xlsx"
+        raise DataError(f"{path}: this is a ZIP archive, not a spreadsheet or CSV file. "
+                        f"Unpack it and point the parameters at the file inside.")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise DataError(f"{path}: this is an old-format Excel file (.xls), which the playbook "
+                        f"does not read. Open it in Excel or LibreOffice and save it as .xlsx "
+                        f"or CSV.")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "csv"
+    if b"\x00" in head[:8192] or suffix in {".pdf", ".png", ".jpg", ".docx", ".doc"}:
+        raise DataError(f"{path}: this is a binary file, not a table (CSV, XLSX or Parquet). "
+                        f"Export the data from the client's system as CSV or XLSX.")
+    return "csv"
+
+
+def _sniff_encoding(head: bytes, declared: str | None) -> str:
+    if declared:
+        return declared
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 3:  # a character cut by the sample's end
+            return "utf-8"
+        return "cp1251"
+
+
+def _split_outside_quotes(line: str, sep: str) -> int:
+    count, quoted = 0, False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == sep and not quoted:
+            count += 1
+    return count
+
+
+def _sniff_delimiter(lines: list[str], declared: str | None) -> str | None:
+    if declared:
+        return "\t" if declared in {"\\t", "tab"} else declared
+    lines = [ln for ln in lines if ln.strip()][:50]
+    best, best_score = None, 0
+    for sep in (";", "\t", ",", "|"):
+        counts = [_split_outside_quotes(ln, sep) for ln in lines]
+        if not counts or counts[0] == 0:
+            continue
+        consistent = sum(c == counts[0] for c in counts) / len(counts)
+        score = consistent * 10 + min(counts[0], 9) / 10
+        if consistent >= 0.9 and score > best_score:
+            best, best_score = sep, score
+    if best:
+        return best
+    if lines and all(len(ln.split()) >= 2 for ln in lines) and \
+            len({len(ln.split()) for ln in lines}) == 1:
+        return " "
+    return None
+
+
+def _text_head(path: Path, encoding: str, n_bytes: int = 1 << 20) -> list[str]:
+    with path.open("rb") as handle:
+        raw = handle.read(n_bytes)
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(raw)
+    return text.splitlines()[:200]
+
+
+def _transcode(path: Path, encoding: str, work_dir: Path) -> Path:
+    """Copy a non-UTF-8 text file to UTF-8 in the run's work folder (the input stays as is)."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    target = work_dir / f"{path.stem}.utf8{path.suffix or '.csv'}"
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
+        while chunk := src.read(16 << 20):
+            dst.write(decoder.decode(chunk))
+        dst.write(decoder.decode(b"", final=True))
+    return target
+
+
+def _read_csv(con, path: Path, source: Source, table: str, work_dir: Path) -> FileInfo:
+    with path.open("rb") as handle:
+        head = handle.read(1 << 20)
+    encoding = _sniff_encoding(head, source.encoding)
+    try:
+        lines = _text_head(path, encoding)
+    except LookupError:
+        raise DataError(f"{path}: unknown encoding {source.encoding!r} in the parameters. "
+                        f"Use utf-8, cp1251 or utf-16, or leave it out to detect it.") from None
+    if not any(ln.strip() for ln in lines):
+        raise DataError(f"{path}: the file is empty. Export the data again; the file must "
+                        f"have a header row and at least one data row.")
+    delimiter = _sniff_delimiter(lines, source.delimiter)
+    if delimiter is None:
+        raise DataError(f"{path}: does not look like a table: no ';', ',' or tab separators "
+                        f"were found in its first lines (it starts with "
+                        f"{lines[0][:60]!r}). Export the data as CSV or XLSX, or set "
+                        f"'delimiter' for this file in the parameters.")
+    readable = path
+    if encoding.replace("-", "").lower() not in {"utf8", "utf8sig"}:
+        try:
+            readable = _transcode(path, encoding, work_dir)
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{path}: cannot be decoded as {encoding} (byte {exc.start:,} is "
+                            f"not valid there). Save the file as UTF-8 or cp1251, or set "
+                            f"'encoding' for this file in the parameters.") from None
+    options = dict(header=source.header, all_varchar=True, quote='"', escape='"',
+                   null_padding=True, strict_mode=False, ignore_errors=False)
+    if delimiter == " ":
+        _read_whitespace(con, readable, table, source.header)
+    else:
+        try:
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM "
+                        f"read_csv(?, delim=?, {_kw(options)})", [str(readable), delimiter])
+        except duckdb.Error as exc:
+            if encoding == "utf-8" and "unicode" in str(exc).lower():
+                return _read_csv(con, path, source.model_copy(update={"encoding": "cp1251"}),
+                                 table, work_dir)
+            raise DataError(f"{path}: cannot be read as a {_sep_name(delimiter)}-separated "
+                            f"table ({_first_line(exc)}). Check that the file is a plain "
+                            f"export and that quotes are balanced.") from None
+    headers = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+    return FileInfo(name=path.name, kind="csv", rows_read=0, headers=headers, mapping={},
+                    encoding=encoding.replace("-sig", " (BOM)"), delimiter=delimiter)
+
+
+def _read_whitespace(con, path: Path, table: str, header: bool) -> None:
+    """Whitespace-separated text (fixed-width dumps such as CDNOW's): split on runs of blanks."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _lines AS SELECT string_split_regex(trim(line), "
+                f"'\\s+') AS parts FROM read_csv(?, columns={{'line': 'VARCHAR'}}, delim=chr(0),"
+                f" header=false, quote='', escape='') WHERE trim(line) <> ''", [str(path)])
+    width = con.execute("SELECT max(len(parts)) FROM _lines").fetchone()[0] or 0
+    if header:
+        names = con.execute("SELECT parts FROM _lines LIMIT 1").fetchone()[0]
+        names = [n or f"column{i + 1}" for i, n in enumerate(names)]
+        names += [f"column{i + 1}" for i in range(len(names), width)]
+    else:
+        names = [f"column{i + 1}" for i in range(width)]
+    columns = ", ".join(f"parts[{i + 1}] AS {_q(n)}" for i, n in enumerate(names))
+    offset = "OFFSET 1" if header else ""
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {columns} FROM _lines {offset}")
+    con.execute("DROP TABLE _lines")
+
+
+def _read_xlsx(con, path: Path, source: Source, table: str) -> FileInfo:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise DataError(f"{path}: cannot be opened as an Excel workbook ({_first_line(exc)}). "
+                        f"Open it in Excel, save it again as .xlsx, and run again.") from None
+    try:
+        names = book.sheetnames
+        if source.sheet is not None:
+            if isinstance(source.sheet, int):
+                if not 0 <= source.sheet < len(names):
+                    raise DataError(f"{path}: there is no sheet number {source.sheet} (counted "
+                                    f"from 0); the workbook has {len(names)}: "
+                                    f"{', '.join(names)}. Fix 'sheet' in the parameters.")
+                chosen = [names[source.sheet]]
+            elif source.sheet not in names:
+                raise DataError(f"{path}: there is no sheet {source.sheet!r}; the sheets are: "
+                                f"{', '.join(repr(n) for n in names)}. Fix 'sheet' in the "
+                                f"parameters.")
+            else:
+                chosen = [source.sheet]
+        else:
+            chosen = names
+        for name in chosen:
+            rows = _sheet_rows(book[name])
+            if rows is not None:
+                break
+        else:
+            what = f"sheet {chosen[0]!r} is" if source.sheet is not None else "every sheet is"
+            raise DataError(f"{path}: {what} empty. Check that the export holds the data, "
+                            f"or name the sheet that does with 'sheet' in the parameters.")
+    finally:
+        book.close()
+    header_row, header, body = rows
+    if not source.header:
+        body = [(header_row, header), *body]
+        header = [f"column{i + 1}" for i in range(len(header))]
+    header = _unique([h if h else f"column{i + 1}" for i, h in enumerate(header)])
+    columns = {"_row": pa.array([n for n, _ in body], pa.int64())}
+    for i, name in enumerate(header):
+        columns[name] = pa.array([v[i] if i < len(v) else None for _, v in body], pa.string())
+    arrow = pa.table(columns)
+    con.register("_xlsx", arrow)
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _xlsx")
+    con.unregister("_xlsx")
+    return FileInfo(name=path.name, kind="xlsx", rows_read=0, headers=header, mapping={},
+                    sheet=name)
+
+
+def _sheet_rows(sheet):
+    """(header row number, header, [(row number, values)]) of a sheet, or None if it is empty."""
+    header, header_row, body = None, 0, []
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        cells = [_cell_text(v) for v in values]
+        if not any(c is not None for c in cells):
+            continue
+        if header is None:
+            header, header_row = [c.strip() if c else "" for c in cells], number
+            while header and not header[-1]:
+                header.pop()
+            continue
+        body.append((number, cells))
+    return None if header is None else (header_row, header, body)
+
+
+def _cell_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value)
+    return text if text.strip() else None
+
+
+def _read_parquet(con, path: Path, table: str) -> FileInfo:
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_parquet(?)",
+                    [str(path)])
+    except duckdb.Error as exc:
+        raise DataError(f"{path}: cannot be read as Parquet ({_first_line(exc)}). Export it "
+                        f"again, or as CSV or XLSX.") from None
+    headers = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+    return FileInfo(name=path.name, kind="parquet", rows_read=0, headers=headers, mapping={})
+
+
+def read_raw(con: duckdb.DuckDBPyConnection, source: Source, table: str,
+             work_dir: Path) -> FileInfo:
+    """Load a client file into DuckDB table ``table``, every column as text, in file order.
+
+    The table gets a ``_row`` column: the row's number as a spreadsheet would show it (the
+    header is row 1), used to point at offending rows in messages.
+    """
+    path = source.path
+    if not path.exists():
+        hint = ""
+        if path.parent.exists():
+            near = [p.name for p in path.parent.iterdir() if p.is_file()][:8]
+            hint = f" Files in {path.parent}: {', '.join(near) or 'none'}."
+        raise DataError(f"{path}: the file does not exist.{hint} Check 'path' in the "
+                        f"parameters (paths are relative to the parameters file).")
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder, not a file. Point 'path' at the export itself.")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: the file is empty (0 bytes). Export the data again.")
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16)
+    kind = _sniff_kind(path, head)
+    if kind == "xlsx":
+        info = _read_xlsx(con, path, source, table)
+    elif kind == "parquet":
+        info = _read_parquet(con, path, table)
+    else:
+        info = _read_csv(con, path, source, table, work_dir)
+    if "_row" not in info.headers:
+        first = 2 if source.header else 1
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT CAST(rowid + {first} AS BIGINT)"
+                    f" AS _row, * FROM {table}")
+    info.headers = [h for h in info.headers if h != "_row"]
+    info.rows_read = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    if info.rows_read == 0:
+        raise DataError(f"{path}: has a header row ({', '.join(info.headers[:8])}) but no data "
+                        f"rows. Export the data again with the rows included.")
+    return info
+
+
+# ---------------------------------------------------------------------------------------
+# Column mapping
+# ---------------------------------------------------------------------------------------
+
+def _norm(header: str) -> str:
+    text = str(header).lower().replace("ё", "е").replace("_", " ")
+    return re.sub(r"[^\w]+", " ", text).strip()
+
+
+def detect_columns(headers: list[str], synonyms: dict[str, list[list[str]]],
+                   explicit: dict[str, str | int], *, file: Path, required: tuple[str, ...],
+                   ) -> dict[str, str]:
+    """Map canonical column names to a file's headers.
+
+    Explicit mappings from the parameters win; the rest are matched against ``synonyms``
+    (exact header first, then a header starting with a synonym). A canonical column that two
+    headers match equally well is ambiguous: an error, unless it is optional (then skipped).
+
+    Returns
+    -------
+    dict
+        ``{canonical: header}`` for every column found.
+    """
+    listing = ", ".join(repr(h) for h in headers)
+    mapping: dict[str, str] = {}
+    for canonical, header in explicit.items():
+        if isinstance(header, int):
+            if not 1 <= header <= len(headers):
+                raise DataError(f"{file}: column number {header} for '{canonical}' is out of "
+                                f"range; the file has {len(headers)} columns: {listing}.")
+            header = headers[header - 1]
+        if header not in headers:
+            near = [h for h in headers if _norm(h) == _norm(header)]
+            if near:
+                header = near[0]
+            else:
+                raise DataError(f"{file}: the parameters map '{canonical}' to column "
+                                f"{header!r}, which is not in the file. The file's columns "
+                                f"are: {listing}. Fix 'columns' in the parameters.")
+        mapping[canonical] = header
+    taken = set(mapping.values())
+    normed = {h: _norm(h) for h in headers}
+    for canonical, groups in synonyms.items():
+        if canonical in mapping:
+            continue
+        found = None
+        for group in groups:
+            names = set(group)
+            for level in (lambda n: n in names,
+                          lambda n: any(n.startswith(s + " ") for s in names)):
+                hits = [h for h in headers if h not in taken and level(normed[h])]
+                if len(hits) > 1:
+                    if canonical in required:
+                        raise DataError(
+                            f"{file}: more than one column could be '{canonical}': "
+                            f"{', '.join(repr(h) for h in hits)}. Say which one in the "
+                            f"parameters, e.g. columns: {{{canonical}: {hits[0]!r}}}.")
+                    hits = []
+                    break
+                if hits:
+                    found = hits[0]
+                    break
+            if found:
+                break
+        if found:
+            mapping[canonical] = found
+            taken.add(found)
+    missing = [c for c in required if c not in mapping]
+    if missing:
+        raise DataError(f"{file}: cannot find the {' and '.join(repr(m) for m in missing)} "
+                        f"column{'s' if len(missing) > 1 else ''}. The file's columns are: "
+                        f"{listing}. Name them in the parameters, e.g. columns: "
+                        f"{{{missing[0]}: {headers[0]!r}}}.")
+    return mapping
+
+
+# ---------------------------------------------------------------------------------------
+# Parsing values: money and dates, formats detected from a sample of the column.
+# ---------------------------------------------------------------------------------------
+
+_BLANKS = (" ", "\u00a0", "\u202f", "\u2009", "'")
+
+
+def _strip_blanks(expr: str) -> str:
+    for ch in _BLANKS:
+        expr = f"replace({expr}, {_lit(ch)}, '')"
+    return expr
+
+
+def _detect_decimal(values: list[str], delimiter: str | None) -> str:
+    comma = dot = thousands = 0
+    for raw in values:
+        v = raw
+        for ch in _BLANKS:
+            v = v.replace(ch, "")
+        if re.fullmatch(r"[-+(]?\d*(\.\d{3})*,\d+\)?-?", v) and not re.fullmatch(
+                r"[-+(]?\d{1,3}(,\d{3})+\)?", v):
+            comma += 1
+        elif re.fullmatch(r"[-+(]?\d*(,\d{3})*\.\d+\)?", v) and not re.fullmatch(
+                r"[-+(]?\d{1,3}(\.\d{3}){2,}\)?", v):
+            dot += 1
+        elif re.fullmatch(r"[-+(]?\d{1,3}(,\d{3})+\)?", v):
+            thousands += 1
+    if comma > dot:
+        return ","
+    if dot or thousands:
+        return "."
+    return "," if delimiter in {";", "\t"} else "."
+
+
+def _number_sql(col: str, decimal: str) -> str:
+    text = _strip_blanks(f"trim({col})")
+    if decimal == ",":
+        text = f"replace(replace({text}, '.', ''), ',', '.')"
+    else:
+        text = f"replace({text}, ',', '')"
+    fast = f"TRY_CAST({text} AS DOUBLE)"
+    # Slow path, only for rows the fast one could not read: currency marks, (123) negatives.
+    cleaned = (f"regexp_replace(lower({text}), '(руб\\.?|р\\.|₽|rub|usd|eur|\\$|€)', '', 'g')")
+    slow = (f"CASE WHEN regexp_full_match({cleaned}, '\\(.*\\)') THEN "
+            f"-TRY_CAST(trim({cleaned}, '()') AS DOUBLE) "
+            f"WHEN regexp_full_match({cleaned}, '[0-9.]+-') THEN "
+            f"-TRY_CAST(rtrim({cleaned}, '-') AS DOUBLE) ELSE TRY_CAST({cleaned} AS DOUBLE) END")
+    value = f"coalesce({fast}, CASE WHEN {col} IS NOT NULL THEN {slow} END)"
+    return f"CASE WHEN isfinite({value}) THEN {value} END"
+
+
+_DATE_PATTERNS = [
+    (r"\d{1,2}\.\d{1,2}\.\d{4}", "%d.%m.%Y"),
+    (r"\d{4}-\d{1,2}-\d{1,2}", "%Y-%m-%d"),
+    (r"\d{1,2}\.\d{1,2}\.\d{2}", "%d.%m.%y"),
+    (r"\d{1,2}/\d{1,2}/\d{4}", "%d/%m/%Y"),
+    (r"\d{1,2}-\d{1,2}-\d{4}", "%d-%m-%Y"),
+    (r"\d{4}/\d{1,2}/\d{1,2}", "%Y/%m/%d"),
+    (r"\d{4}\.\d{1,2}\.\d{1,2}", "%Y.%m.%d"),
+    (r"\d{1,2}/\d{1,2}/\d{2}", "%d/%m/%y"),
+    (r"(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])", "%Y%m%d"),
+]
+EXCEL_SERIAL = "excel serial"
+
+
+def _date_part(value: str) -> str:
+    return re.split(r"[ T]", value.strip(), maxsplit=1)[0]
+
+
+def _detect_date_formats(values: list[str], declared: str | None) -> list[str]:
+    if declared:
+        return [declared]
+    counts: dict[str, int] = {}
+    month_first = day_first = 0
+    for raw in values:
+        v = _date_part(raw)
+        for pattern, fmt in _DATE_PATTERNS:
+            if re.fullmatch(pattern, v):
+                counts[fmt] = counts.get(fmt, 0) + 1
+                if "/" in fmt and fmt.startswith("%d"):
+                    first, second = (int(x) for x in v.split("/")[:2])
+                    day_first += first > 12
+                    month_first += second > 12
+                break
+        else:
+            if re.fullmatch(r"\d{5}(\.\d+)?", v) and 20_000 <= float(v) <= 80_000:
+                counts[EXCEL_SERIAL] = counts.get(EXCEL_SERIAL, 0) + 1
+    formats = sorted(counts, key=counts.get, reverse=True)
+    if month_first > day_first:
+        formats = [f.replace("%d/%m", "%m/%d") for f in formats]
+    return formats or ["%d.%m.%Y", "%Y-%m-%d"]
+
+
+def _date_sql(col: str, formats: list[str]) -> str:
+    part = f"split_part(replace(trim({col}), 'T', ' '), ' ', 1)"
+    pieces = []
+    text_formats = [f for f in formats if f != EXCEL_SERIAL]
+    if text_formats:
+        pieces.append(f"CAST(try_strptime({part}, [{', '.join(_lit(f) for f in text_formats)}])"
+                      f" AS DATE)")
+    if EXCEL_SERIAL in formats:
+        pieces.append(f"CASE WHEN TRY_CAST({part} AS DOUBLE) BETWEEN 20000 AND 80000 THEN "
+                      f"DATE '1899-12-30' + CAST(floor(TRY_CAST({part} AS DOUBLE)) AS INTEGER) END")
+    return pieces[0] if len(pieces) == 1 else f"coalesce({', '.join(pieces)})"
+
+
+def _sample(con, table: str, column: str) -> list[str]:
+    rows = con.execute(f"SELECT CAST({_q(column)} AS VARCHAR) FROM {table} WHERE {_q(column)} "
+                       f"IS NOT NULL LIMIT {SAMPLE_ROWS}").fetchall()
+    return [r[0] for r in rows if r[0] is not None and str(r[0]).strip()]
+
+
+# ---------------------------------------------------------------------------------------
+# Normalising transactions and customers
+# ---------------------------------------------------------------------------------------
+
+def _parse_table(con, raw: str, out: str, info: FileInfo, source: Source) -> dict[str, str]:
+    """Create ``out`` with canonical, typed columns plus the raw text of parsed ones."""
+    selects = ["_row"]
+    raw_texts = {}
+    for canonical, header in info.mapping.items():
+        col = f"CAST({_q(header)} AS VARCHAR)"
+        if canonical in NUMERIC:
+            info.decimal = source.decimal or _detect_decimal(_sample(con, raw, header),
+                                                             info.delimiter)
+            selects.append(f"{_number_sql(col, info.decimal)} AS {canonical}")
+        elif canonical in DATES:
+            formats = _detect_date_formats(_sample(con, raw, header), source.date_format)
+            info.date_formats[canonical] = ", ".join(formats)
+            selects.append(f"{_date_sql(col, formats)} AS {canonical}")
+        else:
+            selects.append(f"nullif(trim({col}), '') AS {canonical}")
+        if canonical in NUMERIC | DATES:
+            selects.append(f"{col} AS _raw_{canonical}")
+            raw_texts[canonical] = header
+    con.execute(f"CREATE OR REPLACE TABLE {out} AS SELECT {', '.join(selects)} FROM {raw}")
+    return raw_texts
+
+
+def _examples(con, table: str, where: str, column: str) -> list[tuple[int, str | None]]:
+    return [(int(r[0]), r[1]) for r in con.execute(
+        f"SELECT _row, {column} FROM {table} WHERE {where} ORDER BY _row LIMIT 5").fetchall()]
+
+
+def _count(con, table: str, where: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0]
+
+
+def _unparseable(con, table: str, info: FileInfo, path: Path, policy: str,
+                 columns: tuple[str, ...]) -> list[Issue]:
+    """Rows whose required date or amount cannot be read: stop with a message, or drop."""
+    issues, messages = [], []
+    for canonical in columns:
+        if canonical not in info.mapping:
+            continue
+        where = f"{canonical} IS NULL"
+        n = _count(con, table, where)
+        if not n:
+            continue
+        examples = _examples(con, table, where, f"_raw_{canonical}")
+        header = info.mapping[canonical]
+        what = "dates" if canonical in DATES else "amounts"
+        messages.append(f"column {header!r} ({canonical}) has {n:,} row(s) whose {what} cannot "
+                        f"be read: {format_rows([(r, v or '') for r, v in examples], n)}")
+        issues.append(Issue(kind=f"bad_{canonical}", rows=n, action="dropped", file=path.name,
+                            column=header, examples=examples))
+    if messages and policy == "stop":
+        formats = "; ".join(f"{k}: {v}" for k, v in info.date_formats.items())
+        raise DataError(f"{path}: " + "; ".join(messages) + ". Fix these cells in the file, or "
+                        "set intake.bad_rows: drop in the parameters to leave such rows out "
+                        "(they will be counted in the data-quality section)."
+                        + (f" Date formats tried: {formats}." if formats else ""))
+    for issue in issues:
+        con.execute(f"DELETE FROM {table} WHERE {issue.kind[4:]} IS NULL")
+    return issues
+
+
+def _transactions(con, params: Params, work_dir: Path, today: dt.date):
+    source = params.data.transactions
+    path = source.path
+    info = read_raw(con, source, "raw_tx", work_dir)
+    info.mapping = detect_columns(info.headers, TRANSACTION_HEADERS, source.columns, file=path,
+                                  required=REQUIRED["transactions"])
+    _parse_table(con, "raw_tx", "tx", info, source)
+    issues = _unparseable(con, "tx", info, path, params.intake.bad_rows, ("date", "amount"))
+    name = path.name
+
+    blank = "customer_id IS NULL"
+    if n := _count(con, "tx", blank):
+        issues.append(Issue("blank_customer_id", n, "dropped", name, info.mapping["customer_id"],
+                            _examples(con, "tx", blank, "customer_id"),
+                            amount=_sum(con, "tx", blank)))
+        con.execute(f"DELETE FROM tx WHERE {blank}")
+
+    if params.intake.duplicates == "drop":
+        raw_cols = ", ".join(_q(h) for h in info.headers)
+        dup_rows = con.execute(
+            f"SELECT _row FROM (SELECT _row, row_number() OVER (PARTITION BY {raw_cols} "
+            f"ORDER BY _row) AS k FROM raw_tx) WHERE k > 1").fetchnumpy()["_row"]
+        if len(dup_rows):
+            con.register("_dups", pa.table({"_row": pa.array(dup_rows, pa.int64())}))
+            where = "_row IN (SELECT _row FROM _dups)"
+            n = _count(con, "tx", where)
+            if n:
+                issues.append(Issue("duplicates", n, "dropped", name, None,
+                                    _examples(con, "tx", where, "_raw_amount"),
+                                    amount=_sum(con, "tx", where)))
+                con.execute(f"DELETE FROM tx WHERE {where}")
+            con.unregister("_dups")
+
+    limit = today + dt.timedelta(days=params.intake.max_future_days)
+    future = f"date > DATE '{limit.isoformat()}'"
+    if n := _count(con, "tx", future):
+        issues.append(Issue("future_dates", n, "dropped", name, info.mapping["date"],
+                            _examples(con, "tx", future, "_raw_date"),
+                            amount=_sum(con, "tx", future)))
+        con.execute(f"DELETE FROM tx WHERE {future}")
+
+    if "cost" in info.mapping and "margin" not in info.mapping:
+        con.execute("ALTER TABLE tx ADD COLUMN margin DOUBLE")
+        con.execute("UPDATE tx SET margin = amount - cost")
+    for col in ("cost", "margin", "quantity"):
+        if col in info.mapping:
+            bad = f"{col} IS NULL AND nullif(trim(_raw_{col}), '') IS NOT NULL"
+            if n := _count(con, "tx", bad):
+                issues.append(Issue(f"bad_{col}", n, "kept", name, info.mapping[col],
+                                    _examples(con, "tx", bad, f"_raw_{col}")))
+    return info, issues
+
+
+def _sum(con, table: str, where: str) -> float:
+    return float(con.execute(f"SELECT coalesce(sum(amount), 0) FROM {table} WHERE {where}")
+                 .fetchone()[0])
+
+
+def _customers(con, params: Params, work_dir: Path):
+    source = params.data.customers
+    path = source.path
+    info = read_raw(con, source, "raw_cu", work_dir)
+    info.mapping = detect_columns(info.headers, CUSTOMER_HEADERS, source.columns, file=path,
+                                  required=REQUIRED["customers"])
+    _parse_table(con, "raw_cu", "cu", info, source)
+    issues = []
+    name = path.name
+    if n := _count(con, "cu", "customer_id IS NULL"):
+        issues.append(Issue("customers_blank_id", n, "dropped", name,
+                            info.mapping["customer_id"]))
+        con.execute("DELETE FROM cu WHERE customer_id IS NULL")
+    dup = "_row IN (SELECT _row FROM (SELECT _row, row_number() OVER (PARTITION BY " \
+          "customer_id ORDER BY _row) AS k FROM cu) WHERE k > 1)"
+    if n := _count(con, "cu", dup):
+        issues.append(Issue("customers_duplicate_id", n, "dropped", name,
+                            info.mapping["customer_id"], _examples(con, "cu", dup, "customer_id")))
+        con.execute(f"DELETE FROM cu WHERE {dup}")
+    for col in ("birthday", "first_deal"):
+        bad = f"{col} IS NULL AND nullif(trim(_raw_{col}), '') IS NOT NULL"
+        if col in info.mapping and (n := _count(con, "cu", bad)):
+            issues.append(Issue(f"customers_bad_{col}", n, "kept", name, info.mapping[col],
+                                _examples(con, "cu", bad, f"_raw_{col}")))
+    referral = "NULL::BOOLEAN"
+    words = " OR ".join(f"lower({{c}}) LIKE '%{w}%'" for w in REFERRAL_WORDS)
+    if "referral" in info.mapping:
+        referral = (f"CASE WHEN lower(referral) IN ('1', 'да', 'yes', 'y', 'true', 'истина', "
+                    f"'д', '+') OR ({words.format(c='referral')}) THEN TRUE "
+                    f"WHEN referral IS NULL THEN NULL ELSE FALSE END")
+    elif "source" in info.mapping:
+        referral = (f"CASE WHEN source IS NULL THEN NULL WHEN {words.format(c='source')} "
+                    f"THEN TRUE ELSE FALSE END")
+    keep = [c for c in info.mapping if c != "referral"]
+    con.execute(f"CREATE OR REPLACE TABLE customers AS SELECT {', '.join(keep)}, "
+                f"{referral} AS referral FROM cu ORDER BY _row")
+    return info, issues
+
+
+def run_intake(params: Params, out_dir: Path, *, today: dt.date | None = None) -> IntakeResult:
+    """Read the client's files once and write the normalised tables the notebooks use.
+
+    Parameters
+    ----------
+    params
+        Validated parameters (see :func:`playbook.params.load_params`).
+    out_dir
+        Folder for the Parquet files and ``intake.json`` (created if needed).
+    today
+        The date "future" is measured from; defaults to the real today.
+
+    Raises
+    ------
+    DataError
+        When a file cannot be used; the message names the file, column, rows and the fix.
+    """
+    today = today or dt.date.today()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work_dir = out_dir / "_work"
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = true")
+    con.execute(f"SET temp_directory = '{work_dir / 'spill'}'")
+    try:
+        tx_info, issues = _transactions(con, params, work_dir, today)
+        files = [tx_info]
+        if params.data.customers is not None:
+            cu_info, cu_issues = _customers(con, params, work_dir)
+            files.append(cu_info)
+            issues += cu_issues
+            unknown = "customer_id NOT IN (SELECT customer_id FROM customers)"
+            if n := _count(con, "tx", unknown):
+                issues.append(Issue("unknown_customers", n, "kept", tx_info.name,
+                                    tx_info.mapping["customer_id"],
+                                    _examples(con, "tx", unknown, "customer_id")))
+        last = con.execute("SELECT max(date) FROM tx").fetchone()[0]
+        as_of = params.as_of or last
+        issues += _period_issues(con, tx_info.name, as_of)
+        figures = _figures(con, tx_info, issues, as_of)
+        _write_outputs(con, out_dir, tx_info, params, as_of)
+    finally:
+        con.close()
+        _remove_tree(work_dir)
+    result = IntakeResult(out_dir=out_dir, figures=figures, files=files, issues=issues)
+    _atomic_json(out_dir / "intake.json", {
+        "figures": figures,
+        "files": [asdict(f) for f in files],
+        "issues": [asdict(i) for i in issues],
+    })
+    return result
+
+
+def _period_issues(con, name: str, as_of: dt.date) -> list[Issue]:
+    issues = []
+    later = f"date > DATE '{as_of.isoformat()}'"
+    if n := _count(con, "tx", later):
+        issues.append(Issue("after_as_of", n, "kept_aside", name, None,
+                            _examples(con, "tx", later, "_raw_date"), amount=_sum(con, "tx", later)))
+    used = f"date <= DATE '{as_of.isoformat()}'"
+    returns = f"amount < 0 AND {used}"
+    if n := _count(con, "tx", returns):
+        issues.append(Issue("returns", n, "netted", name, None,
+                            _examples(con, "tx", returns, "_raw_amount"),
+                            amount=_sum(con, "tx", returns)))
+    zero = f"amount = 0 AND {used}"
+    if n := _count(con, "tx", zero):
+        issues.append(Issue("zero_amounts", n, "kept", name, None,
+                            _examples(con, "tx", zero, "_raw_amount")))
+    return issues
+
+
+def _figures(con, info: FileInfo, issues: list[Issue], as_of: dt.date) -> dict:
+    rows_used, revenue, customers, start, end = con.execute(
+        f"SELECT count(*), coalesce(sum(amount), 0), count(DISTINCT customer_id), min(date), "
+        f"max(date) FROM tx WHERE date <= DATE '{as_of.isoformat()}'").fetchone()
+    if rows_used == 0:
+        raise DataError(f"{info.name}: no usable rows dated on or before as_of "
+                        f"({as_of.isoformat()}). Check as_of in the parameters and the dates "
+                        f"in the file.")
+    return {
+        "transactions": {"rows_read": int(info.rows_read), "rows_used": int(rows_used)},
+        "revenue": round(float(revenue), 2),
+        "customers": int(customers),
+        "period": {"start": start.isoformat(), "end": end.isoformat()},
+        "as_of": as_of.isoformat(),
+        "issues": [{"kind": i.kind, "rows": i.rows, "action": i.action} for i in issues],
+    }
+
+
+def _write_outputs(con, out_dir: Path, info: FileInfo, params: Params, as_of: dt.date) -> None:
+    optional = [c for c in ("order_id", "quantity", "product", "category", "channel", "branch",
+                            "manager", "customer_name") if c in info.mapping]
+    has_margin = "margin" in info.mapping or "cost" in info.mapping
+    margin = "margin" if has_margin else "CAST(NULL AS DOUBLE) AS margin"
+    cols = ", ".join(["source_row", "customer_id", "date", "amount", margin, *optional])
+    con.execute(f"CREATE OR REPLACE VIEW transactions AS SELECT _row AS source_row, * "
+                f"EXCLUDE (_row) FROM tx")
+    _copy(con, f"SELECT {cols} FROM transactions ORDER BY source_row",
+          out_dir / "transactions.parquet")
+    if params.data.customers is not None:
+        _copy(con, "SELECT * FROM customers", out_dir / "customers.parquet")
+    else:
+        (out_dir / "customers.parquet").unlink(missing_ok=True)
+    _copy(con, customer_summary_sql("transactions", as_of), out_dir / "customer_summary.parquet")
+
+
+def _copy(con, query: str, target: Path) -> None:
+    partial = target.with_name(target.name + ".partial")
+    con.execute(f"COPY ({query}) TO '{partial}' (FORMAT parquet, COMPRESSION zstd)")
+    partial.replace(target)
+
+
+def _atomic_json(path: Path, data) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str),
+                       encoding="utf-8")
+    partial.replace(path)
+
+
+def _remove_tree(path: Path) -> None:
+    if path.exists():
+        for child in sorted(path.rglob("*"), reverse=True):
+            child.rmdir() if child.is_dir() else child.unlink()
+        path.rmdir()
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        k = seen.get(n, 0)
+        seen[n] = k + 1
+        out.append(n if k == 0 else f"{n}_{k + 1}")
+    return out
+
+
+def _q(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _kw(options: dict) -> str:
+    def value(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        return _lit(v) if isinstance(v, str) else str(v)
+    return ", ".join(f"{k}={value(v)}" for k, v in options.items())
+
+
+def _sep_name(sep: str) -> str:
+    return {"\t": "tab", ";": "';'", ",": "','", "|": "'|'"}.get(sep, repr(sep))
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]

@@ -1,0 +1,112 @@
+"""The per-customer summary: the base table of segmentation and lifetime value.
+
+transactions (customer_id, date, amount[, margin]) -> one row per customer:
+customer_id, first_purchase, last_purchase, purchase_days, frequency, recency, T,
+total_spend, avg_spend, monetary_value, total_margin.
+
+Definitions (time in days, up to and including ``as_of``):
+
+- a *purchase day* is a day on which the customer's net amount is positive: several
+  documents on one day count as one purchase, and a day holding only a return is none;
+- ``frequency`` is the number of repeat purchase days (purchase days minus one);
+- ``recency`` is the days from the first to the last purchase day; ``T`` the days from the
+  first purchase day to ``as_of`` (the conventions of Fader, Hardie & Lee and of lifetimes);
+- ``total_spend`` is net of returns; ``avg_spend`` is the average net amount per purchase
+  day; ``monetary_value`` is the average over repeat purchase days only (0 without repeats),
+  the input of the Gamma-Gamma spend model;
+- ``total_margin`` is the sum of the margin column (missing when margin is unknown).
+
+Customers with no purchase day up to ``as_of`` (only returns) are left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+__all__ = ["customer_summary", "customer_summary_sql", "SUMMARY_COLUMNS"]
+
+SUMMARY_COLUMNS = [
+    "customer_id", "first_purchase", "last_purchase", "purchase_days", "frequency",
+    "recency", "T", "total_spend", "avg_spend", "monetary_value", "total_margin",
+]
+
+
+def customer_summary_sql(relation: str, as_of: dt.date) -> str:
+    """The summary as one DuckDB query over ``relation`` (a table, view or Parquet scan)."""
+    day = f"DATE '{as_of.isoformat()}'"
+    return f"""
+        WITH daily AS (
+            SELECT customer_id, CAST(date AS DATE) AS day, sum(amount) AS amount,
+                   sum(margin) AS margin
+            FROM {relation}
+            WHERE CAST(date AS DATE) <= {day}
+            GROUP BY ALL
+        ), per_customer AS (
+            SELECT customer_id,
+                   min(day) FILTER (WHERE amount > 0) AS first_purchase,
+                   max(day) FILTER (WHERE amount > 0) AS last_purchase,
+                   count(*) FILTER (WHERE amount > 0) AS purchase_days,
+                   arg_min(amount, day) FILTER (WHERE amount > 0) AS first_amount,
+                   sum(amount) FILTER (WHERE amount > 0) AS positive_spend,
+                   sum(amount) AS total_spend,
+                   sum(margin) AS total_margin
+            FROM daily
+            GROUP BY customer_id
+        )
+        SELECT customer_id, first_purchase, last_purchase,
+               CAST(purchase_days AS BIGINT) AS purchase_days,
+               CAST(purchase_days - 1 AS BIGINT) AS frequency,
+               CAST(date_diff('day', first_purchase, last_purchase) AS BIGINT) AS recency,
+               CAST(date_diff('day', first_purchase, {day}) AS BIGINT) AS "T",
+               total_spend,
+               total_spend / purchase_days AS avg_spend,
+               CASE WHEN purchase_days > 1
+                    THEN (positive_spend - first_amount) / (purchase_days - 1)
+                    ELSE 0 END AS monetary_value,
+               total_margin
+        FROM per_customer
+        WHERE purchase_days > 0
+        ORDER BY customer_id
+    """
+
+
+def customer_summary(transactions: pd.DataFrame, as_of: dt.date | None = None, *,
+                     customer_id: str = "customer_id", date: str = "date",
+                     amount: str = "amount", margin: str | None = "margin") -> pd.DataFrame:
+    """Summarise a transactions table per customer (see the module docstring).
+
+    Parameters
+    ----------
+    transactions
+        One row per transaction line.
+    as_of
+        End of the observation period; default: the last transaction date.
+    customer_id, date, amount, margin
+        Column names in ``transactions``; ``margin`` may be absent.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`SUMMARY_COLUMNS`, one row per customer with a purchase, sorted by id.
+    """
+    frame = pd.DataFrame({
+        "customer_id": transactions[customer_id].astype("string"),
+        "date": pd.to_datetime(transactions[date]),
+        "amount": transactions[amount].astype(float),
+        "margin": (transactions[margin].astype(float)
+                   if margin and margin in transactions else float("nan")),
+    })
+    if as_of is None:
+        as_of = frame["date"].max().date()
+    con = duckdb.connect()
+    try:
+        con.register("tx_frame", frame)
+        result = con.execute(customer_summary_sql("tx_frame", as_of)).df()
+    finally:
+        con.close()
+    for col in ("first_purchase", "last_purchase"):
+        result[col] = pd.to_datetime(result[col])
+    return result[SUMMARY_COLUMNS].reset_index(drop=True)
