@@ -88,7 +88,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``playbook`` command; returns the exit code."""
     args = _parser().parse_args(argv)
-    logging.getLogger("papermill").setLevel(logging.WARNING)
+    # Library logs go to the run's log file (see runner), never to the console.
+    for name in ("papermill", "nbclient", "traitlets", "playbook"):
+        logging.getLogger(name).addHandler(logging.NullHandler())
+        logging.getLogger(name).propagate = False
     try:
         return args.handler(args)
     except PlaybookError as exc:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 import papermill
+from jupyter_client import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
@@ -76,21 +77,49 @@ def prepare_notebook(source: Path, lang: str) -> nbformat.NotebookNode:
 
 
 def _failed_cell(saved: Path) -> tuple[int | None, str]:
+    """The code cell (1-based, as the saved notebook counts) where execution stopped.
+
+    A raising cell is marked failed by papermill; a dead kernel or a timeout leaves no mark,
+    so the last cell that started is the one that was running.
+    """
     try:
         nb = nbformat.read(saved, as_version=4)
     except Exception:  # the saved notebook itself may be unreadable after a crash
         return None, ""
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    started = None
     for number, cell in enumerate(code_cells, start=1):
         status = cell.get("metadata", {}).get("papermill", {})
         if status.get("exception") or status.get("status") == "failed":
-            return number, cell.source.strip().splitlines()[0][:80] if cell.source else ""
-    return None, ""
+            started = number
+            break
+        if status.get("start_time"):
+            started = number
+    if started is None:
+        return None, ""
+    source = code_cells[started - 1].source.strip().splitlines()
+    return started, source[0][:80] if source else ""
+
+
+def _kernel_manager(log_path: Path) -> type[AsyncKernelManager]:
+    """A kernel manager whose kernel writes its own stdout and stderr to the run's log.
+
+    The kernel otherwise inherits the console and prints warnings and, on a timeout, the
+    interrupted cell's traceback there.
+    """
+    class RunKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            with log_path.open("ab") as sink:
+                kw["stdout"] = kw["stderr"] = sink
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return RunKernelManager
 
 
 def _execute(name: str, params: Params, run_dir: Path, index: int, total: int,
              progress: Callable[[str], None]) -> Path:
-    source = NOTEBOOKS / name
+    source = NOTEBOOKS / name  # an absolute path in run.notebooks stays as it is
+    name = source.name
     if not source.exists():
         available = ", ".join(sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
         raise ParamsError(f"run.notebooks names {name!r}, which is not in {NOTEBOOKS}. "
@@ -102,18 +131,20 @@ def _execute(name: str, params: Params, run_dir: Path, index: int, total: int,
     title = nbformat.read(source, as_version=4).metadata.get("playbook", {}).get(
         "title", {}).get(params.client.language, name)
     progress(f"[{index}/{total}] {name}: {title}")
-    where = f"The executed notebook is saved as {output}; open it to see the traceback."
+    where = (f"The executed notebook is saved as {output} (cells are counted there); open it "
+             f"to see the traceback.")
     try:
         papermill.execute_notebook(
             str(prepared), str(output),
             parameters={"params_path": str(params.source_file), "run_dir": str(run_dir)},
             kernel_name=params.run.kernel, cwd=str(NOTEBOOKS), progress_bar=False,
             log_output=False, execution_timeout=params.run.cell_timeout,
-            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+            kernel_manager_class=_kernel_manager(run_dir / "kernel.log"))
     except PapermillExecutionError as exc:
-        cell, _ = _failed_cell(output)
+        cell, source_line = _failed_cell(output)
         raise NotebookError(
-            f"Notebook {name} failed in code cell {cell or exc.exec_count}: "
+            f"Notebook {name} failed in code cell {cell or exc.exec_count}"
+            f"{f' ({source_line})' if source_line else ''}: "
             f"{exc.ename}: {str(exc.evalue)[:300]}. {where}",
             notebook=name, cell=cell, saved=str(output)) from exc
     except DeadKernelError as exc:
@@ -158,7 +189,8 @@ def run_playbook(params_path: str | Path, *, out: str | Path | None = None,
     run_dir = new_run_dir(params, out, now)
     handler = logging.FileHandler(run_dir / "playbook.log", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    log.addHandler(handler)
+    for name in ("playbook", "papermill"):
+        logging.getLogger(name).addHandler(handler)
     log.setLevel(logging.INFO)
     try:
         log.info("run %s for %s in %s", params.source_file, params.client.name, run_dir)
@@ -183,5 +215,6 @@ def run_playbook(params_path: str | Path, *, out: str | Path | None = None,
         log.exception("run failed")
         raise
     finally:
-        log.removeHandler(handler)
+        for name in ("playbook", "papermill"):
+            logging.getLogger(name).removeHandler(handler)
         handler.close()

@@ -1,0 +1,69 @@
+"""Shared fixtures: a tiny client written by hand, and one run of the demo client per session."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_PARAMS = ROOT / "params" / "clients" / "demo.yaml"
+
+TINY_ROWS = [
+    ("05.01.2025", "К-1", "ООО «Альфа»", "10 000,00"),
+    ("05.01.2025", "К-1", "ООО «Альфа»", "2 000,00"),
+    ("20.02.2025", "К-1", "ООО «Альфа»", "5 000,00"),
+    ("10.01.2025", "К-2", "ИП Бетов", "1 500,50"),
+    ("11.03.2025", "К-2", "ИП Бетов", "-500,50"),
+    ("15.03.2025", "К-3", "<script>alert(1)</script>", "7 000,00"),
+]
+
+
+def write_tiny_client(folder: Path, *, language: str = "ru", extra: dict | None = None) -> Path:
+    """A three-customer client in the 1C format; returns its params file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["Дата;Код клиента;Контрагент;Сумма"] + [";".join(r) for r in TINY_ROWS]
+    (folder / "tx.csv").write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1251"))
+    params = {"client": {"name": "ООО «Тест» <b>", "language": language, "currency": "RUB"},
+              "data": {"transactions": "tx.csv"}}
+    for key, value in (extra or {}).items():
+        params[key] = value
+    path = folder / "params.yaml"
+    path.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def tiny_client(tmp_path) -> Path:
+    return write_tiny_client(tmp_path / "client")
+
+
+def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """Run the playbook command as a consultant would, capturing its output."""
+    return subprocess.run([sys.executable, "-m", "playbook", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="session")
+def demo_runs(tmp_path_factory) -> dict[str, Path]:
+    """The demo client run once in Russian and once in English: {language: run folder}."""
+    runs = {}
+    for language in ("ru", "en"):
+        out = tmp_path_factory.mktemp(f"demo-{language}")
+        params = yaml.safe_load(DEMO_PARAMS.read_text(encoding="utf-8"))
+        params["client"]["language"] = language
+        transactions = params["data"]["transactions"]
+        transactions["path"] = str((DEMO_PARAMS.parent / transactions["path"]).resolve())
+        params["data"]["customers"] = str((DEMO_PARAMS.parent / params["data"]["customers"])
+                                          .resolve())
+        path = out / "params.yaml"
+        path.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+        result = run_cli("run", str(path), "--out", str(out / "run"))
+        assert result.returncode == 0, result.stderr
+        runs[language] = out / "run"
+        runs[f"{language}-stdout"] = result.stdout
+        runs[f"{language}-stderr"] = result.stderr
+    return runs
