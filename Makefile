@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO   := params/clients/demo.yaml
 
-.PHONY: setup demo test lab bench demo-data clean
+.PHONY: setup demo test lab bench demo-data notebooks clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,3 +39,7 @@ demo-data: setup
 
 clean:
 	rm -rf runs .pytest_cache
+
+## make notebooks: refresh the committed notebooks' outputs on the demo client (then review the diff)
+notebooks: setup
+	@$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb

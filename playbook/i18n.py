@@ -95,11 +95,14 @@ class Lang:
         return Safe(babel_numbers.format_percent(share, format=pattern, locale=self.locale))
 
     def date(self, value, style: str = "long") -> Safe:
-        """A date: ``31 октября 2026 г.`` / ``October 31, 2026``."""
+        """A date: ``31 октября 2026 г.`` / ``October 31, 2026``; ``compact``: ``31.10.2026`` /
+        ``Oct 31, 2026``."""
         if isinstance(value, str):
             value = dt.date.fromisoformat(value[:10])
         if isinstance(value, dt.datetime):
             value = value.date()
+        if style == "compact":
+            style = "dd.MM.yyyy" if self.code == "ru" else "MMM d, yyyy"
         return Safe(babel_dates.format_date(value, format=style, locale=self.locale))
 
     def month(self, value) -> Safe:

@@ -82,22 +82,27 @@ def trend_sentences(monthly: pd.DataFrame, lang: Lang) -> list[str]:
 
 def monthly_chart(monthly: pd.DataFrame, lang: Lang):
     """Bars of monthly revenue with the number of buying customers as a line."""
+    import matplotlib.dates as mdates
+
     from playbook.render import PALETTE, new_figure
 
     fig, ax = new_figure()
-    ax.bar(monthly["month"], monthly["revenue"], width=25, color=PALETTE[0],
+    ax.bar(monthly["month"], monthly["revenue"], width=24, color=PALETTE[0],
            label=lang.t("intake.chart_revenue"))
     ax.set_ylabel(lang.t("intake.axis_revenue", currency=lang.currency))
     ax.yaxis.set_major_formatter(lambda v, _: lang.int(v))
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(lambda v, _: lang.month(mdates.num2date(v).date()))
     right = ax.twinx()
-    right.plot(monthly["month"], monthly["customers"], color=PALETTE[1], linewidth=2,
-               label=lang.t("intake.chart_customers"))
+    right.plot(monthly["month"], monthly["customers"], color=PALETTE[1], linewidth=2.2,
+               marker="o", markersize=3, label=lang.t("intake.chart_customers"))
     right.set_ylabel(lang.t("intake.axis_customers"))
     right.set_ylim(bottom=0)
+    right.yaxis.set_major_formatter(lambda v, _: lang.int(v))
     right.spines[["top"]].set_visible(False)
     handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
-    ax.legend(handles=handles, loc="upper left", frameon=False, fontsize=9)
-    ax.set_title(lang.t("intake.chart_revenue"), loc="left", fontsize=11)
+    fig.legend(handles=handles, loc="outside upper left", ncols=2, frameon=False, fontsize=9)
     return fig
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from collections.abc import Callable, Mapping
 
 import pandas as pd
@@ -49,7 +50,8 @@ def table(frame: pd.DataFrame, formats: Mapping[str, Callable] | None = None, *,
     formats = dict(formats or {})
     shown = frame.reset_index() if index else frame
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
-    numeric = {c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])}
+    numeric = {c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])
+               or _looks_numeric(shown[c])}
     rows = []
     for values in shown.itertuples(index=False):
         cells = []
@@ -61,6 +63,16 @@ def table(frame: pd.DataFrame, formats: Mapping[str, Callable] | None = None, *,
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return _Html(f'<table class="pb-table">{cap}<thead><tr>{head}</tr></thead>'
                  f'<tbody>{"".join(rows)}</tbody></table>')
+
+
+_NUMBER = re.compile(r"[-−+]?[\d.,]*\d")
+_UNIT = re.compile(r"[\s\u00a0\u202f%¤₽$€£]|[A-Z]{3}")
+
+
+def _looks_numeric(column: pd.Series) -> bool:
+    """Whether a column of display strings holds formatted numbers (right-aligned)."""
+    values = [str(v) for v in column if not _missing(v) and str(v)]
+    return bool(values) and all(_NUMBER.fullmatch(_UNIT.sub("", v)) for v in values)
 
 
 def _missing(value) -> bool:

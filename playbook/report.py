@@ -44,8 +44,8 @@ def summary_section(name: str):
 @summary_section("intake")
 def _intake_summary(results: dict, lang: Lang):
     fig = results["intake"]
-    period = lang.t("intake.period_value", start=lang.date(fig["period"]["start"], "medium"),
-                    end=lang.date(fig["period"]["end"], "medium"))
+    period = lang.t("intake.period_value", start=lang.date(fig["period"]["start"], "compact"),
+                    end=lang.date(fig["period"]["end"], "compact"))
     figures = [
         (lang.t("intake.period"), period),
         (lang.t("intake.customers"), lang.int(fig["customers"])),

@@ -1,0 +1,97 @@
+"""`playbook run` on the demo client, end to end, in both languages."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import DEMO_PARAMS, ROOT
+
+pytestmark = pytest.mark.slow
+DEMO_DATA = ROOT / "data_samples" / "demo"
+
+
+def _results(run: Path) -> dict:
+    return json.loads((run / "results.json").read_text("utf-8"))
+
+
+def test_prints_report_path_last_and_progress(demo_runs):
+    for lang in ("ru", "en"):
+        last = demo_runs[f"{lang}-stdout"].strip().splitlines()[-1]
+        assert last == str(demo_runs[lang] / "report.html")
+        assert "[1/1] 00_intake.ipynb" in demo_runs[f"{lang}-stderr"]
+
+
+def test_results_hold_the_intake_contract(demo_runs):
+    truth = json.loads((DEMO_DATA / "truth.json").read_text("utf-8"))
+    intake = _results(demo_runs["ru"])["intake"]
+    assert intake["transactions"]["rows_read"] == truth["counts"]["rows"]
+    issues = {i["kind"]: i for i in intake["issues"]}
+    planted = truth["counts"]
+    assert issues["duplicates"]["rows"] == planted["duplicates"]
+    assert issues["blank_customer_id"]["rows"] == planted["blank_customer_code"]
+    assert issues["future_dates"]["rows"] == planted["future_dates"]
+    assert issues["returns"]["rows"] == planted["returns"]
+    assert {i["action"] for i in intake["issues"]} <= {"dropped", "netted", "kept",
+                                                       "kept_aside"}
+    dropped = sum(i["rows"] for i in intake["issues"] if i["action"] == "dropped")
+    assert intake["transactions"]["rows_used"] == intake["transactions"]["rows_read"] - dropped
+    assert intake["customers"] == planted["buyers"]
+    assert intake["period"] == {"start": "2023-11-01", "end": "2026-10-31"}
+    assert intake["revenue"] > 0
+    assert _results(demo_runs["en"])["intake"] == intake
+
+
+def test_revenue_matches_an_independent_reading_of_the_file(demo_runs):
+    import pandas as pd
+
+    raw = pd.read_csv(DEMO_DATA / "transactions.csv", sep=";", encoding="cp1251", dtype=str)
+    raw = raw.drop_duplicates()
+    raw = raw[raw["Код клиента"].notna()]
+    dates = pd.to_datetime(raw["Дата"], format="%d.%m.%Y")
+    raw = raw[dates <= "2026-10-31"]
+    amounts = (raw["Сумма"].str.replace(r"[\s\u00a0]", "", regex=True)
+               .str.replace(",", ".").astype(float))
+    assert _results(demo_runs["ru"])["intake"]["revenue"] == pytest.approx(amounts.sum(),
+                                                                          abs=0.01)
+
+
+def test_report_has_no_code_and_is_in_the_client_language(demo_runs):
+    ru = (demo_runs["ru"] / "report.html").read_text("utf-8")
+    en = (demo_runs["en"] / "report.html").read_text("utf-8")
+    for html in (ru, en):
+        for code_sign in ("params_path", "open_run(", "import ", "In&nbsp;[", "jp-InputArea",
+                          "Traceback", "<script", "<pre class=\"output-text\""):
+            assert code_sign not in html, code_sign
+        assert "ООО «Вектор-Снаб»" in html
+        assert re.search(r'<nav[^>]* id="toc"', html)
+    assert "Краткие выводы" in ru and "Приложение. Качество данных" in ru
+    assert "Executive summary" in en and "Appendix. Data quality" in en
+    assert "Executive summary" not in ru and "Краткие выводы" not in en
+    # numbers in the locale's format: ru groups with non-breaking spaces, en with commas
+    assert "39\u00a0566" in ru and "39,566" in en
+
+
+def test_input_files_are_not_modified(tmp_path):
+    from conftest import run_cli
+
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+              for p in DEMO_DATA.iterdir() if p.is_file()}
+    result = run_cli("validate", str(DEMO_PARAMS))
+    assert result.returncode == 0, result.stderr
+    after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+             for p in DEMO_DATA.iterdir() if p.is_file()}
+    assert before == after
+
+
+def test_run_folder_layout(demo_runs):
+    run = demo_runs["ru"]
+    for name in ("report.html", "results.json", "playbook.log", "notebooks/00_intake.ipynb",
+                 "data/transactions.parquet", "data/customer_summary.parquet",
+                 "data/customers.parquet", "data/intake.json"):
+        assert (run / name).exists(), name
+    assert not list(run.rglob("*.partial"))
