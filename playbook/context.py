@@ -76,6 +76,16 @@ def _stale(out: Path, params: Params) -> bool:
     return any(p is not None and p.exists() and p.stat().st_mtime > built for p in inputs)
 
 
+def _locate(params_path: str | Path) -> Path:
+    """A relative path is taken from the notebooks' folder (where JupyterLab and papermill
+    run them), else from the current folder."""
+    path = Path(params_path).expanduser()
+    if path.is_absolute():
+        return path
+    beside_notebooks = PROJECT_ROOT / "notebooks" / path
+    return beside_notebooks if beside_notebooks.exists() else path
+
+
 def open_run(params_path: str | Path, run_dir: str | Path = "") -> RunContext:
     """Open a client's run for a notebook.
 
@@ -87,7 +97,7 @@ def open_run(params_path: str | Path, run_dir: str | Path = "") -> RunContext:
         The run folder made by ``playbook run``; empty for interactive use, when intake
         runs into ``runs/<client>/scratch`` if it has not already.
     """
-    params = load_params(params_path)
+    params = load_params(_locate(params_path))
     if run_dir:
         folder = Path(run_dir)
     else:

@@ -1,0 +1,41 @@
+"""The notebooks run as they are: with the plain papermill command, on their defaults."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.slow
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_plain_papermill_runs_the_defaults(notebook, tmp_path):
+    out = tmp_path / notebook.name
+    result = subprocess.run([sys.executable, "-m", "papermill", str(notebook), str(out),
+                             "--no-progress-bar"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    executed = nbformat.read(out, as_version=4)
+    errors = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "error"]
+    assert errors == []
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_shape(notebook):
+    """A memo: a parameters cell with runnable defaults, prose in both languages, no defs."""
+    nb = nbformat.read(notebook, as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1 and "params_path" in tagged[0].source
+    for lang in ("ru", "en"):
+        assert any(f"lang-{lang}" in c.metadata.get("tags", []) for c in nb.cells
+                   if c.cell_type == "markdown")
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "def " not in code and "class " not in code
+    assert set(nb.metadata["playbook"]["title"]) == {"ru", "en"}
