@@ -1,7 +1,7 @@
 """Client-facing text in Russian and English, and locale formatting of numbers, money and dates.
 
-Every sentence, label and heading a client reads comes from ``playbook/locales/<lang>.yaml``
-and is chosen by ``client.language``; numbers, money and dates are formatted by Babel in the
+Every sentence, label and heading a client reads comes from ``playbook/locales/<lang>/``
+(one YAML file per section of the report, merged) and is chosen by ``client.language``; numbers, money and dates are formatted by Babel in the
 language's locale. Values interpolated into a sentence are HTML-escaped, so text that comes
 from client data can never inject markup into the report.
 """
@@ -29,7 +29,6 @@ def texts(lang: str) -> dict:
     """The flattened text catalogue of a language: ``{"report.title": "...", ...}``."""
     if lang not in LANGUAGES:
         raise ValueError(f"unsupported language {lang!r}; use one of {', '.join(LANGUAGES)}")
-    raw = yaml.safe_load((_LOCALES / f"{lang}.yaml").read_text(encoding="utf-8"))
     flat: dict[str, str] = {}
 
     def walk(prefix: str, node) -> None:
@@ -39,7 +38,8 @@ def texts(lang: str) -> dict:
                 walk(name + ".", value)
             else:
                 flat[name] = value
-    walk("", raw)
+    for path in sorted((_LOCALES / lang).glob("*.yaml")):
+        walk("", yaml.safe_load(path.read_text(encoding="utf-8")) or {})
     return flat
 
 
@@ -61,7 +61,7 @@ class Lang:
         try:
             template = self._texts[key]
         except KeyError:
-            raise KeyError(f"no text {key!r} in locales/{self.code}.yaml") from None
+            raise KeyError(f"no text {key!r} in playbook/locales/{self.code}/") from None
         safe = {k: (html.escape(v) if isinstance(v, str) and not isinstance(v, Safe) else v)
                 for k, v in values.items()}
         return template.format(**safe) if values else template
