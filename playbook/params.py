@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -128,6 +129,50 @@ class Run(Strict):
     kernel: str
 
 
+class RfmRule(Strict):
+    """One row of the RFM segment map: the R and FM score ranges (inclusive) it covers."""
+
+    r: tuple[int, int]
+    fm: tuple[int, int]
+
+
+class Abc(Strict):
+    """ABC analysis: what customers are ranked by and the cumulative cut-offs of A and B."""
+
+    by: Literal["revenue", "margin"]
+    cutoffs: tuple[float, float]
+
+
+class Xyz(Strict):
+    """XYZ analysis: the period, the look-back window and the CV cut-offs of X and Y."""
+
+    period: Literal["month", "quarter"]
+    window_months: int = Field(gt=0)
+    min_periods: int = Field(ge=2)
+    cutoffs: tuple[float, float]
+
+
+class Regular(Strict):
+    """Who counts as a regular: purchases in at least min_months of the last window_months."""
+
+    min_months: int = Field(gt=0)
+    window_months: int = Field(gt=0)
+
+
+class Segmentation(Strict):
+    """Segmentation settings (see params/defaults.yaml)."""
+
+    rfm_segments: dict[str, RfmRule] | None = None
+    abc: Abc
+    xyz: Xyz
+    regular: Regular
+    adherent_share: float = Field(gt=0, le=1)
+    movement_days: int = Field(gt=0)
+    greetings_days: int = Field(ge=0)
+    call_due_days: int = Field(ge=0)
+    question_due_days: int = Field(ge=0)
+
+
 class Params(Strict):
     """Everything a run needs; built by :func:`load_params`."""
 
@@ -136,6 +181,7 @@ class Params(Strict):
     as_of: dt.date | None = None
     intake: Intake
     run: Run
+    segmentation: Segmentation
     source_file: Path | None = None
 
 
@@ -160,6 +206,9 @@ def _read_yaml(path: Path) -> dict:
     except FileNotFoundError:
         raise ParamsError(f"Parameters file {path} does not exist. Check the path, or start "
                           f"one with `playbook new-client NAME`.") from None
+    except IsADirectoryError:
+        raise ParamsError(f"Parameters file {path} is a folder, not a file. Give the path of "
+                          f"the client's .yaml file.") from None
     except UnicodeDecodeError:
         raise ParamsError(f"Parameters file {path} is not UTF-8 text. Save it as UTF-8 "
                           f"and run again.") from None
@@ -169,8 +218,11 @@ def _read_yaml(path: Path) -> dict:
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
         problem = getattr(exc, "problem", None) or "it is not valid YAML"
+        fix = "Check the indentation and quoting there."
+        if isinstance(exc, yaml.constructor.ConstructorError):
+            fix = "Tags such as !!python/... are not allowed: remove the tag and write the value."
         raise ParamsError(f"Parameters file {path} cannot be read{line}: {problem}. "
-                          f"Check the indentation and quoting there.") from None
+                          f"{fix}") from None
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
@@ -262,11 +314,13 @@ def client_slug(name: str) -> str:
 
 def new_client_yaml(name: str) -> str:
     """A commented parameters file to start a new client from."""
+    quoted = json.dumps(name, ensure_ascii=False)  # a JSON string is a valid YAML scalar
+    comment = " ".join(name.split())
     return f"""\
-# Parameters for {name}. Everything not set here comes from params/defaults.yaml.
+# Parameters for {comment}. Everything not set here comes from params/defaults.yaml.
 # Paths are relative to this file. Run with:  playbook run <this file>
 client:
-  name: "{name}"
+  name: {quoted}
   language: ru          # ru | en: the language of the report and of the task lists
   currency: RUB         # ISO code, used to format money
 

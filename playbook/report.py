@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import importlib
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +32,10 @@ HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell", "consultant-o
 
 SummaryBuilder = Callable[[dict, Lang], tuple[list[tuple[str, str]], list[str]]]
 _SUMMARY: dict[str, SummaryBuilder] = {}
+#: Modules whose summary builders register themselves when imported.
+SUMMARY_MODULES = ["playbook.segmentation_views"]
+#: Sections whose recommendations come after the business ones (data housekeeping).
+LATE_ADVICE = {"intake"}
 
 
 def summary_section(name: str):
@@ -57,13 +62,15 @@ def _intake_summary(results: dict, lang: Lang):
 
 def build_summary(results: dict, lang: Lang) -> dict:
     """Key figures and top recommendations of every section present in ``results``."""
-    figures, recommendations = [], []
+    for module in SUMMARY_MODULES:
+        importlib.import_module(module)
+    figures, first, late = [], [], []
     for name, builder in _SUMMARY.items():
         if name in results:
             f, r = builder(results, lang)
             figures += f
-            recommendations += r
-    return {"figures": figures, "recommendations": recommendations[:7]}
+            (late if name in LATE_ADVICE else first).extend(r)
+    return {"figures": figures, "recommendations": (first + late)[:8]}
 
 
 def _visible(cell) -> bool:

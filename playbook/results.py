@@ -26,7 +26,8 @@ class _Record:
         self.key, self.value = key, to_jsonable(value)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {MIME: {"key": self.key, "value": self.value}}, {}
+        return {MIME: {"key": self.key, "value": self.value},
+                "text/plain": f"results.json: {self.key} recorded"}, {}
 
 
 def record(key: str, value) -> _Record:

@@ -23,7 +23,8 @@ def test_prints_report_path_last_and_progress(demo_runs):
     for lang in ("ru", "en"):
         last = demo_runs[f"{lang}-stdout"].strip().splitlines()[-1]
         assert last == str(demo_runs[lang] / "report.html")
-        assert "[1/1] 00_intake.ipynb" in demo_runs[f"{lang}-stderr"]
+        assert "[1/2] 00_intake.ipynb" in demo_runs[f"{lang}-stderr"]
+        assert "[2/2] 10_segmentation.ipynb" in demo_runs[f"{lang}-stderr"]
 
 
 def test_results_hold_the_intake_contract(demo_runs):
@@ -95,3 +96,36 @@ def test_run_folder_layout(demo_runs):
                  "data/customers.parquet", "data/intake.json"):
         assert (run / name).exists(), name
     assert not list(run.rglob("*.partial"))
+
+
+def test_segmentation_results_and_exports(demo_runs):
+    import openpyxl
+
+    for lang in ("ru", "en"):
+        run = demo_runs[lang]
+        seg = _results(run)["segmentation"]
+        customers = _results(run)["intake"]["customers"]
+        assert sum(seg["rfm"]["counts"].values()) == customers
+        assert set(seg["abc_xyz"]["counts"]) == {a + x for a in "ABC" for x in "XYZ"}
+        assert sum(seg["abc_xyz"]["counts"].values()) == customers
+        assert sum(seg["abc_xyz"]["revenue_share"].values()) == pytest.approx(1.0)
+        assert 0.2 < seg["pareto"]["top20_revenue_share"] < 1.0
+        ladder = seg["ladder"]["counts"]
+        assert set(ladder) == {"buyer", "client", "regular", "adherent", "advocate", "unknown"}
+        assert sum(v for v in ladder.values() if v is not None) == customers
+        assert seg["exports"] and all((run / f).exists() for f in seg["exports"])
+        assert any(f.endswith("unassigned.xlsx") for f in seg["exports"])
+        book = openpyxl.load_workbook(run / "exports" / "unassigned.xlsx", read_only=True)
+        assert len(book.sheetnames) == 3
+    assert _results(demo_runs["ru"])["segmentation"]["rfm"] == \
+        _results(demo_runs["en"])["segmentation"]["rfm"]
+
+
+def test_contact_details_stay_out_of_the_report(demo_runs):
+    import pandas as pd
+
+    customers = pd.read_csv(DEMO_DATA / "customers.csv", sep=";", encoding="cp1251", dtype=str)
+    html = (demo_runs["ru"] / "report.html").read_text("utf-8")
+    for column in ("Телефон", "E-mail", "Контактное лицо"):
+        leaked = [v for v in customers[column].dropna() if v in html]
+        assert leaked == [], column
