@@ -223,13 +223,25 @@ def _split_outside_quotes(line: str, sep: str) -> int:
     return count
 
 
+def _records(lines: list[str]) -> list[str]:
+    """Join lines where a quoted field runs over a line break: one string per CSV record."""
+    records, pending = [], None
+    for line in lines:
+        pending = line if pending is None else pending + "\n" + line
+        if pending.count('"') % 2 == 0:
+            records.append(pending)
+            pending = None
+    return records + ([pending] if pending is not None else [])
+
+
 def _sniff_delimiter(lines: list[str], declared: str | None) -> str | None:
     if declared:
         return "\t" if declared in {"\\t", "tab"} else declared
     lines = [ln for ln in lines if ln.strip()][:50]
+    records = _records(lines)
     best, best_score = None, 0
     for sep in (";", "\t", ",", "|"):
-        counts = [_split_outside_quotes(ln, sep) for ln in lines]
+        counts = [_split_outside_quotes(rec, sep) for rec in records]
         if not counts or counts[0] == 0:
             continue
         consistent = sum(c == counts[0] for c in counts) / len(counts)
@@ -242,6 +254,22 @@ def _sniff_delimiter(lines: list[str], declared: str | None) -> str | None:
             len({len(ln.split()) for ln in lines}) == 1:
         return " "
     return None
+
+
+def _why_not_a_table(lines: list[str]) -> str:
+    records = [r for r in _records(lines) if r.strip()]
+    header = records[0]
+    for sep in (";", "\t", ","):
+        if _split_outside_quotes(header, sep):
+            expected = _split_outside_quotes(header, sep)
+            odd = [(n, r[:60]) for n, r in enumerate(records, start=1)
+                   if _split_outside_quotes(r, sep) != expected]
+            quotes = " (look for an unbalanced quote there)" if any('"' in r for _, r in odd) \
+                else ""
+            return (f"its header has {expected} {_sep_name(sep)} separator(s) but these rows "
+                    f"have a different number: {format_rows(odd, len(odd))}{quotes}")
+    return (f"no ';', ',' or tab separators were found in its first lines (it starts with "
+            f"{header[:60]!r})")
 
 
 def _text_head(path: Path, encoding: str, n_bytes: int = 1 << 20) -> list[str]:
@@ -272,38 +300,52 @@ def _read_csv(con, path: Path, source: Source, table: str, work_dir: Path) -> Fi
     except LookupError:
         raise DataError(f"{path}: unknown encoding {source.encoding!r} in the parameters. "
                         f"Use utf-8, cp1251 or utf-16, or leave it out to detect it.") from None
+    except UnicodeError as exc:  # e.g. utf-16 declared for a file without a byte-order mark
+        raise DataError(f"{path}: cannot be decoded as {encoding} ({exc}). Set the right "
+                        f"'encoding' for this file in the parameters, or leave it out to "
+                        f"detect it.") from None
     if not any(ln.strip() for ln in lines):
         raise DataError(f"{path}: the file is empty. Export the data again; the file must "
                         f"have a header row and at least one data row.")
     delimiter = _sniff_delimiter(lines, source.delimiter)
     if delimiter is None:
-        raise DataError(f"{path}: does not look like a table: no ';', ',' or tab separators "
-                        f"were found in its first lines (it starts with "
-                        f"{lines[0][:60]!r}). Export the data as CSV or XLSX, or set "
-                        f"'delimiter' for this file in the parameters.")
+        raise DataError(f"{path}: does not look like a table: {_why_not_a_table(lines)}. "
+                        f"Export the data as CSV or XLSX, or set 'delimiter' for this file in "
+                        f"the parameters.")
     readable = path
     if encoding.replace("-", "").lower() not in {"utf8", "utf8sig"}:
         try:
             readable = _transcode(path, encoding, work_dir)
-        except UnicodeDecodeError as exc:
-            raise DataError(f"{path}: cannot be decoded as {encoding} (byte {exc.start:,} is "
-                            f"not valid there). Save the file as UTF-8 or cp1251, or set "
-                            f"'encoding' for this file in the parameters.") from None
+        except UnicodeError as exc:
+            where = f"byte {exc.start:,} is not valid there" if hasattr(exc, "start") else exc
+            raise DataError(f"{path}: cannot be decoded as {encoding} ({where}). Save the file "
+                            f"as UTF-8 or cp1251, or set 'encoding' for this file in the "
+                            f"parameters.") from None
     options = dict(header=source.header, all_varchar=True, quote='"', escape='"',
                    null_padding=True, strict_mode=False, ignore_errors=False)
-    if delimiter == " ":
-        _read_whitespace(con, readable, table, source.header)
-    else:
-        try:
-            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM "
-                        f"read_csv(?, delim=?, {_kw(options)})", [str(readable), delimiter])
-        except duckdb.Error as exc:
-            if encoding == "utf-8" and "unicode" in str(exc).lower():
-                return _read_csv(con, path, source.model_copy(update={"encoding": "cp1251"}),
-                                 table, work_dir)
-            raise DataError(f"{path}: cannot be read as a {_sep_name(delimiter)}-separated "
-                            f"table ({_first_line(exc)}). Check that the file is a plain "
-                            f"export and that quotes are balanced.") from None
+
+    def load(opts: dict) -> None:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM "
+                    f"read_csv(?, delim=?, {_kw(opts)})", [str(readable), delimiter])
+
+    try:
+        if delimiter == " ":
+            _read_whitespace(con, readable, table, source.header)
+        else:
+            try:
+                load(options)
+            except duckdb.Error as exc:
+                if "parallel=false" not in str(exc):
+                    raise
+                # Line breaks inside quoted cells (comments, addresses): read serially.
+                load({**options, "parallel": False})
+    except duckdb.Error as exc:
+        if encoding == "utf-8" and "unicode" in str(exc).lower():
+            return _read_csv(con, path, source.model_copy(update={"encoding": "cp1251"}),
+                             table, work_dir)
+        raise DataError(f"{path}: cannot be read as a {_sep_name(delimiter)}-separated "
+                        f"table ({_first_line(exc)}). Check that the file is a plain "
+                        f"export and that quotes are balanced.") from None
     headers = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
     return FileInfo(name=path.name, kind="csv", rows_read=0, headers=headers, mapping={},
                     encoding=encoding.replace("-sig", " (BOM)"), delimiter=delimiter)
@@ -368,14 +410,15 @@ def _read_xlsx(con, path: Path, source: Source, table: str) -> FileInfo:
         header = [f"column{i + 1}" for i in range(len(header))]
     header = _unique([h if h else f"column{i + 1}" for i, h in enumerate(header)])
     columns = {"_row": pa.array([n for n, _ in body], pa.int64())}
-    for i, name in enumerate(header):
-        columns[name] = pa.array([v[i] if i < len(v) else None for _, v in body], pa.string())
+    for i, column in enumerate(header):
+        columns[column] = pa.array([v[i] if i < len(v) else None for _, v in body], pa.string())
     arrow = pa.table(columns)
     con.register("_xlsx", arrow)
     con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _xlsx")
     con.unregister("_xlsx")
-    return FileInfo(name=path.name, kind="xlsx", rows_read=0, headers=header, mapping={},
-                    sheet=name)
+    # "_row" in the headers tells read_raw to keep the sheet's own row numbers.
+    return FileInfo(name=path.name, kind="xlsx", rows_read=0, headers=["_row", *header],
+                    mapping={}, sheet=name)
 
 
 def _sheet_rows(sheet):
@@ -514,7 +557,8 @@ def detect_columns(headers: list[str], synonyms: dict[str, list[list[str]]],
                         raise DataError(
                             f"{file}: more than one column could be '{canonical}': "
                             f"{', '.join(repr(h) for h in hits)}. Say which one in the "
-                            f"parameters, e.g. columns: {{{canonical}: {hits[0]!r}}}.")
+                            f"parameters, e.g. columns: {{{canonical}: {hits[0]!r}}}. The "
+                            f"file's columns are: {listing}.")
                     hits = []
                     break
                 if hits:
@@ -561,7 +605,9 @@ def _detect_decimal(values: list[str], delimiter: str | None) -> str:
             dot += 1
         elif re.fullmatch(r"[-+(]?\d{1,3}(,\d{3})+\)?", v):
             thousands += 1
-    if comma > dot:
+    # A tie goes to the decimal comma where the file's own convention suggests it: ';' or tab
+    # separated text, or a workbook (numeric cells always read with a dot there).
+    if comma > dot or (comma and comma == dot and delimiter in {";", "\t", None}):
         return ","
     if dot or thousands:
         return "."
@@ -570,10 +616,14 @@ def _detect_decimal(values: list[str], delimiter: str | None) -> str:
 
 def _number_sql(col: str, decimal: str) -> str:
     text = _strip_blanks(f"trim({col})")
+    # The other mark is dropped only where it groups thousands (1.234,50 or 1,234.50): a
+    # stray "10,5" in a dot-decimal column must fail (and be reported), not read as 105.
+    other = "." if decimal == "," else ","
+    grouped = _lit(rf"^\D*\d{{1,3}}(\{other}\d{{3}})+([{decimal}]|[^\d{other}]|$)")
+    text = (f"CASE WHEN contains({text}, {_lit(other)}) AND regexp_matches({text}, {grouped}) "
+            f"THEN replace({text}, {_lit(other)}, '') ELSE {text} END")
     if decimal == ",":
-        text = f"replace(replace({text}, '.', ''), ',', '.')"
-    else:
-        text = f"replace({text}, ',', '')"
+        text = f"replace({text}, ',', '.')"
     fast = f"TRY_CAST({text} AS DOUBLE)"
     # Slow path, only for rows the fast one could not read: currency marks, (123) negatives.
     cleaned = (f"regexp_replace(lower({text}), '(руб\\.?|р\\.|₽|rub|usd|eur|\\$|€)', '', 'g')")
@@ -619,7 +669,8 @@ def _detect_date_formats(values: list[str], declared: str | None) -> list[str]:
                     month_first += second > 12
                 break
         else:
-            if re.fullmatch(r"\d{5}(\.\d+)?", v) and 20_000 <= float(v) <= 80_000:
+            if re.fullmatch(r"\d{5}([.,]\d+)?", v) and \
+                    20_000 <= float(v.replace(",", ".")) <= 80_000:
                 counts[EXCEL_SERIAL] = counts.get(EXCEL_SERIAL, 0) + 1
     formats = sorted(counts, key=counts.get, reverse=True)
     if month_first > day_first:
@@ -635,8 +686,9 @@ def _date_sql(col: str, formats: list[str]) -> str:
         pieces.append(f"CAST(try_strptime({part}, [{', '.join(_lit(f) for f in text_formats)}])"
                       f" AS DATE)")
     if EXCEL_SERIAL in formats:
-        pieces.append(f"CASE WHEN TRY_CAST({part} AS DOUBLE) BETWEEN 20000 AND 80000 THEN "
-                      f"DATE '1899-12-30' + CAST(floor(TRY_CAST({part} AS DOUBLE)) AS INTEGER) END")
+        serial = f"TRY_CAST(replace({part}, ',', '.') AS DOUBLE)"  # 45351,5 from a ;-file
+        pieces.append(f"CASE WHEN {serial} BETWEEN 20000 AND 80000 THEN "
+                      f"DATE '1899-12-30' + CAST(floor({serial}) AS INTEGER) END")
     return pieces[0] if len(pieces) == 1 else f"coalesce({', '.join(pieces)})"
 
 
@@ -652,6 +704,8 @@ def _sample(con, table: str, column: str) -> list[str]:
 
 def _parse_table(con, raw: str, out: str, info: FileInfo, source: Source) -> dict[str, str]:
     """Create ``out`` with canonical, typed columns plus the raw text of parsed ones."""
+    if source.date_format:
+        _check_date_format(con, source)
     selects = ["_row"]
     raw_texts = {}
     for canonical, header in info.mapping.items():
@@ -673,13 +727,27 @@ def _parse_table(con, raw: str, out: str, info: FileInfo, source: Source) -> dic
     return raw_texts
 
 
+def _check_date_format(con, source: Source) -> None:
+    fmt = source.date_format
+    try:
+        con.execute(f"SELECT try_strptime('', {_lit(fmt)})").fetchall()
+        valid = "%" in fmt
+    except duckdb.Error:
+        valid = False
+    if not valid:
+        raise DataError(f"{source.path}: date_format {fmt!r} in the parameters is not a date "
+                        f"format. Write it with strptime codes, e.g. '%d.%m.%Y' for 31.12.2024 "
+                        f"or '%m/%d/%Y' for 12/31/2024, or leave it out to detect it.")
+
+
 def _examples(con, table: str, where: str, column: str) -> list[tuple[int, str | None]]:
     return [(int(r[0]), r[1]) for r in con.execute(
         f"SELECT _row, {column} FROM {table} WHERE {where} ORDER BY _row LIMIT 5").fetchall()]
 
 
 def _count(con, table: str, where: str) -> int:
-    return con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0]
+    # fetchall, not fetchone: it completes the result, which con.unregister() requires.
+    return con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchall()[0][0]
 
 
 def _unparseable(con, table: str, info: FileInfo, path: Path, policy: str,
@@ -830,7 +898,7 @@ def run_intake(params: Params, out_dir: Path, *, today: dt.date | None = None) -
     work_dir = out_dir / "_work"
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = true")
-    con.execute(f"SET temp_directory = '{work_dir / 'spill'}'")
+    con.execute(f"SET temp_directory = {_lit(str(work_dir / 'spill'))}")
     try:
         tx_info, issues = _transactions(con, params, work_dir, today)
         files = [tx_info]
@@ -844,6 +912,11 @@ def run_intake(params: Params, out_dir: Path, *, today: dt.date | None = None) -
                                     tx_info.mapping["customer_id"],
                                     _examples(con, "tx", unknown, "customer_id")))
         last = con.execute("SELECT max(date) FROM tx").fetchone()[0]
+        if last is None:
+            dropped = ", ".join(f"{i.rows:,} {i.kind.replace('_', ' ')}" for i in issues)
+            raise DataError(f"{params.data.transactions.path}: no usable rows are left "
+                            f"(dropped: {dropped or 'none'}). Check the dates, amounts and "
+                            f"customer ids in the file, and intake in the parameters.")
         as_of = params.as_of or last
         issues += _period_issues(con, tx_info.name, as_of)
         figures = _figures(con, tx_info, issues, as_of)
@@ -903,9 +976,11 @@ def _write_outputs(con, out_dir: Path, info: FileInfo, params: Params, as_of: dt
     has_margin = "margin" in info.mapping or "cost" in info.mapping
     margin = "margin" if has_margin else "CAST(NULL AS DOUBLE) AS margin"
     cols = ", ".join(["source_row", "customer_id", "date", "amount", margin, *optional])
-    con.execute(f"CREATE OR REPLACE VIEW transactions AS SELECT _row AS source_row, * "
-                f"EXCLUDE (_row) FROM tx")
-    _copy(con, f"SELECT {cols} FROM transactions ORDER BY source_row",
+    # The view has the output columns only, margin included (NULL when unknown): the
+    # summary query reads it.
+    con.execute(f"CREATE OR REPLACE VIEW transactions AS SELECT {cols} FROM "
+                f"(SELECT _row AS source_row, * EXCLUDE (_row) FROM tx)")
+    _copy(con, "SELECT * FROM transactions ORDER BY source_row",
           out_dir / "transactions.parquet")
     if params.data.customers is not None:
         _copy(con, "SELECT * FROM customers", out_dir / "customers.parquet")
@@ -916,7 +991,7 @@ def _write_outputs(con, out_dir: Path, info: FileInfo, params: Params, as_of: dt
 
 def _copy(con, query: str, target: Path) -> None:
     partial = target.with_name(target.name + ".partial")
-    con.execute(f"COPY ({query}) TO '{partial}' (FORMAT parquet, COMPRESSION zstd)")
+    con.execute(f"COPY ({query}) TO {_lit(str(partial))} (FORMAT parquet, COMPRESSION zstd)")
     partial.replace(target)
 
 
@@ -961,7 +1036,8 @@ def _kw(options: dict) -> str:
 
 
 def _sep_name(sep: str) -> str:
-    return {"\t": "tab", ";": "';'", ",": "','", "|": "'|'"}.get(sep, repr(sep))
+    names = {"\t": "tab", ";": "';'", ",": "','", "|": "'|'", " ": "whitespace"}
+    return names.get(sep, repr(sep))
 
 
 def _first_line(exc: BaseException) -> str:

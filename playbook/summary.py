@@ -16,7 +16,8 @@ Definitions (time in days, up to and including ``as_of``):
   the input of the Gamma-Gamma spend model;
 - ``total_margin`` is the sum of the margin column (missing when margin is unknown).
 
-Customers with no purchase day up to ``as_of`` (only returns) are left out.
+Customers with no purchase day up to ``as_of`` (only returns) are left out. Money is summed
+as DECIMAL, so the figures do not depend on the order a parallel scan adds them in.
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ def customer_summary_sql(relation: str, as_of: dt.date) -> str:
     day = f"DATE '{as_of.isoformat()}'"
     return f"""
         WITH daily AS (
-            SELECT customer_id, CAST(date AS DATE) AS day, sum(amount) AS amount,
-                   sum(margin) AS margin
+            SELECT customer_id, CAST(date AS DATE) AS day,
+                   CAST(sum(CAST(amount AS DECIMAL(38, 6))) AS DOUBLE) AS amount,
+                   CAST(sum(CAST(margin AS DECIMAL(38, 6))) AS DOUBLE) AS margin
             FROM {relation}
             WHERE CAST(date AS DATE) <= {day}
             GROUP BY ALL
@@ -50,9 +52,10 @@ def customer_summary_sql(relation: str, as_of: dt.date) -> str:
                    max(day) FILTER (WHERE amount > 0) AS last_purchase,
                    count(*) FILTER (WHERE amount > 0) AS purchase_days,
                    arg_min(amount, day) FILTER (WHERE amount > 0) AS first_amount,
-                   sum(amount) FILTER (WHERE amount > 0) AS positive_spend,
-                   sum(amount) AS total_spend,
-                   sum(margin) AS total_margin
+                   sum(CAST(amount AS DECIMAL(38, 6))) FILTER (WHERE amount > 0)
+                       AS positive_spend,
+                   sum(CAST(amount AS DECIMAL(38, 6))) AS total_spend,
+                   sum(CAST(margin AS DECIMAL(38, 6))) AS total_margin
             FROM daily
             GROUP BY customer_id
         )
@@ -61,12 +64,12 @@ def customer_summary_sql(relation: str, as_of: dt.date) -> str:
                CAST(purchase_days - 1 AS BIGINT) AS frequency,
                CAST(date_diff('day', first_purchase, last_purchase) AS BIGINT) AS recency,
                CAST(date_diff('day', first_purchase, {day}) AS BIGINT) AS "T",
-               total_spend,
-               total_spend / purchase_days AS avg_spend,
+               CAST(total_spend AS DOUBLE) AS total_spend,
+               CAST(total_spend AS DOUBLE) / purchase_days AS avg_spend,
                CASE WHEN purchase_days > 1
-                    THEN (positive_spend - first_amount) / (purchase_days - 1)
+                    THEN (CAST(positive_spend AS DOUBLE) - first_amount) / (purchase_days - 1)
                     ELSE 0 END AS monetary_value,
-               total_margin
+               CAST(total_margin AS DOUBLE) AS total_margin
         FROM per_customer
         WHERE purchase_days > 0
         ORDER BY customer_id

@@ -48,7 +48,7 @@ def test_cli_prints_report_path_last(tiny_client, tmp_path):
     result = run_cli("run", str(tiny_client), "--out", str(tmp_path / "run"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == str(tmp_path / "run" / "report.html")
-    assert "[1/1] 00_intake.ipynb" in result.stderr
+    assert "[1/2] 00_intake.ipynb" in result.stderr
     assert "Traceback" not in result.stderr
 
 
