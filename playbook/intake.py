@@ -75,6 +75,8 @@ TRANSACTION_HEADERS: dict[str, list[list[str]]] = {
     "margin": [["маржа", "валовая прибыль", "прибыль", "наценка руб", "margin",
                 "gross profit", "gross margin", "profit"]],
     "quantity": [["количество", "кол во", "qty", "quantity", "units"]],
+    "price": [["цена", "цена за единицу", "цена продажи", "price", "unit price", "unitprice",
+               "price per unit", "sale price"]],
     "product": [["номенклатура", "товар", "артикул", "product", "item", "sku",
                  "stockcode", "description"]],
     "category": [["номенклатурная группа", "категория", "группа товаров", "группа",
@@ -108,7 +110,9 @@ CUSTOMER_HEADERS: dict[str, list[list[str]]] = {
     "referral": [["по рекомендации", "рекомендация", "referral", "referred", "is referral"]],
 }
 REQUIRED = {"transactions": ("customer_id", "date", "amount"), "customers": ("customer_id",)}
-NUMERIC = {"amount", "cost", "margin", "quantity"}
+NUMERIC = {"amount", "cost", "margin", "quantity", "price"}
+#: A missing column that others can stand in for: amount = quantity x price.
+ALTERNATIVES = {"amount": ("quantity", "price")}
 DATES = {"date", "birthday", "first_deal"}
 REFERRAL_WORDS = ("рекоменд", "сарафан", "от знаком", "по совету", "referr", "recommend",
                   "word of mouth")
@@ -566,10 +570,21 @@ def detect_columns(headers: list[str], synonyms: dict[str, list[list[str]]],
                     break
             if found:
                 break
+        twins = [h for h in headers if found and re.fullmatch(re.escape(found) + r"_\d+", h)]
+        if twins:  # the file repeats the header: "Сумма;Сумма" is read as Сумма, Сумма_1
+            if canonical in required:
+                raise DataError(
+                    f"{file}: {len(twins) + 1} columns are called {found!r}, so "
+                    f"'{canonical}' is ambiguous. Rename them in the file, or say which one "
+                    f"to use in the parameters, e.g. columns: {{{canonical}: {twins[0]!r}}} "
+                    f"(repeated headers are read as {found!r}, "
+                    f"{', '.join(repr(t) for t in twins)}). The file's columns are: {listing}.")
+            found = None
         if found:
             mapping[canonical] = found
             taken.add(found)
-    missing = [c for c in required if c not in mapping]
+    missing = [c for c in required if c not in mapping
+               and not all(a in mapping for a in ALTERNATIVES.get(c, ("?",)))]
     if missing:
         raise DataError(f"{file}: cannot find the {' and '.join(repr(m) for m in missing)} "
                         f"column{'s' if len(missing) > 1 else ''}. The file's columns are: "
@@ -786,6 +801,12 @@ def _transactions(con, params: Params, work_dir: Path, today: dt.date):
     info.mapping = detect_columns(info.headers, TRANSACTION_HEADERS, source.columns, file=path,
                                   required=REQUIRED["transactions"])
     _parse_table(con, "raw_tx", "tx", info, source)
+    if "amount" not in info.mapping:  # no amount column: quantity x unit price
+        con.execute("ALTER TABLE tx ADD COLUMN amount DOUBLE")
+        con.execute("ALTER TABLE tx ADD COLUMN _raw_amount VARCHAR")
+        con.execute("UPDATE tx SET amount = quantity * price, _raw_amount = "
+                    "coalesce(_raw_quantity, '') || ' x ' || coalesce(_raw_price, '')")
+        info.mapping["amount"] = f"{info.mapping['quantity']} x {info.mapping['price']}"
     issues = _unparseable(con, "tx", info, path, params.intake.bad_rows, ("date", "amount"))
     name = path.name
 

@@ -36,8 +36,8 @@ DEFAULTS_PATH = PROJECT_ROOT / "params" / "defaults.yaml"
 #: Canonical transaction columns: required first, then optional ones.
 TRANSACTION_COLUMNS = (
     "customer_id", "date", "amount",
-    "order_id", "margin", "cost", "quantity", "product", "category", "channel", "branch",
-    "manager", "customer_name",
+    "order_id", "margin", "cost", "quantity", "price", "product", "category", "channel",
+    "branch", "manager", "customer_name",
 )
 #: Canonical columns of the customers file.
 CUSTOMER_COLUMNS = (

@@ -992,3 +992,35 @@ def test_rerun_overwrites_outputs(tmp_path):
     result = intake(tmp_path)
     assert result.figures["revenue"] == 1
     assert len(tx_frame(result)) == 1
+
+
+def test_amount_from_quantity_times_unit_price(tmp_path):
+    """An Online Retail-style export: no amount column, returns as negative quantities."""
+    write(tmp_path / "tx.csv",
+          "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+          "536365,85123A,HEART HOLDER,6,12/1/2010 8:26,2.55,17850.0,United Kingdom\n"
+          "536366,22633,HAND WARMER,6,12/13/2010 8:28,1.85,17850.0,United Kingdom\n"
+          "C536379,D,Discount,-1,12/14/2010 9:41,27.5,14527.0,United Kingdom\n"
+          "536380,22961,JAM SET,24,12/14/2010 9:41,1.45,14527.0,United Kingdom\n"
+          "536381,22139,TEA SET,2,12/14/2010 9:45,4.95,,United Kingdom\n")
+    result = intake(tmp_path)
+    assert result.figures["revenue"] == pytest.approx(6 * 2.55 + 6 * 1.85 - 27.5 + 24 * 1.45)
+    assert result.figures["period"] == {"start": "2010-12-01", "end": "2010-12-14"}
+    assert issues(result)["returns"] == (1, "netted")
+    assert issues(result)["blank_customer_id"] == (1, "dropped")
+    assert result.files[0].mapping["amount"] == "Quantity x UnitPrice"
+
+
+def test_unreadable_price_names_both_columns(tmp_path):
+    write(tmp_path / "tx.csv", "Date,Customer,Qty,Price\n2020-01-01,A,2,abc\n")
+    message = intake_error(tmp_path)
+    assert "'Qty x Price'" in message and "row 2 ('2 x abc')" in message
+
+
+def test_repeated_amount_header_is_ambiguous(tmp_path):
+    write(tmp_path / "tx.csv", "Дата;Клиент;Сумма;Сумма\n01.01.2020;A;10;20\n")
+    message = intake_error(tmp_path)
+    assert "2 columns are called 'Сумма'" in message and "'amount' is ambiguous" in message
+    assert "columns: {amount: 'Сумма_1'}" in message
+    chosen = intake(tmp_path, {"path": "tx.csv", "columns": {"amount": "Сумма_1"}})
+    assert chosen.figures["revenue"] == 20
