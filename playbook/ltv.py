@@ -5,8 +5,8 @@ probabilistic models (BG/NBD, Gamma-Gamma) live in :mod:`playbook.bgnbd`.
 
 Definitions used throughout:
 
-- a customer is *active* at a date when it made a purchase (a day with a positive net
-  amount) within the ``window_months`` before it (B2B: typically 12 months);
+- a customer is *active* at a date when it made a purchase (a day with a net amount that
+  is not negative) within the ``window_months`` before it (B2B: typically 12 months);
 - **S** - the average check: net revenue per purchase day over the last ``window_months``;
 - **C** - purchases per month: purchase days per active customer per month, same window;
 - **P** - the margin share of revenue (from the margin or cost column, else a parameter);
@@ -39,7 +39,8 @@ def purchase_days(transactions: pd.DataFrame, *, customer_id: str = "customer_id
     """transactions -> customer_id, date, amount, margin: one row per purchase day.
 
     Lines of one customer on one day are summed (several documents on a day are one
-    purchase); days whose net amount is not positive (returns) are dropped.
+    purchase); days whose net amount is negative (returns) are dropped, as in
+    :mod:`playbook.summary`.
     """
     cols = {customer_id: "customer_id", date: "date", amount: "amount"}
     frame = transactions.rename(columns=cols)
@@ -48,7 +49,7 @@ def purchase_days(transactions: pd.DataFrame, *, customer_id: str = "customer_id
     frame["margin"] = transactions[margin].to_numpy() if has_margin else np.nan
     days = frame.groupby(["customer_id", "date"], as_index=False).agg(
         amount=("amount", "sum"), margin=("margin", lambda s: s.sum(min_count=1)))
-    return days[days["amount"] > 0].reset_index(drop=True)
+    return days[days["amount"] >= 0].reset_index(drop=True)
 
 
 def _active_at(days: pd.DataFrame, when: pd.Timestamp, window_months: int) -> set:

@@ -48,11 +48,11 @@ def customer_summary_sql(relation: str, as_of: dt.date) -> str:
             GROUP BY ALL
         ), per_customer AS (
             SELECT customer_id,
-                   min(day) FILTER (WHERE amount > 0) AS first_purchase,
-                   max(day) FILTER (WHERE amount > 0) AS last_purchase,
-                   count(*) FILTER (WHERE amount > 0) AS purchase_days,
-                   arg_min(amount, day) FILTER (WHERE amount > 0) AS first_amount,
-                   sum(CAST(amount AS DECIMAL(38, 6))) FILTER (WHERE amount > 0)
+                   min(day) FILTER (WHERE amount >= 0) AS first_purchase,
+                   max(day) FILTER (WHERE amount >= 0) AS last_purchase,
+                   count(*) FILTER (WHERE amount >= 0) AS purchase_days,
+                   arg_min(amount, day) FILTER (WHERE amount >= 0) AS first_amount,
+                   sum(CAST(amount AS DECIMAL(38, 6))) FILTER (WHERE amount >= 0)
                        AS positive_spend,
                    sum(CAST(amount AS DECIMAL(38, 6))) AS total_spend,
                    sum(CAST(margin AS DECIMAL(38, 6))) AS total_margin

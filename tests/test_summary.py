@@ -49,7 +49,8 @@ TX = frame([
     ("a", "2024-01-01", 50.0, 10.0),
     ("a", "2024-01-05", -30.0, -9.0),   # a return-only day: not a purchase
     ("a", "2024-01-10", 80.0, 20.0),
-    ("a", "2024-01-20", 40.0, 12.0),    # bought and returned the same day: net 0, no purchase
+    ("a", "2024-01-20", 40.0, 12.0),    # bought and returned the same day: net 0, still a
+                                        # purchase day (zero-priced orders count, as in CDNOW)
     ("a", "2024-01-20", -40.0, -12.0),
     ("a", "2024-02-01", 120.0, 35.0),
     ("a", "2024-03-01", 500.0, 100.0),  # after as_of: ignored
@@ -69,9 +70,9 @@ TX = frame([
 def test_hand_computed_summary():
     check(customer_summary(TX, AS_OF), expected([
         {"customer_id": "a", "first_purchase": "2024-01-01", "last_purchase": "2024-02-01",
-         "purchase_days": 3, "frequency": 2, "recency": 31, "T": 59,
-         "total_spend": 150 - 30 + 80 + 0 + 120, "avg_spend": 320 / 3,
-         "monetary_value": (80 + 120) / 2, "total_margin": 40 - 9 + 20 + 0 + 35},
+         "purchase_days": 4, "frequency": 3, "recency": 31, "T": 59,
+         "total_spend": 150 - 30 + 80 + 0 + 120, "avg_spend": 320 / 4,
+         "monetary_value": (80 + 0 + 120) / 3, "total_margin": 40 - 9 + 20 + 0 + 35},
         {"customer_id": "b", "first_purchase": "2024-02-10", "last_purchase": "2024-02-10",
          "purchase_days": 1, "frequency": 0, "recency": 0, "T": 19,
          "total_spend": 70, "avg_spend": 70, "monetary_value": 0, "total_margin": 7},
@@ -157,7 +158,7 @@ def reference(tx: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     out = []
     for cid, group in tx.groupby("customer_id"):
         daily = group.groupby("date")["amount"].sum().sort_index()
-        days = daily[daily > 0]
+        days = daily[daily >= 0]
         if days.empty:
             continue
         n = len(days)
@@ -191,7 +192,7 @@ def test_summary_properties(rows, as_of_offset):
     assert (result["first_purchase"] <= result["last_purchase"]).all()
     assert (result["last_purchase"] <= pd.Timestamp(as_of)).all()
     assert (result.loc[result["frequency"] == 0, "monetary_value"] == 0).all()
-    assert (result.loc[result["frequency"] > 0, "monetary_value"] > 0).all()
+    assert (result.loc[result["frequency"] > 0, "monetary_value"] >= 0).all()
     assert result["customer_id"].is_unique
     used = tx[tx["date"] <= pd.Timestamp(as_of)]
     totals = used.groupby("customer_id")["amount"].sum()
