@@ -1,4 +1,7 @@
-"""Tests of playbook.bgnbd: BG/NBD + Gamma-Gamma fitting, predictions and the holdout check.
+"""Tests of playbook.bgnbd and playbook.gammagamma: fitting, predictions, CLV, the holdout check.
+
+One file for both modules: most checks (CDNOW, recovery, edge cases) run the two models on the
+same summary and share its fixtures.
 
 Reference numbers come from the papers (CDNOW: Fader, Hardie & Lee 2005a, 2005b), from
 direct (non-vectorised) formulas written out here, and from lifetimes 0.11.3 where noted.
@@ -17,23 +20,25 @@ import pytest
 from pandas.testing import assert_frame_equal
 from scipy.special import hyp2f1
 
-from playbook import bgnbd
+from playbook import bgnbd, gammagamma
 from playbook.bgnbd import (
     BGNBDFit,
-    GammaGammaFit,
     bgnbd_loglik,
-    clv,
     expected_purchases,
-    expected_spend,
     fit_bgnbd,
-    fit_gamma_gamma,
-    gamma_gamma_loglik,
     holdout_by_frequency,
     holdout_check,
     prob_alive,
     rfm_summary,
 )
 from playbook.errors import DataError
+from playbook.gammagamma import (
+    GammaGammaFit,
+    clv,
+    expected_spend,
+    fit_gamma_gamma,
+    gamma_gamma_loglik,
+)
 from playbook.summary import customer_summary
 from playbook.synth import simulate_bgnbd, simulate_spend
 
@@ -302,8 +307,8 @@ def test_grouped_objective_and_gradient_are_exact(model):
     else:
         rows = data[data["frequency"] > 0]
         columns = [rows[c].to_numpy(dtype=float) for c in ("frequency", "monetary_value")]
-        prepared = bgnbd._gamma_gamma_data(bgnbd._compress(columns))
-        objective, theta = bgnbd._gamma_gamma_objective, np.log([5.0, 3.0, 9000.0])
+        prepared = gammagamma._gamma_gamma_data(bgnbd._compress(columns))
+        objective, theta = gammagamma._gamma_gamma_objective, np.log([5.0, 3.0, 9000.0])
         direct = -gamma_gamma_loglik(dict(zip(["p", "q", "gamma"], np.exp(theta), strict=True)),
                                      *columns).mean()
     value, grad = objective(theta, prepared)
@@ -334,6 +339,7 @@ def test_subsample_warm_start_does_not_change_the_estimate(monkeypatch):
     assert bgnbd._thinned(bgnbd._compress(columns), n_repeat) is not None  # the warm path
     warm = fit_bgnbd(summary), fit_gamma_gamma(summary)
     monkeypatch.setattr(bgnbd, "_thinned", lambda *args: None)
+    monkeypatch.setattr(gammagamma, "_thinned", lambda *args: None)
     cold = fit_bgnbd(summary), fit_gamma_gamma(summary)
     for w, c in zip(warm, cold, strict=True):
         for name, value in w.params.items():
