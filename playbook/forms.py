@@ -14,7 +14,7 @@ scale, and the column header it has in a client's export of the answers:
 nearest valid one); ``prepare_responses(frame, "quarterly")`` renames an export's headers
 to question ids and checks every answer against its scale; ``render_form("exit", "ru")``
 returns a printable HTML page. ``load_exit_keywords()`` reads the dictionary that codes the
-exit questionnaire's open answers (see :func:`playbook.survey.code_exit_reasons`).
+exit questionnaire's open answers (see :func:`playbook.exits.code_exit_reasons`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""Customer survey statistics: response, NPS, CSAT and CES, reliability, key drivers, exits.
+"""Customer survey statistics: how many answered, and how satisfied and loyal they are.
+
+Response rate and margin of error, NPS (with intervals and comparisons), CSAT, CES, Likert
+summaries, the reliability of multi-item scales, crosstabs, the complaint iceberg, NPS
+weighted to the customer base, and share of wallet per customer. Which attributes drive
+satisfaction is :mod:`playbook.drivers`; why customers left is :mod:`playbook.exits`.
 
 Every function takes a table of responses (one row per response, columns named by the
 questionnaire's question ids, see :mod:`playbook.forms`) plus the names of the columns it
@@ -17,8 +22,6 @@ Conventions:
 from __future__ import annotations
 
 import math
-import re
-import warnings
 from collections.abc import Mapping, Sequence
 from itertools import combinations
 
@@ -29,10 +32,6 @@ from scipy import stats
 from playbook.errors import DataError
 
 __all__ = [
-    "QUADRANT_LABELS",
-    "UNCODED_LABELS",
-    "MAX_SHAPLEY_ATTRIBUTES",
-    "MAX_ORDERED_LEVELS",
     "margin_of_error",
     "response_summary",
     "nps_category",
@@ -43,39 +42,13 @@ __all__ = [
     "likert_summary",
     "cronbach_alpha",
     "scale_reliability",
-    "driver_regression",
-    "shapley_r2",
-    "ordered_logit_drivers",
-    "key_drivers",
-    "importance_performance",
     "crosstab",
     "crosstab_tests",
-    "code_exit_reasons",
-    "exit_summary",
-    "exit_quotes",
     "complaint_iceberg",
     "poststratification_weights",
     "weighted_nps",
     "wallet_and_recommend",
-    "mask_contacts",
 ]
-
-#: Quadrants of the importance-performance table: code -> label in each language.
-QUADRANT_LABELS: dict[str, dict[str, str]] = {
-    "fix_first": {"ru": "Исправить в первую очередь", "en": "Fix first"},
-    "keep_up": {"ru": "Держать уровень", "en": "Keep up the good work"},
-    "possible_overkill": {"ru": "Возможно, лишние усилия", "en": "Possible overkill"},
-    "low_priority": {"ru": "Не в приоритете", "en": "Low priority"},
-}
-#: Labels of exit answers that no keyword placed.
-UNCODED_LABELS: dict[str, dict[str, str]] = {
-    "other": {"ru": "Не удалось отнести", "en": "Could not be placed"},
-    "unclear": {"ru": "Причина не ясна", "en": "Cause unclear"},
-}
-#: Exact Shapley decomposition fits 2**k regressions; above this many attributes, group them.
-MAX_SHAPLEY_ATTRIBUTES = 15
-#: The ordered logit fits one threshold per answer; it is meant for rating scales.
-MAX_ORDERED_LEVELS = 15
 
 GroupBy = str | Sequence[str] | None
 
@@ -125,6 +98,12 @@ def _z(confidence: float) -> float:
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1, not {confidence}")
     return float(stats.norm.ppf(0.5 + confidence / 2))
+
+
+def _check_lang(lang: str) -> None:
+    """Refuse a language the labels are not written in (used by drivers and exits)."""
+    if lang not in ("ru", "en"):
+        raise ValueError(f"unsupported language {lang!r}; use 'ru' or 'en'")
 
 
 def _groups(frame: pd.DataFrame, by: list[str]):
@@ -650,330 +629,6 @@ def scale_reliability(
     return pd.DataFrame(rows, columns=["scale", "items", "k", "n", "alpha", "acceptable"])
 
 
-# --- key drivers ----------------------------------------------------------------------------------
-
-
-def _complete_cases(responses: pd.DataFrame, outcome: str, attributes: Sequence[str]
-                    ) -> pd.DataFrame:
-    attributes = list(attributes)
-    if not attributes:
-        raise DataError("Key-driver analysis needs at least one attribute column.")
-    if outcome in attributes:
-        raise DataError(f"The outcome {outcome!r} is also listed among the attributes; "
-                        "take it out of the attributes.")
-    _require(responses, [outcome] + attributes, "the key-driver analysis")
-    data = pd.DataFrame({c: _numeric(responses, c, "rating") for c in [outcome] + attributes})
-    data = data.dropna()
-    if len(data) < len(attributes) + 2:
-        raise DataError(f"Only {len(data)} responses answered the outcome {outcome!r} and all "
-                        f"{len(attributes)} attributes; a regression needs at least "
-                        f"{len(attributes) + 2}. Collect more responses or use fewer attributes.")
-    flat = [c for c in data.columns if data[c].nunique() < 2]
-    if flat:
-        raise DataError(f"Every complete response gives the same answer to {', '.join(flat)}; "
-                        "a column that does not vary cannot drive anything. Leave it out.")
-    return data
-
-
-def driver_regression(
-    responses: pd.DataFrame,
-    *,
-    outcome: str,
-    attributes: Sequence[str],
-    confidence: float = 0.95,
-) -> pd.DataFrame:
-    """Regress the outcome (overall satisfaction or would-recommend) on the attribute ratings.
-
-    Ordinary least squares with an intercept (statsmodels), on the responses that answered
-    the outcome and every attribute.
-
-    ``responses (outcome, attributes) -> attribute, coef, se, t, p_value, ci_low, ci_high,
-    std_coef``; ``attrs``: ``n``, ``r_squared``, ``adj_r_squared``, ``intercept``
-
-    Parameters
-    ----------
-    responses
-        One row per response.
-    outcome
-        The column explained (e.g. ``"overall"``).
-    attributes
-        The attribute rating columns.
-    confidence
-        Confidence level of the coefficient intervals.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per attribute; ``coef`` is the change in the outcome per point of the
-        attribute, others held equal; ``std_coef`` is in standard deviations.
-    """
-    import statsmodels.api as sm
-
-    data = _complete_cases(responses, outcome, attributes)
-    attributes = list(attributes)
-    fit = sm.OLS(data[outcome], sm.add_constant(data[attributes], has_constant="add")).fit()
-    ci = fit.conf_int(alpha=1 - confidence)
-    out = pd.DataFrame({
-        "attribute": attributes,
-        "coef": fit.params[attributes].to_numpy(),
-        "se": fit.bse[attributes].to_numpy(),
-        "t": fit.tvalues[attributes].to_numpy(),
-        "p_value": fit.pvalues[attributes].to_numpy(),
-        "ci_low": ci.loc[attributes, 0].to_numpy(),
-        "ci_high": ci.loc[attributes, 1].to_numpy(),
-        "std_coef": (fit.params[attributes] * data[attributes].std() / data[outcome].std())
-        .to_numpy(),
-    })
-    out.attrs.update(n=int(fit.nobs), r_squared=float(fit.rsquared),
-                     adj_r_squared=float(fit.rsquared_adj), intercept=float(fit.params["const"]))
-    return out
-
-
-def _subset_r2(corr: np.ndarray) -> np.ndarray:
-    """Return R-squared of every subset of predictors, indexed by bit mask (bit j = predictor j).
-
-    ``corr`` is the correlation matrix of ``[y, x_1..x_k]``; with an intercept, the R-squared
-    of a subset S is ``r_yS' R_SS^-1 r_yS``.
-    """
-    k = corr.shape[0] - 1
-    r_y, r_xx = corr[0, 1:], corr[1:, 1:]
-    r2 = np.zeros(2 ** k)
-    for mask in range(1, 2 ** k):
-        idx = [j for j in range(k) if mask >> j & 1]
-        r = r_y[idx]
-        beta = np.linalg.lstsq(r_xx[np.ix_(idx, idx)], r, rcond=None)[0]
-        r2[mask] = float(r @ beta)
-    return r2
-
-
-def shapley_r2(
-    responses: pd.DataFrame,
-    *,
-    outcome: str,
-    attributes: Sequence[str],
-) -> pd.DataFrame:
-    """Relative importance of attributes: the Shapley decomposition of R-squared.
-
-    Each attribute's importance is its average gain in R-squared when it joins a model,
-    over all orders in which the attributes could enter (exact, over all ``2**k`` subsets;
-    also known as LMG or dominance analysis' general dominance). The importances add up to
-    the R-squared of the full model. Computed on the responses that answered the outcome
-    and every attribute.
-
-    ``responses (outcome, attributes) -> attribute, importance, share, rank``;
-    ``attrs``: ``n``, ``r_squared``
-
-    Parameters
-    ----------
-    responses
-        One row per response.
-    outcome
-        The column explained.
-    attributes
-        The attribute rating columns (at most :data:`MAX_SHAPLEY_ATTRIBUTES`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``importance`` in R-squared units, ``share`` of R-squared (sums to 1), ``rank`` 1 =
-        most important; in the order of ``attributes``.
-    """
-    attributes = list(attributes)
-    if len(attributes) > MAX_SHAPLEY_ATTRIBUTES:
-        raise DataError(f"The Shapley decomposition is exact over all subsets, which is too slow "
-                        f"for {len(attributes)} attributes; use at most "
-                        f"{MAX_SHAPLEY_ATTRIBUTES}, e.g. by averaging the items of each "
-                        "multi-item scale into one rating.")
-    data = _complete_cases(responses, outcome, attributes)
-    corr = np.corrcoef(data[[outcome] + attributes].to_numpy(dtype=float), rowvar=False)
-    r2 = _subset_r2(corr)
-    k = len(attributes)
-    masks = np.arange(2 ** k)
-    sizes = np.array([bin(m).count("1") for m in masks])
-    weight = np.array([math.factorial(s) * math.factorial(k - s - 1) / math.factorial(k)
-                       if s < k else 0.0 for s in range(k + 1)])
-    importance = np.empty(k)
-    for j in range(k):
-        without = masks[(masks >> j) & 1 == 0]
-        importance[j] = np.sum(weight[sizes[without]] * (r2[without | (1 << j)] - r2[without]))
-    total = float(r2[-1])
-    out = pd.DataFrame({"attribute": attributes, "importance": importance,
-                        "share": importance / total if total > 0 else np.nan})
-    out["rank"] = out["importance"].rank(ascending=False, method="min").astype("int64")
-    out.attrs.update(n=len(data), r_squared=total)
-    return out
-
-
-def ordered_logit_drivers(
-    responses: pd.DataFrame,
-    *,
-    outcome: str,
-    attributes: Sequence[str],
-) -> pd.DataFrame:
-    """Cross-check the drivers with an ordered logit (statsmodels ``OrderedModel``).
-
-    The outcome is treated as ordered categories rather than a number; a positive
-    coefficient means higher ratings of the attribute go with higher outcome categories.
-
-    ``responses (outcome, attributes) -> attribute, coef, se, z, p_value, odds_ratio``;
-    ``attrs``: ``n``, ``converged``
-
-    Parameters
-    ----------
-    responses
-        One row per response.
-    outcome
-        The ordered outcome (3 to :data:`MAX_ORDERED_LEVELS` distinct answers).
-    attributes
-        The attribute rating columns.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per attribute, coefficients on the log-odds scale.
-    """
-    from statsmodels.miscmodels.ordinal_model import OrderedModel
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
-
-    data = _complete_cases(responses, outcome, attributes)
-    attributes = list(attributes)
-    levels = np.sort(data[outcome].unique())
-    if not 3 <= len(levels) <= MAX_ORDERED_LEVELS:
-        raise DataError(f"The outcome {outcome!r} takes {len(levels)} distinct values; an "
-                        f"ordered logit is for rating scales with 3 to {MAX_ORDERED_LEVELS} "
-                        "answers. Use the OLS drivers, or pass key_drivers(ordered_check=False).")
-    endog = pd.Series(pd.Categorical(data[outcome], categories=levels, ordered=True),
-                      index=data.index)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        warnings.simplefilter("always", HessianInversionWarning)
-        warnings.simplefilter("ignore", RuntimeWarning)
-        fit = OrderedModel(endog, data[attributes], distr="logit").fit(
-            method="bfgs", disp=False, maxiter=2000)
-    converged = bool(fit.mle_retvals.get("converged", True)) and not any(
-        issubclass(w.category, ConvergenceWarning) for w in caught)
-    out = pd.DataFrame({
-        "attribute": attributes,
-        "coef": fit.params[attributes].to_numpy(),
-        "se": fit.bse[attributes].to_numpy(),
-        "z": fit.tvalues[attributes].to_numpy(),
-        "p_value": fit.pvalues[attributes].to_numpy(),
-    })
-    out["odds_ratio"] = np.exp(out["coef"])
-    out.attrs.update(n=len(data), converged=converged)
-    return out
-
-
-def key_drivers(
-    responses: pd.DataFrame,
-    *,
-    outcome: str,
-    attributes: Sequence[str],
-    confidence: float = 0.95,
-    ordered_check: bool = True,
-) -> pd.DataFrame:
-    """Key-driver table: OLS effect, Shapley importance, ordered-logit check and performance.
-
-    ``responses (outcome, attributes) -> attribute, mean, coef, se, p_value, importance,
-    share, rank, ologit_coef, ologit_p, agree``; ``attrs``: ``n``, ``r_squared``,
-    ``intercept``, ``ologit_converged``
-
-    Parameters
-    ----------
-    responses
-        One row per response.
-    outcome
-        The column explained (overall satisfaction, or would-recommend).
-    attributes
-        The attribute rating columns.
-    confidence
-        Confidence level of the OLS intervals.
-    ordered_check
-        Fit the ordered logit too (``ologit_*`` columns are ``nan`` otherwise).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per attribute sorted by importance, most important first. ``mean`` is the
-        attribute's average rating over everybody who rated it (its performance); ``agree``
-        says whether the ordered logit gives the effect the same sign as OLS.
-    """
-    attributes = list(attributes)
-    ols = driver_regression(responses, outcome=outcome, attributes=attributes,
-                            confidence=confidence)
-    shapley = shapley_r2(responses, outcome=outcome, attributes=attributes)
-    means = {c: float(_numeric(responses, c, "rating").mean()) for c in attributes}
-    out = ols[["attribute", "coef", "se", "p_value", "ci_low", "ci_high"]].merge(
-        shapley[["attribute", "importance", "share", "rank"]], on="attribute")
-    out.insert(1, "mean", out["attribute"].map(means))
-    converged = None
-    if ordered_check:
-        olog = ordered_logit_drivers(responses, outcome=outcome, attributes=attributes)
-        out["ologit_coef"] = olog["coef"].to_numpy()
-        out["ologit_p"] = olog["p_value"].to_numpy()
-        converged = olog.attrs["converged"]
-    else:
-        out["ologit_coef"] = np.nan
-        out["ologit_p"] = np.nan
-    out["agree"] = np.sign(out["coef"]) == np.sign(out["ologit_coef"])
-    out = out.sort_values(["importance", "attribute"], ascending=[False, True]).reset_index(
-        drop=True)
-    out.attrs.update(n=ols.attrs["n"], r_squared=shapley.attrs["r_squared"],
-                     intercept=ols.attrs["intercept"], ologit_converged=converged)
-    return out
-
-
-def importance_performance(
-    drivers: pd.DataFrame,
-    *,
-    attribute_col: str = "attribute",
-    importance_col: str = "importance",
-    performance_col: str = "mean",
-    lang: str = "ru",
-) -> pd.DataFrame:
-    """Place each attribute in a quadrant of importance against performance.
-
-    An attribute is important when its importance is at or above the average importance of
-    the attributes, and performs well when its mean rating is at or above the average mean.
-    Important but weak: fix first; important and strong: keep up; strong but unimportant:
-    possible overkill; weak and unimportant: low priority.
-
-    ``attribute, importance, mean -> ... + high_importance, high_performance, quadrant, label``
-
-    Parameters
-    ----------
-    drivers
-        One row per attribute, e.g. the output of :func:`key_drivers`.
-    attribute_col, importance_col, performance_col
-        Its columns.
-    lang
-        Language of ``label`` (``ru`` or ``en``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        The input with the quadrant columns added; ``quadrant`` is a code from
-        :data:`QUADRANT_LABELS`.
-    """
-    if lang not in ("ru", "en"):
-        raise ValueError(f"unsupported language {lang!r}; use 'ru' or 'en'")
-    _require(drivers, [attribute_col, importance_col, performance_col],
-             "the importance-performance table")
-    out = drivers.copy()
-    imp = out[importance_col].astype(float)
-    perf = out[performance_col].astype(float)
-    out["high_importance"] = imp >= imp.mean()
-    out["high_performance"] = perf >= perf.mean()
-    codes = np.select(
-        [out["high_importance"] & ~out["high_performance"],
-         out["high_importance"] & out["high_performance"],
-         ~out["high_importance"] & out["high_performance"]],
-        ["fix_first", "keep_up", "possible_overkill"], default="low_priority")
-    out["quadrant"] = codes
-    out["label"] = [QUADRANT_LABELS[c][lang] for c in codes]
-    return out
-
-
 # --- crosstabs ------------------------------------------------------------------------------------
 
 
@@ -1068,212 +723,6 @@ def crosstab_tests(
     out.insert(5, "p_adjusted", adjusted)
     out.insert(6, "significant", reject)
     return out
-
-
-# --- exit reasons ---------------------------------------------------------------------------------
-
-_TOKEN = re.compile(r"[0-9a-zа-я]+")
-
-
-def _tokens(text: str) -> list[str]:
-    norm = text.lower().replace("ё", "е").replace("'", "").replace("\u2019", "")
-    return _TOKEN.findall(norm)
-
-
-def _matches(tokens: list[str], stems: Sequence[str]) -> list[str]:
-    """Return the stems (single or several consecutive words) that match the tokens."""
-    found = []
-    for stem in stems:
-        parts = stem.split()
-        span = len(parts)
-        for i in range(len(tokens) - span + 1):
-            if all(tokens[i + j].startswith(parts[j]) for j in range(span)):
-                found.append(stem)
-                break
-    return found
-
-
-def code_exit_reasons(
-    answers: pd.DataFrame,
-    *,
-    text_cols: Sequence[str],
-    keywords: Mapping,
-    id_col: str | None = "customer_id",
-) -> pd.DataFrame:
-    """Code open exit answers into areas (product, staff, sale) and a cause (terms, offence).
-
-    A stem matches every word that starts with it, ignoring case, with ``ё`` read as ``е``
-    and apostrophes dropped; a stem of several words matches consecutive words. An answer
-    that is blank, has no words, or is one of the dictionary's ``no_answer`` phrases ("нет",
-    "всё устраивало") is left out. Areas are
-    flags (an answer may name several); the cause is the first cause in the dictionary
-    whose stems match (the playbook's dictionary lists ``offence`` before ``terms``, since a
-    customer offended rarely comes back whatever the terms), else ``unclear``.
-
-    ``answers (customer_id, text columns) -> customer_id, text, answered, <area flags>,
-    n_areas, cause, winnable, matched``
-
-    Parameters
-    ----------
-    answers
-        One row per exit questionnaire.
-    text_cols
-        The open-answer columns (e.g. ``product_issue, staff_issue, sale_issue``).
-    keywords
-        The dictionary from :func:`playbook.forms.load_exit_keywords`.
-    id_col
-        The customer id column to carry over, or ``None``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per input row. ``text`` joins the non-blank answers with `` / ``;
-        ``answered`` is false when none was a real answer; ``winnable`` is true for a cause marked
-        winnable, false for one that is not, missing when unclear; ``matched`` lists the
-        stems found.
-    """
-    text_cols = list(text_cols)
-    _require(answers, text_cols + ([id_col] if id_col else []), "coding exit reasons")
-    try:
-        areas, causes = dict(keywords["areas"]), dict(keywords["causes"])
-    except (KeyError, TypeError):
-        raise DataError("The exit keywords must be the dictionary returned by "
-                        "playbook.forms.load_exit_keywords(), with 'areas' and 'causes'.") from None
-    nothing = set(keywords.get("no_answer", ()))
-
-    def real(answer: str) -> bool:
-        words = " ".join(_tokens(answer))
-        return bool(words) and words not in nothing
-
-    texts = answers[text_cols].astype("string").fillna("")
-    joined = [" / ".join(t.strip() for t in row if real(t)) for row in texts.itertuples(
-        index=False)]
-    records = []
-    for text in joined:
-        tokens = _tokens(text)
-        row: dict[str, object] = {"text": text, "answered": bool(text)}
-        matched: list[str] = []
-        for name, spec in areas.items():
-            hits = _matches(tokens, spec["stems"])
-            row[name] = bool(hits)
-            matched += hits
-        row["n_areas"] = sum(bool(row[name]) for name in areas)
-        row["cause"], row["winnable"] = "unclear", pd.NA
-        for name, spec in causes.items():
-            hits = _matches(tokens, spec["stems"])
-            if hits:
-                row["cause"], row["winnable"] = name, spec.get("winnable", pd.NA)
-                matched += hits
-                break
-        row["matched"] = ", ".join(dict.fromkeys(matched))
-        records.append(row)
-    out = pd.DataFrame(records, columns=["text", "answered", *areas, "n_areas", "cause",
-                                         "winnable", "matched"])
-    out["winnable"] = out["winnable"].astype("boolean")
-    if id_col:
-        out.insert(0, id_col, answers[id_col].to_numpy())
-    return out
-
-
-def exit_summary(coded: pd.DataFrame, *, keywords: Mapping, lang: str = "ru") -> pd.DataFrame:
-    """Count exit reasons by area and by cause.
-
-    ``coded (from code_exit_reasons) -> dimension, category, label, count, share, winnable``
-
-    Parameters
-    ----------
-    coded
-        The output of :func:`code_exit_reasons`.
-    keywords
-        The same dictionary (for the labels and the order).
-    lang
-        Language of the labels.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``dimension`` is ``area`` or ``cause``; ``share`` is of the customers who answered
-        anything (areas can add up to more than 1). Area ``other`` counts answers no area
-        stem matched; cause ``unclear`` those no cause stem matched.
-    """
-    if lang not in ("ru", "en"):
-        raise ValueError(f"unsupported language {lang!r}; use 'ru' or 'en'")
-    areas, causes = keywords["areas"], keywords["causes"]
-    _require(coded, ["answered", "cause", "n_areas", *areas], "the exit summary")
-    answered = coded[coded["answered"].astype(bool)]
-    n = len(answered)
-    rows = []
-    for name, spec in areas.items():
-        count = int(answered[name].astype(bool).sum())
-        rows.append(("area", name, spec["label"][lang], count, pd.NA))
-    rows.append(("area", "other", UNCODED_LABELS["other"][lang],
-                 int((answered["n_areas"] == 0).sum()), pd.NA))
-    for name, spec in causes.items():
-        rows.append(("cause", name, spec["label"][lang], int((answered["cause"] == name).sum()),
-                     spec.get("winnable", pd.NA)))
-    rows.append(("cause", "unclear", UNCODED_LABELS["unclear"][lang],
-                 int((answered["cause"] == "unclear").sum()), pd.NA))
-    out = pd.DataFrame(rows, columns=["dimension", "category", "label", "count", "winnable"])
-    out.insert(4, "share", out["count"] / n if n else np.nan)
-    out["winnable"] = out["winnable"].astype("boolean")
-    return out
-
-
-def exit_quotes(
-    coded: pd.DataFrame,
-    *,
-    keywords: Mapping,
-    per_category: int = 3,
-    max_chars: int = 300,
-    id_col: str | None = "customer_id",
-    lang: str = "ru",
-) -> pd.DataFrame:
-    """Pick a few example answers for each area and cause, with contacts masked.
-
-    Quotes are plain text (e-mail addresses and phone numbers masked by
-    :func:`mask_contacts`, whitespace collapsed, cut at ``max_chars``); whoever renders
-    them must escape them. Answers that name a single area are preferred for an area.
-
-    ``coded -> dimension, category, customer_id, quote``
-
-    Parameters
-    ----------
-    coded
-        The output of :func:`code_exit_reasons`.
-    keywords
-        The same dictionary (for the order of the categories).
-    per_category
-        Quotes per category at most.
-    max_chars
-        Longer quotes are cut with an ellipsis.
-    id_col
-        The customer id column of ``coded`` to carry over, or ``None``.
-    lang
-        Language of the masks.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per quote, in the order of the dictionary's categories.
-    """
-    answered = coded[coded["answered"].astype(bool)]
-    selections = []
-    for name in keywords["areas"]:
-        rows = answered[answered[name].astype(bool)]
-        rows = rows.iloc[np.argsort(rows["n_areas"].to_numpy(), kind="stable")]
-        selections.append(("area", name, rows))
-    for name in [*keywords["causes"], "unclear"]:
-        selections.append(("cause", name, answered[answered["cause"] == name]))
-    records = []
-    for dimension, name, rows in selections:
-        for _, row in rows.head(per_category).iterrows():
-            quote = " ".join(mask_contacts(row["text"], lang=lang).split())
-            if len(quote) > max_chars:
-                quote = quote[: max_chars - 1].rstrip() + "…"
-            records.append({"dimension": dimension, "category": name,
-                            **({id_col: row[id_col]} if id_col else {}), "quote": quote})
-    columns = ["dimension", "category", *([id_col] if id_col else []), "quote"]
-    return pd.DataFrame(records, columns=columns)
 
 
 # --- complaints, nonresponse, share of wallet -----------------------------------------------------
@@ -1519,50 +968,3 @@ def wallet_and_recommend(
     promoter[frame["recommend_score"].isna()] = pd.NA
     frame["is_promoter"] = promoter
     return frame[["customer_id", "share_of_wallet", "recommend_score", "is_promoter"]]
-
-
-# --- safety ---------------------------------------------------------------------------------------
-
-_SEP = r"[\s\-\u2010-\u2015()]*"
-_EMAIL = re.compile(r"(?<![\w.+\-])[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)*\.[^\W\d_]{2,}(?![\w\-])")
-_PHONES = [
-    # Russian: +7 / 8 / 7 followed by ten digits in any grouping
-    re.compile(r"(?<![\w+])(?:\+\s?7|8|7)" + rf"(?:{_SEP}\d){{10}}(?!\d)"),
-    # international: + country code and 7-13 more digits
-    re.compile(r"(?<![\w+])\+\s?\d{1,3}" + rf"(?:{_SEP}\d){{6,12}}(?!\d)"),
-    # a Russian mobile without the country code: (912) 345-67-89, 912 345 67 89
-    re.compile(r"(?<![\w+])\(?9\d\d\)?" + rf"(?:{_SEP}\d){{7}}(?!\d)"),
-    # a local number with dashes: 345-67-89
-    re.compile(r"(?<![\w+\-])\d{3}-\d{2}-\d{2}(?![\w\-])"),
-]
-_MASKS = {"ru": ("[e-mail скрыт]", "[телефон скрыт]"), "en": ("[e-mail hidden]", "[phone hidden]")}
-
-
-def mask_contacts(text: str | None, *, lang: str = "ru") -> str:
-    """Mask e-mail addresses and phone numbers in a free-text answer, for display.
-
-    Phones: Russian numbers in any usual grouping (``+7 (912) 345-67-89``,
-    ``8-912-345-67-89``, ``89123456789``, ``8 (3452) 12-34-56``), mobiles without the
-    country code (``(912) 345-67-89``), local numbers with dashes (``345-67-89``) and
-    international numbers starting with ``+``. Dates, amounts and 10- or 12-digit tax
-    numbers are left alone.
-
-    Parameters
-    ----------
-    text
-        The answer; ``None`` or a missing value gives ``""``.
-    lang
-        Language of the masks (``[телефон скрыт]`` / ``[phone hidden]``).
-
-    Returns
-    -------
-    str
-        The text with every contact replaced by a mask; plain text, not escaped.
-    """
-    if text is None or (not isinstance(text, str) and pd.isna(text)):
-        return ""
-    email_mask, phone_mask = _MASKS[lang if lang in _MASKS else "ru"]
-    out = _EMAIL.sub(email_mask, str(text))
-    for pattern in _PHONES:
-        out = pattern.sub(phone_mask, out)
-    return out

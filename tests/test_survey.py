@@ -1,5 +1,5 @@
-"""Tests of the survey statistics on hand-computed cases, and their recovery of the truth
-behind the demo client's survey (playbook.synth_survey)."""
+"""Tests of the survey statistics on hand-computed cases, and the recovery of the truth behind
+the demo client's survey (playbook.synth_survey) by the survey, drivers and exits analyses."""
 
 from __future__ import annotations
 
@@ -11,13 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import statsmodels.api as sm
 from pandas.testing import assert_frame_equal
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
-from playbook import forms, survey, synth_survey
+from playbook import drivers, exits, forms, survey, synth_survey
 from playbook.errors import DataError
 
 DEMO = Path(__file__).resolve().parent.parent / "data_samples" / "demo"
@@ -196,106 +195,6 @@ def test_scale_reliability_table():
     assert out["acceptable"].tolist() == [False, False]
 
 
-# --- key drivers -------------------------------------------------------------------------------
-
-
-def _driver_data(n: int = 800, seed: int = 5) -> tuple[pd.DataFrame, dict]:
-    rng = np.random.default_rng(seed)
-    common = rng.normal(size=n)
-    x = {f"x{j}": np.rint(3 + 0.6 * common + rng.normal(size=n)) for j in range(4)}
-    coefs = {"x0": 0.8, "x1": 0.4, "x2": 0.1, "x3": 0.0}
-    y = 1 + sum(coefs[k] * v for k, v in x.items()) + rng.normal(size=n)
-    return pd.DataFrame(x | {"y": y, "rating": np.clip(np.rint(y), 1, 10)}), coefs
-
-
-def test_driver_regression_matches_ols():
-    frame, _ = _driver_data()
-    out = survey.driver_regression(frame, outcome="y", attributes=["x0", "x1", "x2", "x3"])
-    fit = sm.OLS(frame["y"], sm.add_constant(frame[["x0", "x1", "x2", "x3"]])).fit()
-    np.testing.assert_allclose(out["coef"], fit.params.iloc[1:])
-    np.testing.assert_allclose(out["se"], fit.bse.iloc[1:])
-    assert out.attrs["r_squared"] == pytest.approx(fit.rsquared)
-    assert out.attrs["n"] == len(frame)
-
-
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_shapley_importances_sum_to_r_squared(seed):
-    frame, _ = _driver_data(seed=seed)
-    frame.loc[frame.index[::10], "x1"] = np.nan  # listwise deletion
-    attributes = ["x0", "x1", "x2", "x3"]
-    out = survey.shapley_r2(frame, outcome="y", attributes=attributes)
-    complete = frame.dropna()
-    r2 = sm.OLS(complete["y"], sm.add_constant(complete[attributes])).fit().rsquared
-    assert out["importance"].sum() == pytest.approx(r2, abs=1e-12)
-    assert out["share"].sum() == pytest.approx(1.0)
-    assert out.attrs["r_squared"] == pytest.approx(r2)
-    assert (out["importance"] > -1e-12).all()
-    # order of the attributes does not matter
-    backwards = survey.shapley_r2(frame, outcome="y", attributes=attributes[::-1])
-    np.testing.assert_allclose(backwards.set_index("attribute").loc[attributes, "importance"],
-                               out["importance"], atol=1e-12)
-
-
-def test_shapley_two_predictors_by_hand():
-    frame, _ = _driver_data()
-
-    def r2(cols):
-        return sm.OLS(frame["y"], sm.add_constant(frame[cols])).fit().rsquared
-
-    out = survey.shapley_r2(frame, outcome="y", attributes=["x0", "x1"])
-    assert out["importance"].iloc[0] == pytest.approx(
-        0.5 * (r2(["x0"]) + r2(["x0", "x1"]) - r2(["x1"])))
-
-
-def test_shapley_refuses_too_many_attributes():
-    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(50, 17)),
-                         columns=[f"a{i}" for i in range(17)])
-    with pytest.raises(DataError, match="at most 15"):
-        survey.shapley_r2(frame, outcome="a0", attributes=[f"a{i}" for i in range(1, 17)])
-
-
-def test_ordered_logit_recovers_a_known_effect():
-    rng = np.random.default_rng(11)
-    n = 1500
-    frame = pd.DataFrame({"a": rng.integers(1, 6, n).astype(float),
-                          "b": rng.integers(1, 6, n).astype(float)})
-    latent = 1.0 * frame["a"] + 0.0 * frame["b"] + rng.logistic(size=n)
-    frame["y"] = np.digitize(latent, [2.5, 3.5, 4.5, 5.5]) + 1
-    out = survey.ordered_logit_drivers(frame, outcome="y", attributes=["a", "b"])
-    assert out.attrs["converged"]
-    assert out.loc[0, "coef"] == pytest.approx(1.0, abs=0.12)
-    assert abs(out.loc[1, "coef"]) < 0.12
-
-
-def test_key_drivers_table():
-    frame, coefs = _driver_data()
-    out = survey.key_drivers(frame, outcome="rating", attributes=list(coefs))
-    assert out["attribute"].tolist()[:2] == ["x0", "x1"]       # most important first
-    assert out["rank"].tolist() == [1, 2, 3, 4]
-    assert out["importance"].sum() == pytest.approx(out.attrs["r_squared"])
-    assert out.loc[out["attribute"] == "x0", "mean"].item() == pytest.approx(frame["x0"].mean())
-    assert out.loc[:1, "agree"].all()
-    with pytest.raises(DataError, match="also listed among the attributes"):
-        survey.key_drivers(frame, outcome="y", attributes=["y", "x0"])
-    with pytest.raises(DataError, match="ordered_check=False"):
-        survey.key_drivers(frame, outcome="y", attributes=list(coefs))
-    plain = survey.key_drivers(frame, outcome="y", attributes=list(coefs), ordered_check=False)
-    assert plain["ologit_coef"].isna().all()
-
-
-def test_importance_performance_quadrants():
-    drivers = pd.DataFrame({"attribute": ["a", "b", "c", "d"],
-                            "importance": [0.30, 0.20, 0.05, 0.05],
-                            "mean": [3.0, 4.5, 4.4, 3.1]})
-    out = survey.importance_performance(drivers, lang="en")
-    # averages: importance 0.15, performance 3.75
-    assert out["quadrant"].tolist() == ["fix_first", "keep_up", "possible_overkill",
-                                        "low_priority"]
-    assert out["label"].tolist() == ["Fix first", "Keep up the good work", "Possible overkill",
-                                     "Low priority"]
-    ru = survey.importance_performance(drivers, lang="ru")
-    assert ru["label"].iloc[0] == "Исправить в первую очередь"
-
 
 # --- crosstabs ----------------------------------------------------------------------------------
 
@@ -318,119 +217,6 @@ def test_crosstab_tests_by_hand_and_holm():
     shares = survey.crosstab(frame, question="q1", segment_col="seg")
     assert shares.loc["yes", "x"] == pytest.approx(1 / 3)
 
-
-# --- exit reasons ------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def keywords() -> dict:
-    return forms.load_exit_keywords()
-
-
-@pytest.mark.parametrize("text, areas, cause", [
-    ("Менеджер ГРУБИЛ по телефону", {"staff"}, "offence"),
-    ("Наш менеджер так и не перезвонил", {"staff"}, "offence"),
-    ("Цены выше, чем у конкурентов", {"product"}, "terms"),
-    ("Два раза привезли бумагу с браком", {"product"}, "terms"),
-    ("Долго ждали на кассе, счета выставляли по два дня", {"sale"}, "terms"),
-    ("При отгрузке кладовщик нахамил водителю", {"sale", "staff"}, "offence"),
-    ("Переехали в другой город", set(), "unclear"),
-    ("The manager was rude and never called back", {"staff"}, "offence"),
-    ("We didn't get a call back from the sales rep", {"staff"}, "offence"),
-    ("Prices were too expensive compared with a competitor", {"product"}, "terms"),
-    ("Long queue at the till and a wrong invoice", {"sale"}, "terms"),
-    ("Deliveries were late, goods often out of stock", {"product"}, "terms"),
-])
-def test_exit_keyword_coding_in_russian_and_english(keywords, text, areas, cause):
-    coded = survey.code_exit_reasons(pd.DataFrame({"customer_id": ["К-1"], "why": [text]}),
-                                     text_cols=["why"], keywords=keywords).iloc[0]
-    assert {a for a in ("product", "staff", "sale") if coded[a]} == areas
-    assert coded["cause"] == cause
-    if cause == "unclear":
-        assert pd.isna(coded["winnable"])
-    else:
-        assert bool(coded["winnable"]) == (cause == "terms")
-
-
-def test_exit_coding_reads_yo_as_ye_and_matches_stems_only_at_word_starts():
-    custom = {"no_answer": ["все хорошо"],
-              "areas": {"books": {"label": {"ru": "Учёт", "en": "Books"}, "stems": ["учет"]}},
-              "causes": {"terms": {"label": {"ru": "У", "en": "T"}, "winnable": True,
-                                   "stems": ["учет"]}}}
-    frame = pd.DataFrame({"a": ["Путаница в УЧЁТЕ", "неучтено, переучет", "Всё хорошо!", None]})
-    coded = survey.code_exit_reasons(frame, text_cols=["a"], keywords=custom, id_col=None)
-    assert coded["books"].tolist() == [True, False, False, False]
-    assert coded["answered"].tolist() == [True, True, False, False]
-    assert coded["cause"].tolist() == ["terms", "unclear", "unclear", "unclear"]
-
-
-def test_exit_coding_skips_non_answers_and_joins_fields(keywords):
-    frame = pd.DataFrame({"customer_id": ["К-1", "К-2"],
-                          "product_issue": ["Всё устраивало", "Нет"],
-                          "staff_issue": ["Менеджер нагрубил", "—"],
-                          "sale_issue": ["Долгое оформление", ""]})
-    coded = survey.code_exit_reasons(frame, text_cols=["product_issue", "staff_issue",
-                                                       "sale_issue"], keywords=keywords)
-    assert coded.loc[0, "text"] == "Менеджер нагрубил / Долгое оформление"
-    assert coded.loc[0, "staff"] and coded.loc[0, "sale"] and not coded.loc[0, "product"]
-    assert coded.loc[0, "cause"] == "offence"          # offence wins over terms
-    assert not coded.loc[1, "answered"]
-    summary = survey.exit_summary(coded, keywords=keywords, lang="en")
-    row = summary.set_index(["dimension", "category"])
-    assert row.loc[("area", "staff"), "count"] == 1 and row.loc[("area", "staff"), "share"] == 1
-    assert row.loc[("cause", "offence"), "label"] == "Left over offence"
-    assert not row.loc[("cause", "offence"), "winnable"]
-
-
-def test_exit_quotes_are_plain_text_with_contacts_masked(keywords):
-    frame = pd.DataFrame({"customer_id": ["К-1"],
-                          "why": ["Менеджер хамил <script>alert(1)</script>, звоните "
-                                  "+7 (912) 345-67-89 или boss@firm.ru"]})
-    coded = survey.code_exit_reasons(frame, text_cols=["why"], keywords=keywords)
-    quotes = survey.exit_quotes(coded, keywords=keywords)
-    assert set(quotes["category"]) == {"staff", "offence"}
-    quote = quotes["quote"].iloc[0]
-    assert quote == ("Менеджер хамил <script>alert(1)</script>, звоните [телефон скрыт] или "
-                     "[e-mail скрыт]")
-    short = survey.exit_quotes(coded, keywords=keywords, max_chars=20, lang="en")
-    assert short["quote"].iloc[0] == "Менеджер хамил <scr…"
-
-
-# --- contacts ------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("text", [
-    "+7 (912) 345-67-89", "+7 912 345 67 89", "+79123456789", "8-912-345-67-89",
-    "89123456789", "8 (912) 345-67-89", "8 (3452) 12-34-56", "7 912 345-67-89",
-    "(912) 345-67-89", "912 345 67 89", "345-67-89", "8 800 555-35-35",
-    "+7\u00a0912\u00a0345\u201167\u201189",
-    "+44 20 7946 0958", "+1 (555) 123-4567", "+49 30 1234567", "+380 44 123 4567",
-])
-def test_mask_contacts_phones(text):
-    assert survey.mask_contacts(f"Звоните: {text}, спасибо") == "Звоните: [телефон скрыт], спасибо"
-    assert survey.mask_contacts(text, lang="en") == "[phone hidden]"
-
-
-@pytest.mark.parametrize("text", [
-    "ivan.petrov@mail.ru", "Zakaz@Vector-Snab.RU", "a_b+tag@sub.domain.com", "почта@пример.рф",
-])
-def test_mask_contacts_emails(text):
-    assert survey.mask_contacts(f"пишите {text}.") == "пишите [e-mail скрыт]."
-
-
-@pytest.mark.parametrize("text", [
-    "Заказ №123456 от 12.03.2026", "сумма 1 500 000 руб.", "15 000,50 руб", "ИНН 7701234567",
-    "ИНН 770123456789", "в 2024 и 2025 годах", "скидка 5-7%", "доставка за 2-3 дня",
-    "@менеджер", "<script>alert(1)</script>",
-])
-def test_mask_contacts_leaves_other_numbers_and_text(text):
-    assert survey.mask_contacts(text) == text
-
-
-def test_mask_contacts_handles_missing_values():
-    assert survey.mask_contacts(None) == "" and survey.mask_contacts(float("nan")) == ""
-    two = survey.mask_contacts("89123456789 или 89123456780")
-    assert two == "[телефон скрыт] или [телефон скрыт]"
 
 
 # --- complaints, weights, share of wallet ---------------------------------------------------------
@@ -533,8 +319,8 @@ def base() -> pd.DataFrame:
 def test_demo_files_look_like_the_clients_exports():
     raw = (DEMO / "survey_responses.csv").read_bytes()
     assert b"\r\n" in raw and raw.decode("cp1251").startswith("Волна;Дата ответа;Код клиента")
-    exits = (DEMO / "survey_exit.csv").read_bytes().decode("cp1251")
-    assert "<script>alert(1)</script>" in exits and "@mail.ru" in exits
+    exit_export = (DEMO / "survey_exit.csv").read_bytes().decode("cp1251")
+    assert "<script>alert(1)</script>" in exit_export and "@mail.ru" in exit_export
 
 
 def test_demo_response_rates(quarterly, base, truth):
@@ -547,15 +333,15 @@ def test_demo_response_rates(quarterly, base, truth):
 
 def test_demo_recovers_the_true_drivers(quarterly, truth):
     spec = forms.load_template("quarterly")
-    drivers = survey.key_drivers(quarterly, outcome="overall", attributes=spec.ids("attribute"))
-    true = drivers["attribute"].map(truth["drivers"]["coefficients"])
+    ranked = drivers.key_drivers(quarterly, outcome="overall", attributes=spec.ids("attribute"))
+    true = ranked["attribute"].map(truth["drivers"]["coefficients"])
     # stated tolerance: every OLS coefficient within 0.15 of the truth
-    assert (drivers["coef"] - true).abs().max() < 0.15
-    assert drivers["importance"].sum() == pytest.approx(drivers.attrs["r_squared"])
+    assert (ranked["coef"] - true).abs().max() < 0.15
+    assert ranked["importance"].sum() == pytest.approx(ranked.attrs["r_squared"])
     top_true = sorted(truth["drivers"]["coefficients"].items(), key=lambda kv: -kv[1])[:2]
-    assert {name for name, _ in top_true} <= set(drivers["attribute"].head(3))
-    assert drivers["agree"].sum() >= 10           # the ordered logit tells the same story
-    quadrants = survey.importance_performance(drivers)
+    assert {name for name, _ in top_true} <= set(ranked["attribute"].head(3))
+    assert ranked["agree"].sum() >= 10           # the ordered logit tells the same story
+    quadrants = drivers.importance_performance(ranked)
     assert quadrants.set_index("attribute").loc["delivery_time", "quadrant"] == "fix_first"
     reliability = survey.scale_reliability(quarterly, scales=spec.item_scales)
     assert (reliability["alpha"] > 0.6).all()
@@ -597,17 +383,18 @@ def test_demo_annual_share_of_wallet(truth):
     assert reliability["acceptable"].all()
 
 
-def test_demo_exit_coding_matches_the_truth(keywords, truth):
-    exits = forms.prepare_responses(_read("survey_exit.csv"), "exit")
-    coded = survey.code_exit_reasons(exits, text_cols=["product_issue", "staff_issue",
-                                                       "sale_issue"], keywords=keywords)
+def test_demo_exit_coding_matches_the_truth(truth):
+    keywords = forms.load_exit_keywords()
+    answers = forms.prepare_responses(_read("survey_exit.csv"), "exit")
+    coded = exits.code_exit_reasons(answers, text_cols=["product_issue", "staff_issue",
+                                                        "sale_issue"], keywords=keywords)
     known = pd.DataFrame(truth["exit"]["respondents"]).set_index("customer_id")
     coded = coded.set_index("customer_id").loc[known.index]
     areas = coded[["product", "sale", "staff"]].apply(
         lambda r: [a for a in ("product", "sale", "staff") if r[a]], axis=1)
     assert (areas == known["areas"]).mean() >= 0.9
     assert (coded["cause"] == known["cause"]).mean() >= 0.9
-    quotes = survey.exit_quotes(coded.reset_index(), keywords=keywords, per_category=60)
+    quotes = exits.exit_quotes(coded.reset_index(), keywords=keywords, per_category=60)
     text = " ".join(quotes["quote"])
     assert "@" not in text and "912" not in text and "[телефон скрыт]" in text
 
