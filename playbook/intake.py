@@ -360,9 +360,9 @@ def _read_whitespace(con, path: Path, table: str, header: bool) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE _lines AS SELECT string_split_regex(trim(line), "
                 f"'\\s+') AS parts FROM read_csv(?, columns={{'line': 'VARCHAR'}}, delim=chr(0),"
                 f" header=false, quote='', escape='') WHERE trim(line) <> ''", [str(path)])
-    width = con.execute("SELECT max(len(parts)) FROM _lines").fetchone()[0] or 0
+    width = con.execute("SELECT max(len(parts)) FROM _lines").fetchall()[0][0] or 0
     if header:
-        names = con.execute("SELECT parts FROM _lines LIMIT 1").fetchone()[0]
+        names = con.execute("SELECT parts FROM _lines LIMIT 1").fetchall()[0][0]
         names = [n or f"column{i + 1}" for i, n in enumerate(names)]
         names += [f"column{i + 1}" for i in range(len(names), width)]
     else:
@@ -498,7 +498,7 @@ def read_raw(con: duckdb.DuckDBPyConnection, source: Source, table: str,
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT CAST(rowid + {first} AS BIGINT)"
                     f" AS _row, * FROM {table}")
     info.headers = [h for h in info.headers if h != "_row"]
-    info.rows_read = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    info.rows_read = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     if info.rows_read == 0:
         raise DataError(f"{path}: has a header row ({', '.join(info.headers[:8])}) but no data "
                         f"rows. Export the data again with the rows included.")
@@ -761,7 +761,8 @@ def _examples(con, table: str, where: str, column: str) -> list[tuple[int, str |
 
 
 def _count(con, table: str, where: str) -> int:
-    # fetchall, not fetchone: it completes the result, which con.unregister() requires.
+    # fetchall, not fetchone, throughout: it completes the result, which con.unregister()
+    # and the next statement on the connection require.
     return con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchall()[0][0]
 
 
@@ -817,7 +818,11 @@ def _transactions(con, params: Params, work_dir: Path, today: dt.date):
                             amount=_sum(con, "tx", blank)))
         con.execute(f"DELETE FROM tx WHERE {blank}")
 
-    if params.intake.duplicates == "drop":
+    # Identical rows are an export error when rows carry a document number; without one,
+    # two equal purchases on one day (as in CDNOW) are indistinguishable from a doubled row.
+    policy = params.intake.duplicates
+    drop = policy == "drop" or (policy == "auto" and "order_id" in info.mapping)
+    if policy != "keep":
         raw_cols = ", ".join(_q(h) for h in info.headers)
         dup_rows = con.execute(
             f"SELECT _row FROM (SELECT _row, row_number() OVER (PARTITION BY {raw_cols} "
@@ -827,10 +832,11 @@ def _transactions(con, params: Params, work_dir: Path, today: dt.date):
             where = "_row IN (SELECT _row FROM _dups)"
             n = _count(con, "tx", where)
             if n:
-                issues.append(Issue("duplicates", n, "dropped", name, None,
+                issues.append(Issue("duplicates", n, "dropped" if drop else "kept", name, None,
                                     _examples(con, "tx", where, "_raw_amount"),
                                     amount=_sum(con, "tx", where)))
-                con.execute(f"DELETE FROM tx WHERE {where}")
+                if drop:
+                    con.execute(f"DELETE FROM tx WHERE {where}")
             con.unregister("_dups")
 
     limit = today + dt.timedelta(days=params.intake.max_future_days)
@@ -855,7 +861,7 @@ def _transactions(con, params: Params, work_dir: Path, today: dt.date):
 
 def _sum(con, table: str, where: str) -> float:
     return float(con.execute(f"SELECT coalesce(sum(amount), 0) FROM {table} WHERE {where}")
-                 .fetchone()[0])
+                 .fetchall()[0][0])
 
 
 def _customers(con, params: Params, work_dir: Path):
@@ -932,7 +938,7 @@ def run_intake(params: Params, out_dir: Path, *, today: dt.date | None = None) -
                 issues.append(Issue("unknown_customers", n, "kept", tx_info.name,
                                     tx_info.mapping["customer_id"],
                                     _examples(con, "tx", unknown, "customer_id")))
-        last = con.execute("SELECT max(date) FROM tx").fetchone()[0]
+        last = con.execute("SELECT max(date) FROM tx").fetchall()[0][0]
         if last is None:
             dropped = ", ".join(f"{i.rows:,} {i.kind.replace('_', ' ')}" for i in issues)
             raise DataError(f"{params.data.transactions.path}: no usable rows are left "
@@ -976,7 +982,7 @@ def _period_issues(con, name: str, as_of: dt.date) -> list[Issue]:
 def _figures(con, info: FileInfo, issues: list[Issue], as_of: dt.date) -> dict:
     rows_used, revenue, customers, start, end = con.execute(
         f"SELECT count(*), coalesce(sum(amount), 0), count(DISTINCT customer_id), min(date), "
-        f"max(date) FROM tx WHERE date <= DATE '{as_of.isoformat()}'").fetchone()
+        f"max(date) FROM tx WHERE date <= DATE '{as_of.isoformat()}'").fetchall()[0]
     if rows_used == 0:
         raise DataError(f"{info.name}: no usable rows dated on or before as_of "
                         f"({as_of.isoformat()}). Check as_of in the parameters and the dates "

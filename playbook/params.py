@@ -117,7 +117,7 @@ class Intake(Strict):
     """How intake treats problem rows (each choice is reported in the data-quality section)."""
 
     bad_rows: Literal["stop", "drop"]
-    duplicates: Literal["drop", "keep"]
+    duplicates: Literal["auto", "drop", "keep"]
     max_future_days: int = Field(ge=0)
 
 
@@ -173,6 +173,30 @@ class Segmentation(Strict):
     question_due_days: int = Field(ge=0)
 
 
+class MarketingSpend(Strict):
+    """Marketing spend of one period, split into winning new and keeping existing customers."""
+
+    period_start: dt.date
+    period_end: dt.date
+    acquisition: float = Field(ge=0)
+    retention: float = Field(ge=0)
+
+
+class Ltv(Strict):
+    """Lifetime value and retention settings (see params/defaults.yaml)."""
+
+    margin: float | None = Field(default=None, gt=0, le=1)
+    time_unit: Literal["day", "week", "month"]
+    calibration_end: dt.date | None = None
+    horizon_months: int = Field(gt=0, le=120)
+    annual_discount: float = Field(ge=0, lt=1)
+    crr_period: Literal["month", "quarter", "year"]
+    active_window_months: int = Field(gt=0)
+    retain_top_share: float = Field(gt=0, le=1)
+    retain_alive_drop: float = Field(gt=0, lt=1)
+    marketing: list[MarketingSpend] = Field(default_factory=list)
+
+
 class Params(Strict):
     """Everything a run needs; built by :func:`load_params`."""
 
@@ -182,6 +206,7 @@ class Params(Strict):
     intake: Intake
     run: Run
     segmentation: Segmentation
+    ltv: Ltv
     source_file: Path | None = None
 
 

@@ -292,7 +292,8 @@ def test_xlsx_duplicates_and_headerless(tmp_path):
             ["B", dt.datetime(2024, 1, 2), 5]]
     _workbook(tmp_path / "tx.xlsx", {"Data": rows})
     result = intake(tmp_path, {"path": "tx.xlsx", "header": False,
-                               "columns": {"customer_id": 1, "date": 2, "amount": 3}})
+                               "columns": {"customer_id": 1, "date": 2, "amount": 3}},
+                    intake={"duplicates": "drop"})
     assert issues(result) == {"duplicates": (1, "dropped")}
     assert list(tx_frame(result)["source_row"]) == [1, 3]
     assert result.figures["revenue"] == 15
@@ -827,7 +828,7 @@ def test_problem_rows_combined_exact_figures(tmp_path):
     write(tmp_path / "tx.csv",
           "Клиент;Дата;Сумма\n"
           "А;01.01.2024;100\n"      # row 2: used
-          "А;01.01.2024;100\n"      # row 3: duplicate
+          "А;01.01.2024;100\n"      # row 3: duplicate, kept: no document number
           ";02.01.2024;50\n"        # row 4: blank id
           "Б;03.01.2024;-30\n"      # row 5: return, netted
           "Б;02.01.2024;80\n"       # row 6: used
@@ -835,14 +836,14 @@ def test_problem_rows_combined_exact_figures(tmp_path):
           "Г;01.03.2024;40\n")      # row 8: after as_of
     result = intake(tmp_path, as_of="2024-02-01", today=dt.date(2024, 6, 30))
     assert result.figures == {
-        "transactions": {"rows_read": 7, "rows_used": 3},
-        "revenue": 150.0,
+        "transactions": {"rows_read": 7, "rows_used": 4},
+        "revenue": 250.0,
         "customers": 2,
         "period": {"start": "2024-01-01", "end": "2024-01-03"},
         "as_of": "2024-02-01",
         "issues": [
             {"kind": "blank_customer_id", "rows": 1, "action": "dropped"},
-            {"kind": "duplicates", "rows": 1, "action": "dropped"},
+            {"kind": "duplicates", "rows": 1, "action": "kept"},
             {"kind": "future_dates", "rows": 1, "action": "dropped"},
             {"kind": "after_as_of", "rows": 1, "action": "kept_aside"},
             {"kind": "returns", "rows": 1, "action": "netted"},
@@ -967,6 +968,7 @@ def test_input_files_are_byte_identical_after_intake(tmp_path):
     params_file.write_text(yaml.safe_dump({
         "client": {"name": "Тест", "language": "ru"},
         "data": {"transactions": "data/tx.csv", "customers": "data/cust.csv"},
+        "intake": {"duplicates": "drop"},
     }, allow_unicode=True), encoding="utf-8")
     before = {p: (sha(p), p.stat().st_mtime_ns) for p in (tx, cu, params_file)}
     result = run_intake(load_params(params_file), tmp_path / "out", today=TODAY)
@@ -1024,3 +1026,18 @@ def test_repeated_amount_header_is_ambiguous(tmp_path):
     assert "columns: {amount: 'Сумма_1'}" in message
     chosen = intake(tmp_path, {"path": "tx.csv", "columns": {"amount": "Сумма_1"}})
     assert chosen.figures["revenue"] == 20
+
+
+@pytest.mark.parametrize(("header", "policy", "action", "revenue"), [
+    ("Клиент;Дата;Сумма", "auto", "kept", 300),             # no document number: kept
+    ("Клиент;Дата;Сумма;Документ", "auto", "dropped", 200),  # same document twice: dropped
+    ("Клиент;Дата;Сумма", "drop", "dropped", 200),
+    ("Клиент;Дата;Сумма;Документ", "keep", None, 300),       # not even looked for
+])
+def test_duplicate_policy(tmp_path, header, policy, action, revenue):
+    doc = ";РН-1" if "Документ" in header else ""
+    write(tmp_path / "tx.csv", f"{header}\nА;01.01.2024;100{doc}\nА;01.01.2024;100{doc}\n"
+                               f"Б;02.01.2024;100{';РН-2' if doc else ''}\n")
+    result = intake(tmp_path, intake={"duplicates": policy})
+    assert issues(result).get("duplicates") == ((1, action) if action else None)
+    assert result.figures["revenue"] == revenue

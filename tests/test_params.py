@@ -52,7 +52,7 @@ def test_minimal_parameters_take_the_defaults(tmp_path):
     assert params.client.language == defaults["client"]["language"] == "ru"
     assert params.client.currency == "RUB"
     assert params.intake.bad_rows == "stop"
-    assert params.intake.duplicates == "drop"
+    assert params.intake.duplicates == "auto"
     assert params.intake.max_future_days == 0
     assert params.run.notebooks == defaults["run"]["notebooks"]
     assert params.as_of is None
@@ -66,7 +66,7 @@ def test_client_values_merge_over_defaults_key_by_key(tmp_path):
     assert params.client.language == "en"
     assert params.client.currency == "RUB"  # untouched sibling from defaults
     assert params.intake.bad_rows == "drop"
-    assert params.intake.duplicates == "drop"
+    assert params.intake.duplicates == "auto"
     assert params.as_of == dt.date(2024, 6, 30)
 
 
