@@ -21,7 +21,8 @@ import pandas as pd
 
 from playbook.i18n import Lang
 
-__all__ = ["TASK_COLUMNS", "neutralise", "people", "last_known", "call_list", "greetings_list", "penetration_list",
+__all__ = ["TASK_COLUMNS", "neutralise", "people", "last_known", "plain_text", "with_people",
+           "call_list", "greetings_list", "penetration_list",
            "write_task_lists", "write_segment_list", "UNASSIGNED"]
 
 TASK_COLUMNS = ["manager", "customer_id", "customer_name", "contact", "reason",
@@ -95,17 +96,17 @@ def call_list(moves: pd.DataFrame, rungs: pd.DataFrame, abc: pd.DataFrame,
             reason = lang.t("segmentation.tasks.reason_rung",
                             before=lang.t(f"segmentation.rung.{item.rung_before}"),
                             now=lang.t(f"segmentation.rung.{item.rung_now}"))
-        rows.append({"customer_id": item.customer_id, "reason": _plain(reason),
-                     "suggested_action": _plain(lang.t("segmentation.tasks.action_call")),
+        rows.append({"customer_id": item.customer_id, "reason": plain_text(reason),
+                     "suggested_action": plain_text(lang.t("segmentation.tasks.action_call")),
                      "due_date": due})
-    return _with_people(rows, people)
+    return with_people(rows, people)
 
 
 def greetings_list(customers: pd.DataFrame | None, people: pd.DataFrame, lang: Lang, *,
                    start: dt.date, days: int) -> pd.DataFrame:
     """Contact persons' birthdays and first-deal anniversaries in [start, start + days]."""
     if customers is None:
-        return _with_people([], people)
+        return with_people([], people)
     rows = []
     for column, key in (("birthday", "birthday"), ("first_deal", "anniversary")):
         if column not in customers:
@@ -124,20 +125,20 @@ def greetings_list(customers: pd.DataFrame | None, people: pd.DataFrame, lang: L
             else:
                 reason = lang.t("segmentation.tasks.reason_birthday",
                                 date=lang.date(upcoming, "compact"))
-            rows.append({"customer_id": cid, "reason": _plain(reason),
-                         "suggested_action": _plain(lang.t(f"segmentation.tasks.action_{key}")),
+            rows.append({"customer_id": cid, "reason": plain_text(reason),
+                         "suggested_action": plain_text(lang.t(f"segmentation.tasks.action_{key}")),
                          "due_date": upcoming})
-    return _with_people(sorted(rows, key=lambda r: r["due_date"]), people)
+    return with_people(sorted(rows, key=lambda r: r["due_date"]), people)
 
 
 def penetration_list(rungs: pd.DataFrame, people: pd.DataFrame, lang: Lang, *,
                      due: dt.date) -> pd.DataFrame:
     """Regular customers to ask the penetration question (share of wallet)."""
     regulars = rungs[rungs["rung"].isin(["regular", "unknown"])]
-    rows = [{"customer_id": cid, "reason": _plain(lang.t("segmentation.tasks.reason_regular")),
-             "suggested_action": _plain(lang.t("segmentation.tasks.action_penetration")),
+    rows = [{"customer_id": cid, "reason": plain_text(lang.t("segmentation.tasks.reason_regular")),
+             "suggested_action": plain_text(lang.t("segmentation.tasks.action_penetration")),
              "due_date": due} for cid in regulars["customer_id"]]
-    return _with_people(rows, people)
+    return with_people(rows, people)
 
 
 def _next_occurrence(when: dt.date, start: dt.date) -> dt.date | None:
@@ -151,14 +152,15 @@ def _next_occurrence(when: dt.date, start: dt.date) -> dt.date | None:
     return None
 
 
-def _plain(text: str) -> str:
-    """Sentences from the locale are HTML-escaped for the report; exports want plain text."""
+def plain_text(text: str) -> str:
+    """Locale sentences are HTML-escaped for the report; exports want them as plain text."""
     import html
 
     return html.unescape(text)
 
 
-def _with_people(rows: list[dict], people: pd.DataFrame) -> pd.DataFrame:
+def with_people(rows: list[dict], people: pd.DataFrame) -> pd.DataFrame:
+    """Task rows (customer_id, reason, suggested_action, due_date) -> :data:`TASK_COLUMNS`."""
     tasks = pd.DataFrame(rows, columns=["customer_id", "reason", "suggested_action", "due_date"])
     tasks = tasks.merge(people, on="customer_id", how="left")
     tasks["manager"] = tasks["manager"].fillna(UNASSIGNED)
@@ -173,13 +175,13 @@ def _slug(name: str) -> str:
 
 
 def _headers(lang: Lang) -> list[str]:
-    return [_plain(lang.t(f"segmentation.tasks.column.{c}")) for c in TASK_COLUMNS]
+    return [plain_text(lang.t(f"segmentation.tasks.column.{c}")) for c in TASK_COLUMNS]
 
 
 def _display(tasks: pd.DataFrame, lang: Lang) -> pd.DataFrame:
     shown = tasks.copy()
     shown["manager"] = shown["manager"].replace(
-        {UNASSIGNED: _plain(lang.t("segmentation.tasks.unassigned"))})
+        {UNASSIGNED: plain_text(lang.t("segmentation.tasks.unassigned"))})
     shown["due_date"] = [d.isoformat() if isinstance(d, dt.date) else d
                          for d in shown["due_date"]]
     shown = shown.map(neutralise)
@@ -197,12 +199,18 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
+    import openpyxl
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    book = Workbook()
-    book.remove(book.active)
+    if path.exists():  # another notebook wrote this manager's workbook: add our sheets
+        book = openpyxl.load_workbook(path)
+    else:
+        book = Workbook()
+        book.remove(book.active)
     for title, frame in sheets.items():
+        if title[:31] in book.sheetnames:
+            book.remove(book[title[:31]])
         sheet = book.create_sheet(title[:31])
         sheet.append(list(frame.columns))
         for cell in sheet[1]:
@@ -225,6 +233,9 @@ def _write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
 def write_task_lists(lists: dict[str, pd.DataFrame], folder: Path, lang: Lang) -> list[Path]:
     """Write each manager's task lists as CSV files (one per list) and one XLSX workbook.
 
+    A manager's workbook already written by another notebook keeps its sheets; a sheet
+    of the same list is replaced.
+
     Parameters
     ----------
     lists
@@ -246,7 +257,7 @@ def write_task_lists(lists: dict[str, pd.DataFrame], folder: Path, lang: Lang) -
         sheets = {}
         for name, tasks in lists.items():
             mine = _display(tasks[tasks["manager"] == manager], lang)
-            title = _plain(lang.t(f"segmentation.tasks.list.{name}"))
+            title = plain_text(lang.t(f"segmentation.tasks.list.{name}"))
             sheets[title] = mine
             path = folder / f"{slug}__{name}.csv"
             _write_csv(mine, path)
@@ -263,5 +274,5 @@ def write_segment_list(frame: pd.DataFrame, folder: Path, lang: Lang) -> list[Pa
     shown = frame.map(neutralise)
     csv_path, xlsx_path = folder / "segments.csv", folder / "segments.xlsx"
     _write_csv(shown, csv_path)
-    _write_xlsx({_plain(lang.t("segmentation.tasks.list.segments")): shown}, xlsx_path)
+    _write_xlsx({plain_text(lang.t("segmentation.tasks.list.segments")): shown}, xlsx_path)
     return [csv_path, xlsx_path]

@@ -1,7 +1,7 @@
 """Lifetime value and retention by the seed formulas: LTV = S x C x P x T and CRR.
 
 Tables in, tables (or small dicts) out; no I/O. Time is in calendar months here; the
-probabilistic models (BG/NBD, Gamma-Gamma) live in :mod:`playbook.bgnbd`.
+probabilistic models (BG/NBD, Gamma-Gamma) live in :mod:`playbook.bgnbd` and :mod:`playbook.gammagamma`.
 
 Definitions used throughout:
 

@@ -417,14 +417,14 @@ def segment_list(seg: Segments, run: RunContext) -> pd.DataFrame:
     frame = who.merge(seg.rfm[["customer_id", "R", "F", "M", "segment"]], on="customer_id")
     frame = frame.merge(seg.abc[["customer_id", "cell"]], on="customer_id")
     frame = frame.merge(seg.rungs[["customer_id", "rung"]], on="customer_id")
-    frame["segment"] = [exports._plain(_segment_name(s, lang)) for s in frame["segment"]]
-    frame["rung"] = [exports._plain(lang.t(f"segmentation.rung.{r}")) for r in frame["rung"]]
+    frame["segment"] = [exports.plain_text(_segment_name(s, lang)) for s in frame["segment"]]
+    frame["rung"] = [exports.plain_text(lang.t(f"segmentation.rung.{r}")) for r in frame["rung"]]
     frame["manager"] = frame["manager"].replace(
-        {exports.UNASSIGNED: exports._plain(lang.t("segmentation.tasks.unassigned"))})
-    names = {c: exports._plain(lang.t(f"segmentation.tasks.column.{c}"))
+        {exports.UNASSIGNED: exports.plain_text(lang.t("segmentation.tasks.unassigned"))})
+    names = {c: exports.plain_text(lang.t(f"segmentation.tasks.column.{c}"))
              for c in ("manager", "customer_id", "customer_name", "contact")}
-    names.update({"segment": exports._plain(lang.t("segmentation.column.segment")),
-                  "cell": "ABC-XYZ", "rung": exports._plain(lang.t("segmentation.column.rung"))})
+    names.update({"segment": exports.plain_text(lang.t("segmentation.column.segment")),
+                  "cell": "ABC-XYZ", "rung": exports.plain_text(lang.t("segmentation.column.rung"))})
     return frame.rename(columns=names)
 
 

@@ -23,8 +23,9 @@ def test_prints_report_path_last_and_progress(demo_runs):
     for lang in ("ru", "en"):
         last = demo_runs[f"{lang}-stdout"].strip().splitlines()[-1]
         assert last == str(demo_runs[lang] / "report.html")
-        assert "[1/2] 00_intake.ipynb" in demo_runs[f"{lang}-stderr"]
-        assert "[2/2] 10_segmentation.ipynb" in demo_runs[f"{lang}-stderr"]
+        for step in ("[1/3] 00_intake.ipynb", "[2/3] 10_segmentation.ipynb",
+                     "[3/3] 20_ltv.ipynb"):
+            assert step in demo_runs[f"{lang}-stderr"]
 
 
 def test_results_hold_the_intake_contract(demo_runs):
@@ -116,7 +117,7 @@ def test_segmentation_results_and_exports(demo_runs):
         assert seg["exports"] and all((run / f).exists() for f in seg["exports"])
         assert any(f.endswith("unassigned.xlsx") for f in seg["exports"])
         book = openpyxl.load_workbook(run / "exports" / "unassigned.xlsx", read_only=True)
-        assert len(book.sheetnames) == 3
+        assert len(book.sheetnames) == 4  # calls, greetings, penetration + ltv's retain
     assert _results(demo_runs["ru"])["segmentation"]["rfm"] == \
         _results(demo_runs["en"])["segmentation"]["rfm"]
 
@@ -129,3 +130,28 @@ def test_contact_details_stay_out_of_the_report(demo_runs):
     for column in ("Телефон", "E-mail", "Контактное лицо"):
         leaked = [v for v in customers[column].dropna() if v in html]
         assert leaked == [], column
+
+
+def test_ltv_results_against_the_generator_truth(demo_runs):
+    truth = json.loads((DEMO_DATA / "truth.json").read_text("utf-8"))["true_params"]
+    ltv = _results(demo_runs["ru"])["ltv"]
+    simple = ltv["simple"]
+    assert simple["ltv"] == pytest.approx(simple["S"] * simple["C"] * simple["P"] * simple["T"])
+    assert 0.2 < simple["P"] < 0.35  # the generator's category margins are 20-32%
+    assert ltv["crr"] and all({"period_start", "period_end", "S", "E", "N", "crr"} <= set(row)
+                              for row in ltv["crr"])
+    for row in ltv["crr"]:
+        assert row["crr"] == pytest.approx((row["E"] - row["N"]) / row["S"] * 100)
+    # recovery of the true process (weeks), within 3 standard errors
+    bg = ltv["bgnbd"]
+    for name in ("r", "alpha", "a", "b"):
+        assert abs(bg[name] - truth["bgnbd"][name]) < 3 * bg["se"][name], name
+    gg = ltv["gamma_gamma"]
+    for name in ("p", "q", "gamma"):
+        assert abs(gg[name] - truth["gamma_gamma"][name]) < 3 * gg["se"][name], name
+    assert {"mae", "rmse", "corr", "total_actual", "total_predicted"} <= set(ltv["holdout"])
+    assert ltv["holdout"]["corr"] > 0.5
+    assert ltv["clv_total"] > 0
+    assert ltv["whatif_retention_plus5"]["ltv_change"] > 0
+    assert ltv["whatif_retention_plus5"]["profit_change"] > 0
+    assert _results(demo_runs["en"])["ltv"]["bgnbd"] == bg
