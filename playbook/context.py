@@ -61,6 +61,12 @@ class RunContext:
         path = intake_dir(self.run_dir) / "customers.parquet"
         return pd.read_parquet(path) if path.exists() else None
 
+    def survey(self, name: str) -> pd.DataFrame | None:
+        """A survey table read by intake (``survey``, ``survey_annual``, ``exit_survey``,
+        ``complaints``, ``survey_base``), or None when the client gave none."""
+        path = intake_dir(self.run_dir) / f"survey__{name}.parquet"
+        return pd.read_parquet(path) if path.exists() else None
+
     def summary(self) -> pd.DataFrame:
         """One row per customer (see :mod:`playbook.summary`)."""
         return pd.read_parquet(intake_dir(self.run_dir) / "customer_summary.parquet")
@@ -71,8 +77,8 @@ def _stale(out: Path, params: Params) -> bool:
     if not marker.exists():
         return True
     built = marker.stat().st_mtime
-    inputs = [params.source_file] + [s.path for s in (params.data.transactions,
-                                                      params.data.customers) if s]
+    sources = [getattr(params.data, name) for name in type(params.data).model_fields]
+    inputs = [params.source_file] + [s.path for s in sources if s is not None]
     return any(p is not None and p.exists() and p.stat().st_mtime > built for p in inputs)
 
 

@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 
 from playbook.errors import DataError, format_rows
@@ -110,6 +111,25 @@ CUSTOMER_HEADERS: dict[str, list[list[str]]] = {
     "referral": [["по рекомендации", "рекомендация", "referral", "referred", "is referral"]],
 }
 REQUIRED = {"transactions": ("customer_id", "date", "amount"), "customers": ("customer_id",)}
+#: Survey exports and the questionnaire template each is read with, unless the params say.
+SURVEY_TEMPLATES = {"survey": "quarterly", "survey_annual": "annual", "exit_survey": "exit"}
+#: Small tables beside the surveys: complaints per period, and the surveyed base.
+SIDE_TABLES: dict[str, dict[str, list[list[str]]]] = {
+    "complaints": {
+        "period": [["период", "квартал", "месяц", "волна", "period", "quarter", "month",
+                    "wave"]],
+        "complaints": [["жалоб", "жалобы", "количество жалоб", "complaints"]],
+        "customers": [["клиентов в базе", "клиентов", "база", "customers", "base"]],
+    },
+    "survey_base": {
+        "wave": [["волна", "период", "квартал", "wave", "period"]],
+        "segment": [["сегмент", "segment"]],
+        "customers": [["клиентов в базе", "клиентов", "customers", "base"]],
+        "invited": [["приглашено", "приглашённых", "invited"]],
+    },
+}
+SIDE_REQUIRED = {"complaints": ("period", "complaints"),
+                 "survey_base": ("wave", "segment", "customers")}
 NUMERIC = {"amount", "cost", "margin", "quantity", "price"}
 #: A missing column that others can stand in for: amount = quantity x price.
 ALTERNATIVES = {"amount": ("quantity", "price")}
@@ -948,6 +968,7 @@ def run_intake(params: Params, out_dir: Path, *, today: dt.date | None = None) -
         issues += _period_issues(con, tx_info.name, as_of)
         figures = _figures(con, tx_info, issues, as_of)
         _write_outputs(con, out_dir, tx_info, params, as_of)
+        files += _surveys(con, params, out_dir, work_dir)
     finally:
         con.close()
         _remove_tree(work_dir)
@@ -958,6 +979,70 @@ def run_intake(params: Params, out_dir: Path, *, today: dt.date | None = None) -
         "issues": [asdict(i) for i in issues],
     })
     return result
+
+
+def _text_frame(con, table: str) -> pd.DataFrame:
+    frame = con.execute(f"SELECT * EXCLUDE (_row) FROM {table} ORDER BY _row").df()
+    return frame.astype("string")
+
+
+def _surveys(con, params: Params, out_dir: Path, work_dir: Path) -> list[FileInfo]:
+    """Read the survey exports and their side tables into ``survey__<name>.parquet``.
+
+    Responses are checked against their questionnaire template (see
+    :func:`playbook.forms.prepare_responses`): an answer off its scale is an error naming
+    the file, the column and the rows.
+    """
+    from playbook.forms import prepare_responses
+
+    files = []
+    for name in (*SURVEY_TEMPLATES, *SIDE_TABLES):
+        source = getattr(params.data, name)
+        target = out_dir / f"survey__{name}.parquet"
+        if source is None:
+            target.unlink(missing_ok=True)
+            continue
+        info = read_raw(con, source, "raw_survey", work_dir)
+        frame = _text_frame(con, "raw_survey")
+        if name in SURVEY_TEMPLATES:
+            renames = {}
+            for question, header in source.columns.items():
+                header = info.headers[header - 1] if isinstance(header, int) else header
+                if header not in frame.columns:
+                    raise DataError(f"{source.path}: the parameters map {question!r} to column "
+                                    f"{header!r}, which is not in the file. Its columns are: "
+                                    f"{', '.join(map(repr, info.headers))}.")
+                renames[header] = question
+            template = source.template or SURVEY_TEMPLATES[name]
+            try:
+                table = prepare_responses(frame.rename(columns=renames), template)
+            except DataError as exc:
+                raise DataError(f"{source.path}: {exc}") from None
+            info.mapping = {v: k for k, v in renames.items()} or {"template": template}
+        else:
+            info.mapping = detect_columns(info.headers, SIDE_TABLES[name], source.columns,
+                                          file=source.path, required=SIDE_REQUIRED[name])
+            table = pd.DataFrame({k: frame[h] for k, h in info.mapping.items()})
+            for column in ("complaints", "customers", "invited"):
+                if column in table:
+                    table[column] = _side_numbers(table[column], source.path,
+                                                  info.mapping[column])
+        partial = target.with_name(target.name + ".partial")
+        table.to_parquet(partial, index=False)
+        partial.replace(target)
+        files.append(info)
+    return files
+
+
+def _side_numbers(values: pd.Series, path: Path, header: str) -> pd.Series:
+    text = values.str.replace(r"[\s\u00a0]", "", regex=True).str.replace(",", ".")
+    numbers = pd.to_numeric(text, errors="coerce")
+    bad = numbers.isna() & values.notna() & (values.str.strip() != "")
+    if bad.any():
+        rows = [(int(i) + 2, values.iat[i]) for i in bad.to_numpy().nonzero()[0][:5]]
+        raise DataError(f"{path}: column {header!r} holds values that are not numbers: "
+                        f"{format_rows(rows, int(bad.sum()))}. Correct them and run again.")
+    return numbers
 
 
 def _period_issues(con, name: str, as_of: dt.date) -> list[Issue]:

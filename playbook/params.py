@@ -98,6 +98,13 @@ def _check_column_keys(columns: dict[str, str | int], valid: tuple[str, ...]) ->
     return columns
 
 
+class SurveySource(Source):
+    """A survey export: ``columns`` maps question ids of ``template`` to the file's headers
+    (headers in the template's own wording are recognised without it)."""
+
+    template: str | None = None
+
+
 class Client(Strict):
     """Who the report is for."""
 
@@ -111,6 +118,11 @@ class Data(Strict):
 
     transactions: Annotated[TransactionsSource, BeforeValidator(_path_or_mapping)]
     customers: Annotated[CustomersSource, BeforeValidator(_path_or_mapping)] | None = None
+    survey: Annotated[SurveySource, BeforeValidator(_path_or_mapping)] | None = None
+    survey_annual: Annotated[SurveySource, BeforeValidator(_path_or_mapping)] | None = None
+    exit_survey: Annotated[SurveySource, BeforeValidator(_path_or_mapping)] | None = None
+    complaints: Annotated[Source, BeforeValidator(_path_or_mapping)] | None = None
+    survey_base: Annotated[Source, BeforeValidator(_path_or_mapping)] | None = None
 
 
 class Intake(Strict):

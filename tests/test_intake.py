@@ -1041,3 +1041,31 @@ def test_duplicate_policy(tmp_path, header, policy, action, revenue):
     result = intake(tmp_path, intake={"duplicates": policy})
     assert issues(result).get("duplicates") == ((1, action) if action else None)
     assert result.figures["revenue"] == revenue
+
+
+def test_survey_responses_are_read_with_their_template(tmp_path):
+    write(tmp_path / "tx.csv", "Клиент;Дата;Сумма\nА;01.01.2024;100\n")
+    write(tmp_path / "exit.csv", "Код клиента;Что не устроило в товаре или услуге\nА;Дорого\n")
+    write(tmp_path / "complaints.csv", "Квартал;Жалоб;Клиентов в базе\n2024-Q1;3;1 200\n")
+    raw = {"client": {"name": "Т"}, "data": {"transactions": "tx.csv",
+                                             "exit_survey": "exit.csv",
+                                             "complaints": "complaints.csv"}}
+    result = run_intake(params_from_dict(raw, base_dir=tmp_path), tmp_path / "out", today=TODAY)
+    answers = pd.read_parquet(tmp_path / "out" / "survey__exit_survey.parquet")
+    assert list(answers.columns) == ["customer_id", "product_issue"]
+    assert answers.loc[0, "product_issue"] == "Дорого"
+    complaints = pd.read_parquet(tmp_path / "out" / "survey__complaints.parquet")
+    assert complaints.to_dict("records") == [{"period": "2024-Q1", "complaints": 3.0,
+                                              "customers": 1200.0}]
+    assert [f.name for f in result.files] == ["tx.csv", "exit.csv", "complaints.csv"]
+
+
+def test_survey_answer_off_scale_names_file_column_and_row(tmp_path):
+    write(tmp_path / "tx.csv", "Клиент;Дата;Сумма\nА;01.01.2024;100\n")
+    write(tmp_path / "s.csv", "Код клиента;Готовность рекомендовать\nА;9\nБ;11\n")
+    raw = {"client": {"name": "Т"}, "data": {"transactions": "tx.csv", "survey_annual": "s.csv"}}
+    with pytest.raises(DataError) as info:
+        run_intake(params_from_dict(raw, base_dir=tmp_path), tmp_path / "out", today=TODAY)
+    message = str(info.value)
+    assert str(tmp_path / "s.csv") in message and "row 3 ('11')" in message
+    assert "0-10" in message
