@@ -3,6 +3,8 @@
     playbook run PARAMS [--out DIR]     run the whole playbook, print the report's path last
     playbook validate PARAMS            check parameters and data without running notebooks
     playbook new-client NAME [--out F]  write a commented parameters file to start from
+    playbook survey-form TEMPLATE [--lang ru|en] [--out F]
+                                        a printable questionnaire (HTML) to hand out
 
 Exit codes: 0 success; 2 bad parameters or data; 1 a notebook failed or an unexpected error.
 Messages are one paragraph; tracebacks go to the run's log file, never to the console.
@@ -68,6 +70,22 @@ def _new_client(args) -> int:
     return 0
 
 
+def _survey_form(args) -> int:
+    from playbook.forms import render_form
+
+    page = render_form(args.template, args.lang)
+    if args.out is None:
+        sys.stdout.write(page)
+        return 0
+    target = Path(args.out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    partial.write_text(page, encoding="utf-8")
+    partial.replace(target)
+    print(target)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="playbook", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -82,6 +100,12 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("name", help="the client's name")
     new.add_argument("--out", help="where to write it (default: params/clients/<name>.yaml)")
     new.set_defaults(handler=_new_client)
+    form = commands.add_parser("survey-form", help="print a questionnaire to hand out")
+    form.add_argument("template", help="checkout, phone_monthly, quarterly, annual or exit "
+                                       "(or a path to a template YAML)")
+    form.add_argument("--lang", choices=["ru", "en"], default="ru")
+    form.add_argument("--out", help="write the HTML here (default: standard output)")
+    form.set_defaults(handler=_survey_form)
     return parser
 
 

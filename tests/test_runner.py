@@ -170,3 +170,17 @@ def test_prepare_notebook_keeps_only_the_report_language(tmp_path):
     nbformat.write(nb, tmp_path / "x.ipynb")
     kept = prepare_notebook(tmp_path / "x.ipynb", "en")
     assert [c.source for c in kept.cells] == ["# en", "1"]
+
+
+def test_survey_form_prints_a_printable_questionnaire(tmp_path):
+    result = run_cli("survey-form", "quarterly", "--lang", "en", "--out",
+                     str(tmp_path / "q.html"))
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "q.html").read_text("utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page
+    assert "[recommend]" in page and "@page" in page
+    stdout = run_cli("survey-form", "exit", "--lang", "ru")
+    assert stdout.returncode == 0 and "</html>" in stdout.stdout
+    unknown = run_cli("survey-form", "nosuch")
+    assert unknown.returncode == 2 and "checkout" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
