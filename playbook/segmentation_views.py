@@ -20,7 +20,7 @@ from playbook.i18n import Lang
 from playbook.render import PALETTE, new_figure
 from playbook.report import summary_section
 
-__all__ = ["Segments", "analyse", "rfm_table", "rfm_chart", "rfm_sentence", "abc_table",
+__all__ = ["Segments", "analyse", "survey_evidence", "rfm_table", "rfm_chart", "rfm_sentence", "abc_table",
            "abc_heatmap", "abc_sentences", "pareto_chart", "pareto_sentence", "ladder_table",
            "ladder_chart", "ladder_sentences", "movement_table", "movement_sentence",
            "health_chart", "health_sentences", "task_lists", "exports_sentence", "results"]
@@ -45,9 +45,26 @@ class Segments:
     has_evidence: bool
 
 
+def survey_evidence(run: RunContext) -> pd.DataFrame | None:
+    """Share of wallet and would-recommend per customer from the annual survey, if any."""
+    from playbook.survey import wallet_and_recommend
+
+    annual = run.survey("survey_annual")
+    if annual is None or not {"customer_id", "share_of_wallet", "recommend"} <= set(annual):
+        return None
+    answered = annual.dropna(subset=["customer_id"])
+    return wallet_and_recommend(answered, date_col="date" if "date" in answered else None)
+
+
 def analyse(run: RunContext, evidence: pd.DataFrame | None = None) -> Segments:
-    """Run RFM, ABC-XYZ, Pareto, the ladder, movement and base health for a client."""
+    """Run RFM, ABC-XYZ, Pareto, the ladder, movement and base health for a client.
+
+    Rungs 4-5 of the ladder use ``evidence`` (share of wallet, would-recommend per
+    customer), by default the annual survey's answers when the client gave them.
+    """
     cfg = run.params.segmentation
+    if evidence is None:
+        evidence = survey_evidence(run)
     tx, summary, as_of = run.transactions(), run.summary(), run.as_of
     segments = None
     if cfg.rfm_segments:
@@ -312,7 +329,12 @@ def ladder_sentences(seg: Segments, run: RunContext, lang: Lang) -> list[str]:
         lang.t("segmentation.ladder_so_what", buyer=lang.int(counts["buyer"]),
                client=lang.int(counts["client"]), regular=lang.int(regular)),
     ]
-    if counts.get("unknown"):
+    if counts.get("unknown") and seg.has_evidence:
+        sentences.append(lang.t("segmentation.ladder_partial",
+                                adherent=lang.int(counts["adherent"] or 0),
+                                advocate=lang.int(counts["advocate"] or 0),
+                                unknown=lang.int(counts["unknown"])))
+    elif counts.get("unknown"):
         sentences.append(lang.t("segmentation.ladder_gap"))
     return sentences
 
