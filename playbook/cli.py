@@ -1,6 +1,7 @@
 """The ``playbook`` command.
 
-    playbook run PARAMS [--out DIR]     run the whole playbook, print the report's path last
+    playbook run PARAMS [--out DIR] [--pdf]
+                                        run the whole playbook, print the report's path last
     playbook validate PARAMS            check parameters and data without running notebooks
     playbook new-client NAME [--out F]  write a commented parameters file to start from
     playbook survey-form TEMPLATE [--lang ru|en] [--out F]
@@ -31,7 +32,7 @@ def _progress(message: str) -> None:
 def _run(args) -> int:
     from playbook.runner import run_playbook
 
-    outcome = run_playbook(args.params, out=args.out, progress=_progress)
+    outcome = run_playbook(args.params, out=args.out, progress=_progress, pdf=args.pdf)
     print(outcome.report)
     return 0
 
@@ -92,6 +93,8 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the playbook for one client")
     run.add_argument("params", help="the client's parameters file (YAML)")
     run.add_argument("--out", help="run folder (default: runs/<client>/<timestamp>)")
+    run.add_argument("--pdf", action="store_true",
+                     help="also print the report to report.pdf (needs Chromium or Chrome)")
     run.set_defaults(handler=_run)
     validate = commands.add_parser("validate", help="check parameters and data only")
     validate.add_argument("params")

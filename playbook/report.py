@@ -24,7 +24,8 @@ from playbook.params import PROJECT_ROOT, Params
 from playbook.quality import advice, issues_table
 from playbook.results import get
 
-__all__ = ["render_report", "build_summary", "summary_section", "TEMPLATES"]
+__all__ = ["render_report", "build_summary", "summary_section", "export_pdf", "find_chromium",
+           "TEMPLATES"]
 
 TEMPLATES = PROJECT_ROOT / "templates"
 #: Cell tags whose cells never reach the report.
@@ -169,6 +170,59 @@ def render_report(notebooks: list[Path], results: dict, intake: dict, params: Pa
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     partial.write_text(body, encoding="utf-8")
+    partial.replace(target)
+    return target
+
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def find_chromium() -> str | None:
+    """The system's Chromium or Chrome, used to print the report to PDF."""
+    import shutil
+
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def export_pdf(html_path: Path, target: Path, *, timeout: int = 180) -> Path:
+    """Print ``report.html`` to PDF with headless Chromium, using the report's print styles.
+
+    Raises
+    ------
+    PlaybookError
+        When no Chromium is installed or printing fails; the HTML report is unaffected.
+    """
+    import subprocess
+    import tempfile
+
+    from playbook.errors import PlaybookError
+
+    browser = find_chromium()
+    if browser is None:
+        raise PlaybookError("cannot make the PDF: no Chromium or Chrome found. Install one "
+                            "(e.g. apt-get install chromium) or print report.html from a "
+                            "browser; the HTML report is complete without it.")
+    partial = target.with_name(target.name + ".partial")
+    with tempfile.TemporaryDirectory(prefix="playbook-pdf-") as profile:
+        command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                   "--disable-background-networking", "--disable-component-update",
+                   "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
+                   "--no-pdf-header-footer", f"--print-to-pdf={partial}",
+                   html_path.resolve().as_uri()]
+        try:
+            subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            partial.unlink(missing_ok=True)
+            raise PlaybookError(f"cannot make the PDF: {browser} did not finish in {timeout} s; "
+                                f"the HTML report is complete.") from None
+    if not partial.exists() or partial.read_bytes()[:5] != b"%PDF-":
+        partial.unlink(missing_ok=True)
+        raise PlaybookError(f"cannot make the PDF: {browser} wrote no PDF; the HTML report is "
+                            f"complete.")
     partial.replace(target)
     return target
 

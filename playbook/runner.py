@@ -28,7 +28,7 @@ from playbook.context import intake_dir
 from playbook.errors import NotebookError, ParamsError
 from playbook.intake import run_intake
 from playbook.params import PROJECT_ROOT, Params, client_slug, load_params
-from playbook.report import render_report
+from playbook.report import export_pdf, render_report
 
 __all__ = ["RunOutcome", "run_playbook", "NOTEBOOKS", "prepare_notebook", "new_run_dir"]
 
@@ -174,7 +174,7 @@ def _point_latest(run_dir: Path) -> None:
 
 def run_playbook(params_path: str | Path, *, out: str | Path | None = None,
                  progress: Callable[[str], None] = lambda message: None,
-                 today: dt.date | None = None) -> RunOutcome:
+                 today: dt.date | None = None, pdf: bool = False) -> RunOutcome:
     """Run the whole playbook for one client; see the module docstring.
 
     Raises
@@ -207,6 +207,9 @@ def run_playbook(params_path: str | Path, *, out: str | Path | None = None,
         intake_json = json.loads((intake_dir(run_dir) / "intake.json").read_text("utf-8"))
         report = render_report(executed, results, intake_json, params, run_dir / "report.html",
                                generated=today)
+        if pdf:
+            progress("report.pdf")
+            export_pdf(report, run_dir / "report.pdf")
         if out is None:
             _point_latest(run_dir)
         log.info("report written to %s", report)

@@ -55,10 +55,11 @@ def demo_runs(tmp_path_factory) -> dict[str, Path]:
         out = tmp_path_factory.mktemp(f"demo-{language}")
         params = yaml.safe_load(DEMO_PARAMS.read_text(encoding="utf-8"))
         params["client"]["language"] = language
-        transactions = params["data"]["transactions"]
-        transactions["path"] = str((DEMO_PARAMS.parent / transactions["path"]).resolve())
-        params["data"]["customers"] = str((DEMO_PARAMS.parent / params["data"]["customers"])
-                                          .resolve())
+        for name, source in params["data"].items():  # the copy lives elsewhere: absolute paths
+            if isinstance(source, dict):
+                source["path"] = str((DEMO_PARAMS.parent / source["path"]).resolve())
+            else:
+                params["data"][name] = str((DEMO_PARAMS.parent / source).resolve())
         path = out / "params.yaml"
         path.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
         result = run_cli("run", str(path), "--out", str(out / "run"))

@@ -22,3 +22,14 @@ def test_report_loads_offline_without_errors(demo_runs, lang, tmp_path):
     assert (tmp_path / "report.png").stat().st_size > 10_000
     expected = {"ru": "Качество данных", "en": "Data quality"}[lang]
     assert expected in check.text
+
+
+def test_report_prints_to_pdf(demo_runs, tmp_path):
+    from playbook.report import export_pdf
+
+    require_chromium()
+    pdf = export_pdf(demo_runs["en"] / "report.html", tmp_path / "report.pdf")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-")
+    assert data.count(b"/Type /Page") - data.count(b"/Type /Pages") >= 4
+    assert not list(tmp_path.glob("*.partial"))
