@@ -188,14 +188,19 @@ def segment_table(res: LtvAnalysis, lang: Lang) -> pd.DataFrame:
 
 # --- CRR ----------------------------------------------------------------------------------
 
+def _periods(table: pd.DataFrame, lang: Lang) -> list[str]:
+    """"01.01.2026 — 31.03.2026" for each row's period_start and period_end."""
+    return [lang.t("intake.period_value", start=lang.date(a, "compact"),
+                   end=lang.date(b, "compact"))
+            for a, b in zip(table["period_start"], table["period_end"], strict=True)]
+
+
 def crr_display(res: LtvAnalysis, lang: Lang) -> pd.DataFrame:
     """CRR per period with S, E and N."""
     crr = res.crr
     col = lambda k: lang.t(f"ltv.column.{k}")  # noqa: E731
     return pd.DataFrame({
-        col("period"): [lang.t("intake.period_value", start=lang.date(s, "compact"),
-                               end=lang.date(e, "compact"))
-                        for s, e in zip(crr["period_start"], crr["period_end"], strict=True)],
+        col("period"): _periods(crr, lang),
         "S": [lang.int(v) for v in crr["S"]],
         "E": [lang.int(v) for v in crr["E"]],
         "N": [lang.int(v) for v in crr["N"]],
@@ -370,9 +375,7 @@ def spend_table(res: LtvAnalysis, lang: Lang) -> pd.DataFrame:
     s = res.spend
     col = lambda k: lang.t(f"ltv.column.{k}")  # noqa: E731
     return pd.DataFrame({
-        col("period"): [lang.t("intake.period_value", start=lang.date(a, "compact"),
-                               end=lang.date(b, "compact"))
-                        for a, b in zip(s["period_start"], s["period_end"], strict=True)],
+        col("period"): _periods(s, lang),
         col("acquisition"): [lang.money(v) for v in s["acquisition"]],
         col("new"): [lang.int(v) for v in s["new"]],
         col("cost_new"): [lang.money(v) for v in s["cost_new"]],
