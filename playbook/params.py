@@ -209,6 +209,12 @@ class Ltv(Strict):
     marketing: list[MarketingSpend] = Field(default_factory=list)
 
 
+class Survey(Strict):
+    """Survey settings (see params/defaults.yaml)."""
+
+    complain_share: float = Field(gt=0, le=1)
+
+
 class Params(Strict):
     """Everything a run needs; built by :func:`load_params`."""
 
@@ -219,6 +225,7 @@ class Params(Strict):
     run: Run
     segmentation: Segmentation
     ltv: Ltv
+    survey: Survey
     source_file: Path | None = None
 
 

@@ -34,7 +34,8 @@ HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell", "consultant-o
 SummaryBuilder = Callable[[dict, Lang], tuple[list[tuple[str, str]], list[str]]]
 _SUMMARY: dict[str, SummaryBuilder] = {}
 #: Modules whose summary builders register themselves when imported.
-SUMMARY_MODULES = ["playbook.segmentation_views", "playbook.ltv_views"]
+SUMMARY_MODULES = ["playbook.segmentation_views", "playbook.ltv_views",
+                   "playbook.survey_views"]
 #: Sections whose recommendations come after the business ones (data housekeeping).
 LATE_ADVICE = {"intake"}
 

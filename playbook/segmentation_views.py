@@ -478,11 +478,22 @@ def results(seg: Segments, lists: dict[str, pd.DataFrame], files: list, run_dir)
                    "top20_margin_share": seg.pareto["top20_margin_share"],
                    "top_customers": seg.pareto["top_customers"]},
         "ladder": {"counts": seg.ladder_counts, "has_survey_data": seg.has_evidence},
+        "base_health": _health_results(seg.health),
         "movement": {"moved_down": int(seg.moves["moved_down"].sum()),
                      "important_moved_down": len(_important_down(seg))},
         "tasks": {name: len(tasks) for name, tasks in lists.items()},
         "exports": sorted(str(f.relative_to(run_dir)) for f in files),
     }
+
+
+def _health_results(health: pd.DataFrame) -> dict:
+    out = {"active_last_month": int(health["active"].iloc[-1]) if len(health) else 0,
+           "new_last_12m": int(health["new"].iloc[-12:].sum())}
+    trend = sg.referral_trend(health)
+    if trend:
+        out["referral_share_last_12m"] = trend["last_12m"]
+        out["referral_share_prev_12m"] = trend["prev_12m"]
+    return out
 
 
 @summary_section("segmentation")

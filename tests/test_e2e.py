@@ -23,8 +23,8 @@ def test_prints_report_path_last_and_progress(demo_runs):
     for lang in ("ru", "en"):
         last = demo_runs[f"{lang}-stdout"].strip().splitlines()[-1]
         assert last == str(demo_runs[lang] / "report.html")
-        for step in ("[1/3] 00_intake.ipynb", "[2/3] 10_segmentation.ipynb",
-                     "[3/3] 20_ltv.ipynb"):
+        for step in ("[1/4] 00_intake.ipynb", "[2/4] 10_segmentation.ipynb",
+                     "[3/4] 20_ltv.ipynb", "[4/4] 30_survey.ipynb"):
             assert step in demo_runs[f"{lang}-stderr"]
 
 
@@ -120,6 +120,18 @@ def test_segmentation_results_and_exports(demo_runs):
         assert len(book.sheetnames) == 4  # calls, greetings, penetration + ltv's retain
     assert _results(demo_runs["ru"])["segmentation"]["rfm"] == \
         _results(demo_runs["en"])["segmentation"]["rfm"]
+
+
+def test_referral_decline_planted_by_the_generator_is_seen(demo_runs):
+    truth = json.loads((DEMO_DATA / "truth.json").read_text("utf-8"))["settings"]
+    health = _results(demo_runs["ru"])["segmentation"]["base_health"]
+    # the generator lowers the referral share of new customers from 32% to 17% over 3 years
+    assert truth["referral_share_start"] > truth["referral_share_end"]
+    assert health["referral_share_last_12m"] < health["referral_share_prev_12m"]
+    assert truth["referral_share_end"] - 0.06 < health["referral_share_last_12m"] < \
+        truth["referral_share_end"] + 0.06
+    html = (demo_runs["ru"] / "report.html").read_text("utf-8")
+    assert "тревожный признак" in html
 
 
 def test_contact_details_stay_out_of_the_report(demo_runs):
