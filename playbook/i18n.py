@@ -18,7 +18,7 @@ import yaml
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 
-__all__ = ["LANGUAGES", "texts", "Lang"]
+__all__ = ["LANGUAGES", "texts", "Lang", "Safe"]
 
 LANGUAGES = {"ru": "ru_RU", "en": "en_US"}
 _LOCALES = Path(__file__).with_name("locales")

@@ -10,7 +10,6 @@ embedded; the page loads nothing from the network.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import importlib
 import re
 from collections.abc import Callable
@@ -226,8 +225,3 @@ def export_pdf(html_path: Path, target: Path, *, timeout: int = 180) -> Path:
                             f"complete.")
     partial.replace(target)
     return target
-
-
-def escape(text: str) -> str:
-    """HTML-escape text for the template (client names, file names)."""
-    return html.escape(str(text))

@@ -16,7 +16,7 @@ import pandas as pd
 from playbook import exports
 from playbook import segmentation as sg
 from playbook.context import RunContext
-from playbook.i18n import Lang
+from playbook.i18n import Lang, Safe
 from playbook.render import PALETTE, new_figure
 from playbook.report import summary_section
 
@@ -254,14 +254,8 @@ def pareto_sentence(seg: Segments, lang: Lang) -> str:
     margin_part = (lang.t("segmentation.pareto_margin_part", share=lang.pct(margin))
                    if margin is not None else "")
     return lang.t("segmentation.pareto_so_what", top_n=lang.int(seg.pareto["top_customers"]),
-                  share=lang.pct(share), margin_part=_safe(margin_part),
-                  verdict=_safe(lang.t(f"segmentation.{verdict}")))
-
-
-def _safe(text: str):
-    from playbook.i18n import Safe
-
-    return Safe(text)
+                  share=lang.pct(share), margin_part=Safe(margin_part),
+                  verdict=Safe(lang.t(f"segmentation.{verdict}")))
 
 
 def _rung_rows(seg: Segments) -> list[str]:
