@@ -12,12 +12,13 @@ import pytest
 from matplotlib.figure import Figure
 
 from conftest import ROOT
+from playbook import survey_analysis as analysis
 from playbook import survey_views as views
 from playbook.i18n import Lang
 from playbook.render import table
 from playbook.report import build_summary
 from playbook.results import to_jsonable
-from playbook.survey_views import SurveyData
+from playbook.survey_analysis import SurveyData
 
 ATTRIBUTES = ["range", "quality", "availability", "prices", "payment_terms", "delivery_time",
               "delivery_accuracy", "manager_competence", "manager_responsiveness",
@@ -73,7 +74,7 @@ def _complaints(counts=(12, 6)) -> pd.DataFrame:
 def full():
     data = SurveyData(responses=_responses(), exits=_exits(), complaints=_complaints(),
                       base=_base())
-    return views.analyse(data, n_boot=300)
+    return analysis.analyse(data, n_boot=300)
 
 
 @pytest.fixture(params=["ru", "en"])
@@ -85,13 +86,13 @@ def lang(request) -> Lang:
 
 
 def test_no_survey_at_all_gives_a_short_note_on_what_to_run(lang):
-    an = views.analyse(SurveyData())
+    an = analysis.analyse(SurveyData())
     assert an.parts == [] and not an.has_data and an.errors == {}
-    assert all(views.heading(an, part, lang) is None for part in views.PARTS)
+    assert all(views.heading(an, part, lang) is None for part in analysis.PARTS)
     status = " ".join(views.status_sentences(an, lang))
     assert f"playbook survey-form quarterly --lang {lang.code}" in status
     assert f"playbook survey-form exit --lang {lang.code}" in status
-    result = views.results(an)
+    result = analysis.results(an)
     assert result["n"] == 0
     assert result["nps"] is None and result["nps_weighted"] is None and result["csat"] is None
     assert result["cronbach_alpha"] == {} and result["drivers"] == []
@@ -101,12 +102,12 @@ def test_no_survey_at_all_gives_a_short_note_on_what_to_run(lang):
 
 
 def test_only_exit_questionnaires_give_only_the_exit_part(lang):
-    an = views.analyse(SurveyData(exits=_exits()))
+    an = analysis.analyse(SurveyData(exits=_exits()))
     assert an.parts == ["exits"]
     status = " ".join(views.status_sentences(an, lang))
     assert "survey-form quarterly" in status and "data.complaints" in status
     assert "survey-form exit" not in status
-    result = views.results(an)
+    result = analysis.results(an)
     assert result["n"] == 0 and result["nps"] is None
     assert result["exit_reasons"]["staff"] == 2
     assert views.heading(an, "exits", lang).text.startswith("## ")
@@ -114,17 +115,17 @@ def test_only_exit_questionnaires_give_only_the_exit_part(lang):
 
 def test_a_part_the_data_cannot_support_is_left_out_with_a_note():
     tiny = _responses(6)
-    an = views.analyse(SurveyData(responses=tiny), n_boot=0)
+    an = analysis.analyse(SurveyData(responses=tiny), n_boot=0)
     assert "drivers" not in an.parts and "drivers" in an.errors
     assert "nps" in an.parts
     notes = views.consultant_notes(an, Lang("en"))
     assert any("drivers" in n for n in notes)
-    assert views.results(an)["errors"]["drivers"]
+    assert analysis.results(an)["errors"]["drivers"]
 
 
 def test_one_segment_means_no_segment_tests_or_crosstabs():
-    an = views.analyse(SurveyData(responses=_responses(segments=("Все",)), base=None),
-                       n_boot=0)
+    an = analysis.analyse(SurveyData(responses=_responses(segments=("Все",)), base=None),
+                          n_boot=0)
     assert an.tests_segment is None and an.crosstabs is None
     assert "crosstabs" not in an.parts and "nonresponse" not in an.parts
     assert {"nps", "drivers", "satisfaction"} <= set(an.parts)
@@ -132,7 +133,7 @@ def test_one_segment_means_no_segment_tests_or_crosstabs():
 
 def test_unknown_part_is_an_error():
     with pytest.raises(ValueError, match="unknown survey part"):
-        views.heading(views.analyse(SurveyData()), "nsp", Lang("en"))
+        views.heading(analysis.analyse(SurveyData()), "nsp", Lang("en"))
 
 
 # --- the figures ----------------------------------------------------------------------------
@@ -143,7 +144,7 @@ def test_nps_is_the_pooled_unweighted_score_with_its_analytic_interval(full):
     n, prom, det = len(scores), int((scores >= 9).sum()), int((scores <= 6).sum())
     value = 100 * (prom - det) / n
     se = 100 * math.sqrt((prom / n + det / n - (prom / n - det / n) ** 2) / n)
-    nps = views.results(full)["nps"]
+    nps = analysis.results(full)["nps"]
     assert nps["value"] == pytest.approx(value)
     assert nps["n"] == n
     assert nps["ci_low"] == pytest.approx(value - 1.959964 * se, abs=1e-4)
@@ -156,7 +157,7 @@ def test_weighted_nps_follows_the_base_mix(full):
     by_segment = {s: 100 * ((g >= 9).mean() - (g <= 6).mean())
                   for s, g in scores.groupby("segment")["recommend"]}
     expected = 0.25 * by_segment["Крупный"] + 0.75 * by_segment["Мелкий"]
-    result = views.results(full)
+    result = analysis.results(full)
     assert result["nps_weighted"]["value"] == pytest.approx(expected)
     assert result["nps_weighted"]["unweighted"] == pytest.approx(result["nps"]["value"])
     assert set(result["nps_by_segment"]) == {"Крупный", "Мелкий"}
@@ -165,14 +166,14 @@ def test_weighted_nps_follows_the_base_mix(full):
 
 def test_csat_is_the_top_two_box_share_of_overall_satisfaction(full):
     overall = _responses()["overall"]
-    result = views.results(full)
+    result = analysis.results(full)
     assert result["csat"] == pytest.approx((overall >= 9).mean())
     assert result["csat_detail"]["top_boxes"] == [9, 10]
     assert result["ces"]["mean"] == pytest.approx(_responses()["ease"].mean())
 
 
 def test_response_rate_and_margin_use_the_base(full):
-    response = views.results(full)["response"]
+    response = analysis.results(full)["response"]
     assert response["invited"] == 800 and response["responses"] == 160
     assert response["rate"] == pytest.approx(160 / 800)
     assert response["margin_of_error"] == pytest.approx(
@@ -181,7 +182,7 @@ def test_response_rate_and_margin_use_the_base(full):
 
 
 def test_cronbach_alpha_for_every_scale_the_template_declares(full):
-    alpha = views.results(full)["cronbach_alpha"]
+    alpha = analysis.results(full)["cronbach_alpha"]
     assert set(alpha) == {"product", "delivery", "staff"}
     items = _responses()[["range", "quality", "availability"]]
     k = 3
@@ -190,7 +191,7 @@ def test_cronbach_alpha_for_every_scale_the_template_declares(full):
 
 
 def test_drivers_carry_shapley_importance_that_sums_to_r_squared(full):
-    result = views.results(full)
+    result = analysis.results(full)
     drivers = result["drivers"]
     assert {"attribute", "importance", "coef", "p_value"} <= set(drivers[0])
     assert {d["attribute"] for d in drivers[:2]} == {"quality", "delivery_time"}
@@ -201,28 +202,28 @@ def test_drivers_carry_shapley_importance_that_sums_to_r_squared(full):
 
 
 def test_crosstabs_are_holm_adjusted(full):
-    rows = views.results(full)["crosstabs"]
+    rows = analysis.results(full)["crosstabs"]
     assert all(r["p_holm"] >= r["p_value"] for r in rows)
     assert "recommend" in {r["question"] for r in rows}
 
 
 def test_exit_reasons_count_areas_and_causes(full):
-    reasons = views.results(full)["exit_reasons"]
+    reasons = analysis.results(full)["exit_reasons"]
     assert reasons["product"] == 2 and reasons["staff"] == 2 and reasons["sale"] == 2
     assert reasons["offence"] == 2 and reasons["terms"] == 2 and reasons["unclear"] == 1
-    exit_ = views.results(full)["exit"]
+    exit_ = analysis.results(full)["exit"]
     assert exit_["winnable"] == 2 and exit_["not_winnable"] == 2 and exit_["answered"] == 5
 
 
 def test_complaint_iceberg_uses_the_module_share(full):
-    iceberg = views.results(full)["iceberg"]
-    assert iceberg["complain_share"] == views.COMPLAIN_SHARE == 0.06
+    iceberg = analysis.results(full)["iceberg"]
+    assert iceberg["complain_share"] == analysis.COMPLAIN_SHARE == 0.06
     assert iceberg["last"]["dissatisfied_estimate"] == pytest.approx(6 / 0.06)
     assert iceberg["last"]["dissatisfied_share"] == pytest.approx(100 / 400)
 
 
 def test_results_are_plain_json(full):
-    result = json.loads(json.dumps(to_jsonable(views.results(full)), allow_nan=False))
+    result = json.loads(json.dumps(to_jsonable(analysis.results(full)), allow_nan=False))
     assert {"n", "nps", "nps_weighted", "csat", "cronbach_alpha", "drivers",
             "exit_reasons"} <= set(result)
     assert set(result["nps"]) >= {"value", "ci_low", "ci_high", "n"}
@@ -254,7 +255,7 @@ def test_exit_quotes_are_escaped_text_with_contacts_masked(full, lang):
 
 def test_client_text_is_escaped_once(lang):
     tricky = "A&B <b>"
-    an = views.analyse(SurveyData(responses=_responses(segments=(tricky, "Мелкий"))), n_boot=0)
+    an = analysis.analyse(SurveyData(responses=_responses(segments=(tricky, "Мелкий"))), n_boot=0)
     sentences = " ".join(views.nps_sentences(an, lang) + views.nps_test_sentences(an, lang))
     assert "A&amp;B &lt;b&gt;" in sentences and "&amp;amp;" not in sentences
     assert "<b>" not in sentences
@@ -288,21 +289,21 @@ def test_charts_are_figures_with_labelled_axes(full, lang):
 
 
 def test_zero_complaints_raise_the_alarm(lang):
-    an = views.analyse(SurveyData(complaints=_complaints((4, 0))))
+    an = analysis.analyse(SurveyData(complaints=_complaints((4, 0))))
     text = " ".join(views.iceberg_sentences(an, lang))
     assert "2026-Q2" in text and "?" in text
 
 
 def test_complaints_without_a_base_give_counts_only(lang):
     frame = _complaints().drop(columns="customers")
-    an = views.analyse(SurveyData(complaints=frame))
+    an = analysis.analyse(SurveyData(complaints=frame))
     shown = views.iceberg_table(an, lang)
     assert shown.shape[1] == 3
     assert "100" in " ".join(views.iceberg_sentences(an, lang))
 
 
 def test_summary_gives_nps_csat_and_the_attribute_to_fix(full, lang):
-    result = to_jsonable(views.results(full))
+    result = to_jsonable(analysis.results(full))
     summary = build_summary({"survey": result}, lang)
     labels = [label for label, _ in summary["figures"]]
     assert lang.t("survey.summary.nps") in labels and lang.t("survey.summary.csat") in labels
@@ -315,12 +316,12 @@ def test_summary_gives_nps_csat_and_the_attribute_to_fix(full, lang):
 def test_every_part_has_a_heading_cell_in_the_notebook():
     nb = nbformat.read(ROOT / "notebooks" / "30_survey.ipynb", as_version=4)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    for part in views.PARTS:
+    for part in analysis.PARTS:
         assert f'views.heading(sv, "{part}", lang)' in code
-    assert 'record("survey", views.results(sv))' in code
+    assert 'record("survey", analysis.results(sv))' in code
 
 
 def test_without_the_regular_questionnaire_the_summary_asks_for_it(lang):
-    result = to_jsonable(views.results(views.analyse(SurveyData(exits=_exits()))))
+    result = to_jsonable(analysis.results(analysis.analyse(SurveyData(exits=_exits()))))
     advice = " ".join(build_summary({"survey": result}, lang)["recommendations"])
     assert "survey-form quarterly" in advice
