@@ -28,10 +28,12 @@ test: setup
 lab: setup
 	@$(BIN)/jupyter lab notebooks/
 
-## make bench: intake and customer summary on 10M generated transactions vs baselines
+## make bench: intake + customer summary on 10M transactions, and BG/NBD + Gamma-Gamma on
+## 1M customers, each against its baselines measured in the same run
 bench: setup
 	@$(BIN)/python -m pip install --quiet -r bench/requirements.txt
 	@$(BIN)/python bench/bench_intake.py
+	@$(BIN)/python bench/bench_bgnbd.py
 
 ## make demo-data: regenerate the committed demo client (deterministic)
 demo-data: setup

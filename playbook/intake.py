@@ -26,7 +26,11 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -137,6 +141,11 @@ DATES = {"date", "birthday", "first_deal"}
 REFERRAL_WORDS = ("рекоменд", "сарафан", "от знаком", "по совету", "referr", "recommend",
                   "word of mouth")
 SAMPLE_ROWS = 20_000
+#: Text files from this size on are decoded by one process per CPU (see _transcode).
+PARALLEL_TRANSCODE_BYTES = 32 << 20
+TRANSCODE_CHUNK = 1 << 20
+#: DuckDB's share of memory; with Python, pandas and pyarrow a run stays under 1.5 GB.
+MEMORY_LIMIT = "1GB"
 
 
 @dataclass
@@ -304,18 +313,143 @@ def _text_head(path: Path, encoding: str, n_bytes: int = 1 << 20) -> list[str]:
 
 
 def _transcode(path: Path, encoding: str, work_dir: Path) -> Path:
-    """Copy a non-UTF-8 text file to UTF-8 in the run's work folder (the input stays as is)."""
+    """Copy a non-UTF-8 text file to UTF-8 in the run's work folder (the input stays as is).
+
+    Python's codecs do a few hundred MB a second, which makes decoding a big cp1251 export
+    one of the costliest steps of a run, so a big file in a single-byte code page is decoded
+    by one process per CPU (:func:`_transcode_parallel`); anything else in one pass here.
+    """
     work_dir.mkdir(parents=True, exist_ok=True)
     target = work_dir / f"{path.stem}.utf8{path.suffix or '.csv'}"
+    if (os.cpu_count() or 1) > 1 and path.stat().st_size >= PARALLEL_TRANSCODE_BYTES \
+            and _single_byte(encoding):
+        return _transcode_parallel(path, encoding, target)
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
-        while chunk := src.read(16 << 20):
-            dst.write(decoder.decode(chunk))
-        dst.write(decoder.decode(b"", final=True))
+    with path.open("rb") as src, target.open("wb") as dst:
+        while chunk := src.read(TRANSCODE_CHUNK):
+            dst.write(decoder.decode(chunk).encode("utf-8"))
+        dst.write(decoder.decode(b"", final=True).encode("utf-8"))
     return target
 
 
-def _read_csv(con, path: Path, source: Source, table: str, work_dir: Path) -> FileInfo:
+def _single_byte(encoding: str) -> bool:
+    """True for code pages such as cp1251 or koi8-r: a byte is a character whatever follows
+    it, so the file can be cut anywhere (not so in UTF-8, UTF-16, Shift JIS, GB18030...)."""
+    def text(data: bytes) -> str | None:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            return None
+
+    if text(b"A;\n") != "A;\n":  # UTF-16, UTF-32
+        return False
+    alone = [text(bytes([byte])) for byte in range(256)]
+    return all(text(bytes([lead, trail])) == (None if None in (alone[lead], alone[trail])
+                                               else alone[lead] + alone[trail])
+               for lead in range(256) for trail in range(256))
+
+
+# A worker of _transcode_parallel, run as `python -I -S -c`: a bare interpreter starts in
+# milliseconds, where one importing the playbook (pandas, DuckDB) would take a second.
+_TRANSCODE_PART = """
+import sys
+source, encoding, start, stop, target, chunk = sys.argv[1:]
+position, stop, chunk = int(start), int(stop), int(chunk)
+with open(source, "rb") as src, open(target, "r+b" if position == 0 else "wb") as dst:
+    src.seek(position)
+    while position < stop:
+        data = src.read(min(chunk, stop - position))
+        try:
+            dst.write(data.decode(encoding).encode("utf-8"))
+        except UnicodeDecodeError as exc:
+            sys.stdout.write(str(position + exc.start))
+            sys.exit(3)
+        position += len(data)
+"""
+
+
+def _transcode_parallel(path: Path, encoding: str, target: Path) -> Path:
+    """:func:`_transcode` with the file cut into one part per CPU, decoded side by side.
+
+    In a single-byte code page any cut falls between two characters. The first part is
+    written into ``target`` and the others into files of their own, appended to it in order
+    afterwards (a copy inside the kernel, a fraction of the decoding time).
+    """
+    size = path.stat().st_size
+    n = os.cpu_count() or 1
+    cuts = [size * i // n for i in range(n + 1)]
+    parts = [target] + [target.with_name(f"{target.name}.part{i}") for i in range(1, n)]
+    target.write_bytes(b"")
+    workers = [subprocess.Popen([sys.executable, "-I", "-S", "-c", _TRANSCODE_PART, str(path),
+                                 encoding, str(start), str(stop), str(part),
+                                 str(TRANSCODE_CHUNK)], stdout=subprocess.PIPE)
+               for start, stop, part in zip(cuts, cuts[1:], parts)]
+    outcomes = [(worker.communicate()[0], worker.returncode) for worker in workers]
+    try:
+        for out, code in outcomes:
+            if code == 3:
+                offset = int(out)
+                raise UnicodeDecodeError(encoding, b"", offset, offset + 1, "invalid byte")
+            if code != 0:
+                raise OSError(f"decoding {path} as {encoding} failed (worker exit status {code})")
+        with target.open("r+b") as dst:  # not "ab": copy_file_range refuses O_APPEND
+            dst.seek(0, os.SEEK_END)
+            for part in parts[1:]:
+                with part.open("rb") as src:
+                    _append(src, dst)
+    finally:
+        for part in parts[1:]:
+            part.unlink(missing_ok=True)
+    return target
+
+
+def _append(src, dst) -> None:
+    """Copy the rest of file ``src`` to the end of ``dst``, inside the kernel where it can."""
+    dst.flush()
+    if hasattr(os, "copy_file_range"):
+        while os.copy_file_range(src.fileno(), dst.fileno(), 1 << 30):
+            pass
+    else:
+        shutil.copyfileobj(src, dst, 16 << 20)
+
+
+@dataclass
+class _CsvScan:
+    """How DuckDB reads a delimited text file: the ``read_csv`` call behind a raw view."""
+
+    path: Path       # the client's file, named in messages
+    readable: Path   # what DuckDB reads: that file, or its UTF-8 copy in the work folder
+    encoding: str
+    delimiter: str
+    options: dict
+    first_row: int   # the spreadsheet row number of the first data row
+
+    def sql(self) -> str:
+        return (f"read_csv({_lit(str(self.readable))}, delim={_lit(self.delimiter)}, "
+                f"{_kw(self.options)})")
+
+
+@dataclass
+class _Raw:
+    """A client file opened for reading: SQL reads its rows, all text, in file order, from
+    ``relation``.
+
+    That is a table with a ``_row`` column for spreadsheets, Parquet and whitespace-separated
+    text (loaded when opened), and for delimited text a view over ``read_csv`` (``csv``):
+    the file is then read once, straight into the table built from it (:func:`_build`),
+    instead of into a table of text first and parsed from there.
+    """
+
+    info: FileInfo
+    relation: str
+    csv: _CsvScan | None = None
+
+
+class _NotUtf8(Exception):
+    """A file sniffed as UTF-8 has bytes further on that are not: it is read as cp1251."""
+
+
+def _read_csv(con, path: Path, source: Source, table: str, work_dir: Path) -> _Raw:
     with path.open("rb") as handle:
         head = handle.read(1 << 20)
     encoding = _sniff_encoding(head, source.encoding)
@@ -345,34 +479,71 @@ def _read_csv(con, path: Path, source: Source, table: str, work_dir: Path) -> Fi
             raise DataError(f"{path}: cannot be decoded as {encoding} ({where}). Save the file "
                             f"as UTF-8 or cp1251, or set 'encoding' for this file in the "
                             f"parameters.") from None
+    info = FileInfo(name=path.name, kind="csv", rows_read=0, headers=[], mapping={},
+                    encoding=encoding.replace("-sig", " (BOM)"), delimiter=delimiter)
     options = dict(header=source.header, all_varchar=True, quote='"', escape='"',
                    null_padding=True, strict_mode=False, ignore_errors=False)
-
-    def load(opts: dict) -> None:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM "
-                    f"read_csv(?, delim=?, {_kw(opts)})", [str(readable), delimiter])
-
-    try:
-        if delimiter == " ":
+    scan = _CsvScan(path, readable, encoding, delimiter, options, 2 if source.header else 1)
+    if delimiter == " ":
+        try:
             _read_whitespace(con, readable, table, source.header)
-        else:
-            try:
-                load(options)
-            except duckdb.Error as exc:
-                if "parallel=false" not in str(exc):
-                    raise
-                # Line breaks inside quoted cells (comments, addresses): read serially.
-                load({**options, "parallel": False})
+        except duckdb.Error as exc:
+            raise _read_error(scan, exc) from None
+        info.headers = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+        return _Raw(info, table)
+    raw = _Raw(info, f"_file_{table}", scan)
+    _run(con, raw, f"CREATE OR REPLACE VIEW {raw.relation} AS SELECT * FROM {scan.sql()}")
+    info.headers = [r[0] for r in _run(con, raw, f"DESCRIBE {raw.relation}")]
+    return raw
+
+
+def _run(con, raw: _Raw, sql: str) -> list[tuple]:
+    """Execute ``sql``, which reads ``raw``, and fetch its rows.
+
+    DuckDB reads a CSV file when a query needs its rows, so any query on the raw view may be
+    the one to find a problem in the file: line breaks inside quoted cells (comments,
+    addresses: the view is made to read serially, and the query run again), bytes that are
+    not UTF-8 (:class:`_NotUtf8`), or a malformed file (a DataError).
+    """
+    if raw.csv is None:
+        return con.execute(sql).fetchall()
+    try:
+        return con.execute(sql).fetchall()
     except duckdb.Error as exc:
-        if encoding == "utf-8" and "unicode" in str(exc).lower():
-            return _read_csv(con, path, source.model_copy(update={"encoding": "cp1251"}),
-                             table, work_dir)
-        raise DataError(f"{path}: cannot be read as a {_sep_name(delimiter)}-separated "
-                        f"table ({_first_line(exc)}). Check that the file is a plain "
-                        f"export and that quotes are balanced.") from None
-    headers = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
-    return FileInfo(name=path.name, kind="csv", rows_read=0, headers=headers, mapping={},
-                    encoding=encoding.replace("-sig", " (BOM)"), delimiter=delimiter)
+        scan = raw.csv
+        if "parallel=false" in str(exc) and scan.options.get("parallel", True):
+            scan.options["parallel"] = False
+            con.execute(f"CREATE OR REPLACE VIEW {raw.relation} AS SELECT * FROM {scan.sql()}")
+            return _run(con, raw, sql)
+        raise _read_error(scan, exc) from None
+
+
+def _read_error(scan: _CsvScan, exc: duckdb.Error) -> Exception:
+    if scan.encoding == "utf-8" and "unicode" in str(exc).lower():
+        return _NotUtf8()
+    return DataError(f"{scan.path}: cannot be read as a {_sep_name(scan.delimiter)}-separated "
+                     f"table ({_first_line(exc)}). Check that the file is a plain export and "
+                     f"that quotes are balanced.")
+
+
+def _build(con, raw: _Raw, out: str, selects: list[str]) -> None:
+    """Create table ``out`` as ``SELECT selects FROM raw``, in file order, with ``_row``.
+
+    For a CSV view this is where the file is read. Its rows get ``_row`` from the new
+    table's ``rowid`` (rows are stored in file order: ``preserve_insertion_order``): an update
+    of one column rather than a copy of the table. ``rows_read`` is counted here too.
+    """
+    columns = ", ".join(selects)
+    if raw.csv is None:
+        con.execute(f"CREATE OR REPLACE TABLE {out} AS SELECT _row, {columns} "
+                    f"FROM {raw.relation}")
+        return
+    _run(con, raw, f"CREATE OR REPLACE TABLE {out} AS SELECT {columns} FROM {raw.relation}")
+    # DEFAULT 0, not NULL: DuckDB then knows the column holds no NULLs, and Parquet files get
+    # source_row as a required column.
+    con.execute(f"ALTER TABLE {out} ADD COLUMN _row BIGINT DEFAULT 0")
+    con.execute(f"UPDATE {out} SET _row = rowid + {raw.csv.first_row}")
+    raw.info.rows_read = con.execute(f"SELECT count(*) FROM {out}").fetchall()[0][0]
 
 
 def _read_whitespace(con, path: Path, table: str, header: bool) -> None:
@@ -492,6 +663,22 @@ def read_raw(con: duckdb.DuckDBPyConnection, source: Source, table: str,
     The table gets a ``_row`` column: the row's number as a spreadsheet would show it (the
     header is row 1), used to point at offending rows in messages.
     """
+    try:
+        raw = _open_raw(con, source, table, work_dir)
+        if raw.relation != table:
+            _build(con, raw, table, ["*"])
+    except _NotUtf8:
+        return read_raw(con, _as_cp1251(source), table, work_dir)
+    return raw.info
+
+
+def _as_cp1251(source: Source) -> Source:
+    return source.model_copy(update={"encoding": "cp1251"})
+
+
+def _open_raw(con, source: Source, table: str, work_dir: Path) -> _Raw:
+    """Open a client file for reading (see :class:`_Raw`); a delimited text file is sniffed
+    and checked to have a data row, but not read yet."""
     path = source.path
     if not path.exists():
         hint = ""
@@ -508,21 +695,26 @@ def read_raw(con: duckdb.DuckDBPyConnection, source: Source, table: str,
         head = handle.read(1 << 16)
     kind = _sniff_kind(path, head)
     if kind == "xlsx":
-        info = _read_xlsx(con, path, source, table)
+        raw = _Raw(_read_xlsx(con, path, source, table), table)
     elif kind == "parquet":
-        info = _read_parquet(con, path, table)
+        raw = _Raw(_read_parquet(con, path, table), table)
     else:
-        info = _read_csv(con, path, source, table, work_dir)
-    if "_row" not in info.headers:
+        raw = _read_csv(con, path, source, table, work_dir)
+    info = raw.info
+    if raw.csv is None and "_row" not in info.headers:
         first = 2 if source.header else 1
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT CAST(rowid + {first} AS BIGINT)"
                     f" AS _row, * FROM {table}")
     info.headers = [h for h in info.headers if h != "_row"]
-    info.rows_read = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-    if info.rows_read == 0:
+    if raw.csv is None:
+        info.rows_read = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+        empty = info.rows_read == 0
+    else:  # counted when it is read
+        empty = not _run(con, raw, f"SELECT 1 FROM {raw.relation} LIMIT 1")
+    if empty:
         raise DataError(f"{path}: has a header row ({', '.join(info.headers[:8])}) but no data "
                         f"rows. Export the data again with the rows included.")
-    return info
+    return raw
 
 
 # ---------------------------------------------------------------------------------------
@@ -670,6 +862,19 @@ def _number_sql(col: str, decimal: str) -> str:
     return f"CASE WHEN isfinite({value}) THEN {value} END"
 
 
+def _plain_number_sql(col: str, decimal: str) -> str:
+    """:func:`_number_sql` for the plain form only (1234,56 or -1234.5), else NULL.
+
+    Where this reads a number, the full expression reads the same one: it only drops
+    blanks, which the cast ignores at the ends and fails on inside, and thousands marks,
+    which this refuses.
+    """
+    other = "." if decimal == "," else ","
+    text = f"replace({col}, ',', '.')" if decimal == "," else col
+    value = f"CASE WHEN NOT contains({col}, {_lit(other)}) THEN TRY_CAST({text} AS DOUBLE) END"
+    return f"CASE WHEN isfinite({value}) THEN {value} END"
+
+
 _DATE_PATTERNS = [
     (r"\d{1,2}\.\d{1,2}\.\d{4}", "%d.%m.%Y"),
     (r"\d{4}-\d{1,2}-\d{1,2}", "%Y-%m-%d"),
@@ -727,9 +932,21 @@ def _date_sql(col: str, formats: list[str]) -> str:
     return pieces[0] if len(pieces) == 1 else f"coalesce({', '.join(pieces)})"
 
 
-def _sample(con, table: str, column: str) -> list[str]:
-    rows = con.execute(f"SELECT CAST({_q(column)} AS VARCHAR) FROM {table} WHERE {_q(column)} "
-                       f"IS NOT NULL LIMIT {SAMPLE_ROWS}").fetchall()
+def _plain_date_sql(col: str, formats: list[str]) -> str:
+    """:func:`_date_sql` for cells in the first format and nothing else, else NULL.
+
+    Where this reads a date, the full expression reads the same one: without a space or a
+    "T" in the cell, cutting off a time does nothing, and the first format is tried first.
+    """
+    if formats[0] == EXCEL_SERIAL:
+        return "CAST(NULL AS DATE)"
+    return (f"CASE WHEN NOT (contains({col}, ' ') OR contains({col}, 'T')) THEN "
+            f"CAST(try_strptime({col}, {_lit(formats[0])}) AS DATE) END")
+
+
+def _sample(con, raw: _Raw, column: str) -> list[str]:
+    rows = _run(con, raw, f"SELECT CAST({_q(column)} AS VARCHAR) FROM {raw.relation} WHERE "
+                          f"{_q(column)} IS NOT NULL LIMIT {SAMPLE_ROWS}")
     return [r[0] for r in rows if r[0] is not None and str(r[0]).strip()]
 
 
@@ -737,29 +954,62 @@ def _sample(con, table: str, column: str) -> list[str]:
 # Normalising transactions and customers
 # ---------------------------------------------------------------------------------------
 
-def _parse_table(con, raw: str, out: str, info: FileInfo, source: Source) -> dict[str, str]:
-    """Create ``out`` with canonical, typed columns plus the raw text of parsed ones."""
+def _read_table(con, source: Source, name: str, out: str, work_dir: Path,
+                synonyms: dict[str, list[list[str]]], required: tuple[str, ...], *,
+                row_hash: bool = False) -> _Raw:
+    """Open a client file, map its columns and parse it into table ``out`` (see
+    :func:`_parse_table`); a file that turns out not to be UTF-8 is read again as cp1251."""
+    try:
+        raw = _open_raw(con, source, name, work_dir)
+        raw.info.mapping = detect_columns(raw.info.headers, synonyms, source.columns,
+                                          file=source.path, required=required)
+        _parse_table(con, raw, out, source, row_hash=row_hash)
+    except _NotUtf8:
+        return _read_table(con, _as_cp1251(source), name, out, work_dir, synonyms, required,
+                           row_hash=row_hash)
+    return raw
+
+
+def _parse_table(con, raw: _Raw, out: str, source: Source, *, row_hash: bool = False) -> None:
+    """Create ``out`` with canonical, typed columns plus the raw text of parsed ones.
+
+    With ``row_hash``, a CSV file's rows also get ``_hash``, a hash of all their cells, for
+    :func:`_find_duplicates`.
+    """
+    info = raw.info
     if source.date_format:
         _check_date_format(con, source)
-    selects = ["_row"]
-    raw_texts = {}
+    # Messages quote the text of amounts and dates of any row (returns, duplicates, future
+    # dates), and of quantity and price where they make the amount; of other parsed columns
+    # only cells that cannot be read, so only those keep their text.
+    quoted = {"amount", "date"} | (set() if "amount" in info.mapping
+                                   else set(ALTERNATIVES["amount"]))
+    selects, full = [], {}
     for canonical, header in info.mapping.items():
         col = f"CAST({_q(header)} AS VARCHAR)"
         if canonical in NUMERIC:
             info.decimal = source.decimal or _detect_decimal(_sample(con, raw, header),
                                                              info.delimiter)
-            selects.append(f"{_number_sql(col, info.decimal)} AS {canonical}")
+            plain = _plain_number_sql(col, info.decimal)
+            full[canonical] = _number_sql(f"_raw_{canonical}", info.decimal)
         elif canonical in DATES:
             formats = _detect_date_formats(_sample(con, raw, header), source.date_format)
             info.date_formats[canonical] = ", ".join(formats)
-            selects.append(f"{_date_sql(col, formats)} AS {canonical}")
+            plain = _plain_date_sql(col, formats)
+            full[canonical] = _date_sql(f"_raw_{canonical}", formats)
         else:
             selects.append(f"nullif(trim({col}), '') AS {canonical}")
-        if canonical in NUMERIC | DATES:
-            selects.append(f"{col} AS _raw_{canonical}")
-            raw_texts[canonical] = header
-    con.execute(f"CREATE OR REPLACE TABLE {out} AS SELECT {', '.join(selects)} FROM {raw}")
-    return raw_texts
+            continue
+        text = col if canonical in quoted else f"CASE WHEN {plain} IS NULL THEN {col} END"
+        selects += [f"{plain} AS {canonical}", f"{text} AS _raw_{canonical}"]
+    if row_hash and raw.csv is not None:
+        selects.append(f"hash({', '.join(_q(h) for h in info.headers)}) AS _hash")
+    _build(con, raw, out, selects)
+    # Most cells are in the plain form, read cheaply above; the full parsers (blanks,
+    # thousands marks, currency, other date formats) run only on the cells left unread.
+    for canonical, expression in full.items():
+        con.execute(f"UPDATE {out} SET {canonical} = {expression} "
+                    f"WHERE {canonical} IS NULL AND _raw_{canonical} IS NOT NULL")
 
 
 def _check_date_format(con, source: Source) -> None:
@@ -818,10 +1068,12 @@ def _unparseable(con, table: str, info: FileInfo, path: Path, policy: str,
 def _transactions(con, params: Params, work_dir: Path, today: dt.date):
     source = params.data.transactions
     path = source.path
-    info = read_raw(con, source, "raw_tx", work_dir)
-    info.mapping = detect_columns(info.headers, TRANSACTION_HEADERS, source.columns, file=path,
-                                  required=REQUIRED["transactions"])
-    _parse_table(con, "raw_tx", "tx", info, source)
+    policy = params.intake.duplicates
+    raw = _read_table(con, source, "raw_tx", "tx", work_dir, TRANSACTION_HEADERS,
+                      REQUIRED["transactions"], row_hash=policy != "keep")
+    info = raw.info
+    if policy != "keep":
+        _find_duplicates(con, raw, "tx")
     if "amount" not in info.mapping:  # no amount column: quantity x unit price
         con.execute("ALTER TABLE tx ADD COLUMN amount DOUBLE")
         con.execute("ALTER TABLE tx ADD COLUMN _raw_amount VARCHAR")
@@ -840,24 +1092,14 @@ def _transactions(con, params: Params, work_dir: Path, today: dt.date):
 
     # Identical rows are an export error when rows carry a document number; without one,
     # two equal purchases on one day (as in CDNOW) are indistinguishable from a doubled row.
-    policy = params.intake.duplicates
     drop = policy == "drop" or (policy == "auto" and "order_id" in info.mapping)
-    if policy != "keep":
-        raw_cols = ", ".join(_q(h) for h in info.headers)
-        dup_rows = con.execute(
-            f"SELECT _row FROM (SELECT _row, row_number() OVER (PARTITION BY {raw_cols} "
-            f"ORDER BY _row) AS k FROM raw_tx) WHERE k > 1").fetchnumpy()["_row"]
-        if len(dup_rows):
-            con.register("_dups", pa.table({"_row": pa.array(dup_rows, pa.int64())}))
-            where = "_row IN (SELECT _row FROM _dups)"
-            n = _count(con, "tx", where)
-            if n:
-                issues.append(Issue("duplicates", n, "dropped" if drop else "kept", name, None,
-                                    _examples(con, "tx", where, "_raw_amount"),
-                                    amount=_sum(con, "tx", where)))
-                if drop:
-                    con.execute(f"DELETE FROM tx WHERE {where}")
-            con.unregister("_dups")
+    where = "_row IN (SELECT _row FROM _dups)"
+    if policy != "keep" and (n := _count(con, "tx", where)):
+        issues.append(Issue("duplicates", n, "dropped" if drop else "kept", name, None,
+                            _examples(con, "tx", where, "_raw_amount"),
+                            amount=_sum(con, "tx", where)))
+        if drop:
+            con.execute(f"DELETE FROM tx WHERE {where}")
 
     limit = today + dt.timedelta(days=params.intake.max_future_days)
     future = f"date > DATE '{limit.isoformat()}'"
@@ -867,9 +1109,6 @@ def _transactions(con, params: Params, work_dir: Path, today: dt.date):
                             amount=_sum(con, "tx", future)))
         con.execute(f"DELETE FROM tx WHERE {future}")
 
-    if "cost" in info.mapping and "margin" not in info.mapping:
-        con.execute("ALTER TABLE tx ADD COLUMN margin DOUBLE")
-        con.execute("UPDATE tx SET margin = amount - cost")
     for col in ("cost", "margin", "quantity"):
         if col in info.mapping:
             bad = f"{col} IS NULL AND nullif(trim(_raw_{col}), '') IS NOT NULL"
@@ -877,6 +1116,37 @@ def _transactions(con, params: Params, work_dir: Path, today: dt.date):
                 issues.append(Issue(f"bad_{col}", n, "kept", name, info.mapping[col],
                                     _examples(con, "tx", bad, f"_raw_{col}")))
     return info, issues
+
+
+def _find_duplicates(con, raw: _Raw, table: str) -> None:
+    """Create temp table ``_dups``: the ``_row`` of each row of the file that is identical,
+    in every column, to an earlier row.
+
+    Comparing every column of every row means sorting or hashing all of a big file's text
+    again. A CSV file's rows were hashed as they were read (``_hash``): only rows that share
+    a hash can be duplicates, so only those (usually none or a few) are read again and
+    compared in full, which keeps the check exact. The rows read again come in file order
+    and are matched by position to their ``_row``, so no row of ``table`` may have been
+    deleted yet.
+    """
+    columns = ", ".join(_q(h) for h in raw.info.headers)
+    rows = raw.relation
+    if raw.csv is not None:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _shared AS SELECT _hash FROM {table} "
+                    f"GROUP BY _hash HAVING count(*) > 1")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _candidates AS SELECT _row FROM {table} "
+                    f"WHERE _hash IN (SELECT _hash FROM _shared) ORDER BY _row")
+        if not _count(con, "_candidates", "true"):
+            con.execute("CREATE OR REPLACE TEMP TABLE _dups AS SELECT _row FROM _candidates")
+            return
+        _run(con, raw, f"CREATE OR REPLACE TEMP TABLE _candidate_text AS SELECT * FROM "
+                       f"{raw.relation} WHERE hash({columns}) IN (SELECT _hash FROM _shared)")
+        con.execute("CREATE OR REPLACE TEMP TABLE _candidates AS SELECT * "
+                    "FROM _candidates POSITIONAL JOIN _candidate_text")
+        rows = "_candidates"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _dups AS SELECT _row FROM (SELECT _row, "
+                f"row_number() OVER (PARTITION BY {columns} ORDER BY _row) AS k FROM {rows}) "
+                f"WHERE k > 1")
 
 
 def _sum(con, table: str, where: str) -> float:
@@ -887,10 +1157,8 @@ def _sum(con, table: str, where: str) -> float:
 def _customers(con, params: Params, work_dir: Path):
     source = params.data.customers
     path = source.path
-    info = read_raw(con, source, "raw_cu", work_dir)
-    info.mapping = detect_columns(info.headers, CUSTOMER_HEADERS, source.columns, file=path,
-                                  required=REQUIRED["customers"])
-    _parse_table(con, "raw_cu", "cu", info, source)
+    info = _read_table(con, source, "raw_cu", "cu", work_dir, CUSTOMER_HEADERS,
+                       REQUIRED["customers"]).info
     issues = []
     name = path.name
     if n := _count(con, "cu", "customer_id IS NULL"):
@@ -945,6 +1213,9 @@ def run_intake(params: Params, out_dir: Path, *, today: dt.date | None = None) -
     work_dir = out_dir / "_work"
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = true")
+    # Within the limit DuckDB keeps what it can in memory and spills the rest to the work
+    # folder: ten million transactions take about 2.5 GB as a table.
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.execute(f"SET temp_directory = {_lit(str(work_dir / 'spill'))}")
     try:
         tx_info, issues = _transactions(con, params, work_dir, today)
@@ -1085,15 +1356,15 @@ def _figures(con, info: FileInfo, issues: list[Issue], as_of: dt.date) -> dict:
 def _write_outputs(con, out_dir: Path, info: FileInfo, params: Params, as_of: dt.date) -> None:
     optional = [c for c in ("order_id", "quantity", "product", "category", "channel", "branch",
                             "manager", "customer_name") if c in info.mapping]
-    has_margin = "margin" in info.mapping or "cost" in info.mapping
-    margin = "margin" if has_margin else "CAST(NULL AS DOUBLE) AS margin"
+    margin = ("margin" if "margin" in info.mapping else "amount - cost AS margin"
+              if "cost" in info.mapping else "CAST(NULL AS DOUBLE) AS margin")
     cols = ", ".join(["source_row", "customer_id", "date", "amount", margin, *optional])
-    # The view has the output columns only, margin included (NULL when unknown): the
-    # summary query reads it.
+    # The view has the output columns only, margin included (amount - cost when only the
+    # cost is known, NULL when neither is): the summary query reads it.
     con.execute(f"CREATE OR REPLACE VIEW transactions AS SELECT {cols} FROM "
                 f"(SELECT _row AS source_row, * EXCLUDE (_row) FROM tx)")
-    _copy(con, "SELECT * FROM transactions ORDER BY source_row",
-          out_dir / "transactions.parquet")
+    # No ORDER BY: tx holds its rows in file order, which the copy keeps.
+    _copy(con, "SELECT * FROM transactions", out_dir / "transactions.parquet")
     if params.data.customers is not None:
         _copy(con, "SELECT * FROM customers", out_dir / "customers.parquet")
     else:
