@@ -141,6 +141,11 @@ DATES = {"date", "birthday", "first_deal"}
 REFERRAL_WORDS = ("рекоменд", "сарафан", "от знаком", "по совету", "referr", "recommend",
                   "word of mouth")
 SAMPLE_ROWS = 20_000
+#: How many leading rows of a sheet may hold a title above the table's header.
+HEADER_SEARCH_ROWS = 30
+#: A row whose first text says this is a total line of the export, not a sale (no \\b:
+#: DuckDB's RE2 knows word boundaries only between ASCII letters).
+TOTALS = r"^\s*(итого|всего|итог|total|grand total|totals|subtotal)(\s|[.:,;-]|$)"
 #: Text files from this size on are decoded by one process per CPU (see _transcode).
 PARALLEL_TRANSCODE_BYTES = 32 << 20
 TRANSCODE_CHUNK = 1 << 20
@@ -617,19 +622,27 @@ def _read_xlsx(con, path: Path, source: Source, table: str) -> FileInfo:
 
 
 def _sheet_rows(sheet):
-    """(header row number, header, [(row number, values)]) of a sheet, or None if it is empty."""
-    header, header_row, body = None, 0, []
+    """(header row number, header, [(row number, values)]) of a sheet, or None if it is empty.
+
+    Exports often open with a title ("Продажи за 2025 год") above the table: the header
+    is the first of the leading rows that fills at least 60% as many cells as the widest
+    of them (and two or more), so title rows are skipped.
+    """
+    rows = []
     for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
         cells = [_cell_text(v) for v in values]
-        if not any(c is not None for c in cells):
-            continue
-        if header is None:
-            header, header_row = [c.strip() if c else "" for c in cells], number
-            while header and not header[-1]:
-                header.pop()
-            continue
-        body.append((number, cells))
-    return None if header is None else (header_row, header, body)
+        if any(c is not None for c in cells):
+            rows.append((number, cells))
+    if not rows:
+        return None
+    filled = [sum(c is not None for c in cells) for _, cells in rows[:HEADER_SEARCH_ROWS]]
+    need = max(2, -(-6 * max(filled) // 10))
+    start = next((i for i, n in enumerate(filled) if n >= need), 0)
+    header_row, cells = rows[start]
+    header = [c.strip() if c else "" for c in cells]
+    while header and not header[-1]:
+        header.pop()
+    return header_row, header, rows[start + 1:]
 
 
 def _cell_text(value) -> str | None:
@@ -853,7 +866,8 @@ def _number_sql(col: str, decimal: str) -> str:
         text = f"replace({text}, ',', '.')"
     fast = f"TRY_CAST({text} AS DOUBLE)"
     # Slow path, only for rows the fast one could not read: currency marks, (123) negatives.
-    cleaned = (f"regexp_replace(lower({text}), '(руб\\.?|р\\.|₽|rub|usd|eur|\\$|€)', '', 'g')")
+    minus = f"replace(replace(lower({text}), '\u2212', '-'), '\u2013', '-')"  # − and –
+    cleaned = (f"regexp_replace({minus}, '(руб\\.?|р\\.|₽|rub|usd|eur|\\$|€)', '', 'g')")
     slow = (f"CASE WHEN regexp_full_match({cleaned}, '\\(.*\\)') THEN "
             f"-TRY_CAST(trim({cleaned}, '()') AS DOUBLE) "
             f"WHEN regexp_full_match({cleaned}, '[0-9.]+-') THEN "
@@ -1036,6 +1050,25 @@ def _count(con, table: str, where: str) -> int:
     return con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchall()[0][0]
 
 
+def _totals(con, info: FileInfo, path: Path) -> list[Issue]:
+    """Total lines an accounting export adds ("Итого", "Всего", "Total"): not sales, dropped.
+
+    Only rows without a readable date qualify, so a customer called "Итого" keeps its sales.
+    """
+    texts = [c for c in ("customer_id", "order_id", "customer_name", "product", "category",
+                         "manager") if c in info.mapping] + ["_raw_date"]
+    where = "date IS NULL AND (" + " OR ".join(
+        f"regexp_matches(lower(coalesce(CAST({c} AS VARCHAR), '')), {_lit(TOTALS)})"
+        for c in texts) + ")"
+    n = _count(con, "tx", where)
+    if not n:
+        return []
+    issue = Issue("totals", n, "dropped", path.name, None,
+                  _examples(con, "tx", where, "_raw_amount"), amount=_sum(con, "tx", where))
+    con.execute(f"DELETE FROM tx WHERE {where}")
+    return [issue]
+
+
 def _unparseable(con, table: str, info: FileInfo, path: Path, policy: str,
                  columns: tuple[str, ...]) -> list[Issue]:
     """Rows whose required date or amount cannot be read: stop with a message, or drop."""
@@ -1080,7 +1113,8 @@ def _transactions(con, params: Params, work_dir: Path, today: dt.date):
         con.execute("UPDATE tx SET amount = quantity * price, _raw_amount = "
                     "coalesce(_raw_quantity, '') || ' x ' || coalesce(_raw_price, '')")
         info.mapping["amount"] = f"{info.mapping['quantity']} x {info.mapping['price']}"
-    issues = _unparseable(con, "tx", info, path, params.intake.bad_rows, ("date", "amount"))
+    issues = _totals(con, info, path) if "date" in info.mapping else []
+    issues += _unparseable(con, "tx", info, path, params.intake.bad_rows, ("date", "amount"))
     name = path.name
 
     blank = "customer_id IS NULL"

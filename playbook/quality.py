@@ -13,7 +13,7 @@ from playbook.i18n import Lang
 __all__ = ["monthly_activity", "revenue_trend", "issues_table", "issues_sentences",
            "overview_sentence", "advice", "dropped_rows", "monthly_chart"]
 
-ISSUE_ORDER = ["bad_date", "bad_amount", "blank_customer_id", "duplicates", "future_dates",
+ISSUE_ORDER = ["totals", "bad_date", "bad_amount", "blank_customer_id", "duplicates", "future_dates",
                "after_as_of", "returns", "zero_amounts", "bad_cost", "bad_margin",
                "bad_quantity", "unknown_customers", "customers_blank_id",
                "customers_duplicate_id", "customers_bad_birthday", "customers_bad_first_deal"]

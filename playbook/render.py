@@ -30,6 +30,13 @@ class _Html:
     def _repr_html_(self) -> str:
         return self.markup
 
+    def __repr__(self) -> str:
+        """The text without markup: what a terminal, or a diff of the notebook, shows."""
+        cells = re.sub(r"</t[dh]>", " | ", self.markup)
+        text = re.sub(r"<[^>]+>", " ", re.sub(r"</(p|tr|caption)>", "\n", cells))
+        lines = (" ".join(line.split()) for line in html.unescape(text).splitlines())
+        return "\n".join(line for line in lines if line)
+
 
 def show(*paragraphs: str, kind: str = "text") -> _Html:
     """Sentences for the reader (already escaped by :class:`playbook.i18n.Lang`), as HTML.

@@ -1069,3 +1069,31 @@ def test_survey_answer_off_scale_names_file_column_and_row(tmp_path):
     message = str(info.value)
     assert str(tmp_path / "s.csv") in message and "row 3 ('11')" in message
     assert "0-10" in message
+
+
+def test_total_lines_of_an_export_are_dropped_and_reported(tmp_path):
+    write(tmp_path / "tx.csv", "Дата;Клиент;Сумма\n01.01.2024;А;100\n02.01.2024;Итого;7\n"
+                               "Итого;;100\n;Всего по отчёту;100\n", "cp1251")
+    result = intake(tmp_path)
+    assert issues(result)["totals"] == (2, "dropped")
+    # a customer actually named "Итого" with a real date keeps its sale
+    assert result.figures["revenue"] == 107 and result.figures["customers"] == 2
+
+
+def test_unicode_minus_and_dash_read_as_negative(tmp_path):
+    write(tmp_path / "tx.csv", "Дата;Клиент;Сумма\n01.01.2024;А;100\n02.01.2024;А;\u22125,5\n"
+                               "03.01.2024;А;\u20134,5\n")
+    result = intake(tmp_path)
+    assert result.figures["revenue"] == pytest.approx(90.0)
+    assert issues(result)["returns"] == (2, "netted")
+
+
+def test_xlsx_title_rows_above_the_header_are_skipped(tmp_path):
+    rows = [["Отчёт о продажах за январь 2024"], [], ["ООО «Тест»", None, None],
+            ["Дата", "Клиент", "Сумма"], [dt.datetime(2024, 1, 5), "А", 10],
+            [dt.datetime(2024, 1, 6), "Б", 5.5]]
+    _workbook(tmp_path / "tx.xlsx", {"Продажи": rows})
+    result = intake(tmp_path, "tx.xlsx")
+    assert result.figures["revenue"] == 15.5
+    assert result.files[0].headers == ["Дата", "Клиент", "Сумма"]
+    assert list(tx_frame(result)["source_row"]) == [5, 6]  # Excel's own row numbers
