@@ -143,7 +143,7 @@ REFERRAL_WORDS = ("рекоменд", "сарафан", "от знаком", "п
 SAMPLE_ROWS = 20_000
 #: How many leading rows of a sheet may hold a title above the table's header.
 HEADER_SEARCH_ROWS = 30
-#: A row whose first text says this is a total line of the export, not a sale (no \\b:
+#: A row whose first text says this is a total line of the export, not a sale (no \b:
 #: DuckDB's RE2 knows word boundaries only between ASCII letters).
 TOTALS = r"^\s*(итого|всего|итог|total|grand total|totals|subtotal)(\s|[.:,;-]|$)"
 #: Text files from this size on are decoded by one process per CPU (see _transcode).
