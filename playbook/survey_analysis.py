@@ -290,6 +290,16 @@ def _pairs(groups: list[str], counts: dict[str, int]) -> list[tuple[str, str]]:
     return [(g, reference) for g in groups if g != reference]
 
 
+
+def _nps_by(responses: pd.DataFrame, column: str, order, score_col: str, n_boot: int,
+            seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The answers that name a ``column`` group, and NPS per group in ``order``."""
+    part = responses[responses[column].notna()]
+    part = part.assign(**{column: part[column].astype(str)})
+    table = st.nps(part, score_col=score_col, by=column, n_boot=n_boot, seed=seed)
+    return part, _reorder(table[table["n"] > 0], column, order)
+
+
 def _nps(an: SurveyAnalysis, n_boot: int, seed: int) -> None:
     if an.recommend is None:
         return
@@ -299,20 +309,15 @@ def _nps(an: SurveyAnalysis, n_boot: int, seed: int) -> None:
         return
     an.nps = _nps_row(total)
     if len(an.segments) >= 2:
-        part = r[r["segment"].notna()].assign(segment=lambda f: f["segment"].astype(str))
-        table = st.nps(part, score_col=an.recommend, by="segment", n_boot=n_boot, seed=seed)
-        table = table[table["n"] > 0]
-        an.nps_by_segment = _reorder(table, "segment", an.segments)
+        part, an.nps_by_segment = _nps_by(r, "segment", an.segments, an.recommend, n_boot,
+                                          seed)
         groups = list(an.nps_by_segment["segment"])
         if len(groups) >= 2:
             an.tests_segment = st.nps_compare(
                 part, group_col="segment", score_col=an.recommend,
                 pairs=_pairs(groups, dict(zip(groups, an.nps_by_segment["n"], strict=True))))
     if len(an.waves) >= 2:
-        part = r[r["wave"].notna()].assign(wave=lambda f: f["wave"].astype(str))
-        table = st.nps(part, score_col=an.recommend, by="wave", n_boot=n_boot, seed=seed)
-        table = table[table["n"] > 0]
-        an.nps_by_wave = _reorder(table, "wave", an.waves)
+        part, an.nps_by_wave = _nps_by(r, "wave", an.waves, an.recommend, n_boot, seed)
         waves = list(an.nps_by_wave["wave"])
         if len(waves) >= 2:
             pairs = list(zip(waves[:-1], waves[1:], strict=True))
