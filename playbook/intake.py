@@ -148,6 +148,7 @@ HEADER_SEARCH_ROWS = 30
 TOTALS = r"^\s*(итого|всего|итог|total|grand total|totals|subtotal)(\s|[.:,;-]|$)"
 #: Text files from this size on are decoded by one process per CPU (see _transcode).
 PARALLEL_TRANSCODE_BYTES = 32 << 20
+TRANSCODE_WORKERS = 8
 TRANSCODE_CHUNK = 1 << 20
 #: DuckDB's share of memory; with Python, pandas and pyarrow a run stays under 1.5 GB.
 MEMORY_LIMIT = "1GB"
@@ -326,7 +327,7 @@ def _transcode(path: Path, encoding: str, work_dir: Path) -> Path:
     """
     work_dir.mkdir(parents=True, exist_ok=True)
     target = work_dir / f"{path.stem}.utf8{path.suffix or '.csv'}"
-    if (os.cpu_count() or 1) > 1 and path.stat().st_size >= PARALLEL_TRANSCODE_BYTES \
+    if _cpus() > 1 and path.stat().st_size >= PARALLEL_TRANSCODE_BYTES \
             and _single_byte(encoding):
         return _transcode_parallel(path, encoding, target)
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
@@ -381,7 +382,7 @@ def _transcode_parallel(path: Path, encoding: str, target: Path) -> Path:
     afterwards (a copy inside the kernel, a fraction of the decoding time).
     """
     size = path.stat().st_size
-    n = os.cpu_count() or 1
+    n = min(_cpus(), TRANSCODE_WORKERS)
     cuts = [size * i // n for i in range(n + 1)]
     parts = [target] + [target.with_name(f"{target.name}.part{i}") for i in range(1, n)]
     target.write_bytes(b"")
@@ -406,6 +407,13 @@ def _transcode_parallel(path: Path, encoding: str, target: Path) -> Path:
         for part in parts[1:]:
             part.unlink(missing_ok=True)
     return target
+
+
+def _cpus() -> int:
+    """CPUs this process may run on (fewer than the machine's in a container or a cgroup)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _append(src, dst) -> None:
