@@ -67,6 +67,11 @@ def issues(result: IntakeResult) -> dict[str, tuple[int, str]]:
     return {i.kind: (i.rows, i.action) for i in result.issues}
 
 
+def example_rows(result: IntakeResult, kind: str) -> list[int]:
+    """The row numbers an issue quotes: how a consultant finds the rows in the file."""
+    return [row for i in result.issues if i.kind == kind for row, _ in i.examples]
+
+
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -108,7 +113,6 @@ def test_1c_cp1251_semicolon_decimal_comma_and_space_thousands(tmp_path):
     assert list(frame["customer_id"]) == ['ООО "Ромашка"', 'ООО "Ромашка"', "ИП Иванов",
                                           "ИП Иванов", "Петров Пётр"]
     assert list(frame["amount"]) == pytest.approx([1234.5, 1000.0, 500.25, 2000.0, 99.9])
-    assert list(frame["source_row"]) == [2, 3, 4, 5, 6]
     assert dates(result) == [dt.date(2024, 2, 1), dt.date(2024, 2, 15), dt.date(2024, 3, 3),
                              dt.date(2024, 3, 3), dt.date(2024, 3, 31)]
 
@@ -250,7 +254,6 @@ def test_xlsx_sheet_by_name(tmp_path):
     assert result.figures["revenue"] == pytest.approx(350.75)
     assert result.figures["customers"] == 2
     assert dates(result) == [dt.date(2024, 1, 10), dt.date(2024, 1, 11), dt.date(2024, 2, 1)]
-    assert list(tx_frame(result)["source_row"]) == [2, 3, 4]
 
 
 def test_xlsx_sheet_by_index(tmp_path):
@@ -261,12 +264,13 @@ def test_xlsx_sheet_by_index(tmp_path):
 
 
 def test_xlsx_first_non_empty_sheet(tmp_path):
-    _workbook(tmp_path / "tx.xlsx", {"Лист1": [], "Лист2": [[None, None], *XLSX_ROWS]})
+    rows = [[None, None], *XLSX_ROWS[:-1], ["А", dt.date(2024, 2, 1), 0]]
+    _workbook(tmp_path / "tx.xlsx", {"Лист1": [], "Лист2": rows})
     result = intake(tmp_path, "tx.xlsx")
     assert result.files[0].sheet == "Лист2"
     assert result.figures["transactions"]["rows_read"] == 3
     # Row numbers are the sheet's own: the header is on row 2 here.
-    assert list(tx_frame(result)["source_row"]) == [3, 4, 5]
+    assert example_rows(result, "zero_amounts") == [5]
 
 
 def test_xlsx_excel_serial_numbers_and_text_amounts(tmp_path):
@@ -295,7 +299,8 @@ def test_xlsx_duplicates_and_headerless(tmp_path):
                                "columns": {"customer_id": 1, "date": 2, "amount": 3}},
                     intake={"duplicates": "drop"})
     assert issues(result) == {"duplicates": (1, "dropped")}
-    assert list(tx_frame(result)["source_row"]) == [1, 3]
+    assert example_rows(result, "duplicates") == [2]  # no header: the first row is row 1
+    assert list(tx_frame(result)["customer_id"]) == ["A", "B"]
     assert result.figures["revenue"] == 15
 
 
@@ -372,19 +377,20 @@ def test_whitespace_separated_headerless_cdnow(tmp_path):
           "00002 19970112 1 12.00\n"
           "00002 19970112 5 77.00\n"
           "00003 19970102 2 20.76\n"
-          "00003 19970330 2 20.76\n")
+          "00003 19970330 2 20.76\n"
+          "00004 19970330 1 0.00\n")
     source = {"path": "CDNOW_sample.txt", "header": False,
               "columns": {"customer_id": 1, "date": 2, "amount": 4}}
     result = intake(tmp_path, source)
     assert result.files[0].delimiter == " "
     fig = result.figures
-    assert fig["transactions"] == {"rows_read": 5, "rows_used": 5}
+    assert fig["transactions"] == {"rows_read": 6, "rows_used": 6}
     assert fig["revenue"] == pytest.approx(11.77 + 12 + 77 + 20.76 * 2)
-    assert fig["customers"] == 3
+    assert fig["customers"] == 4
     assert fig["period"] == {"start": "1997-01-01", "end": "1997-03-30"}
     frame = tx_frame(result)
-    assert list(frame["customer_id"]) == ["00001", "00002", "00002", "00003", "00003"]
-    assert list(frame["source_row"]) == [1, 2, 3, 4, 5]  # no header: the first line is row 1
+    assert list(frame["customer_id"]) == ["00001", "00002", "00002", "00003", "00003", "00004"]
+    assert example_rows(result, "zero_amounts") == [6]  # no header: the first line is row 1
 
 
 def test_whitespace_separated_with_padding_and_header(tmp_path):
@@ -578,10 +584,11 @@ def test_ragged_rows_are_named_not_called_separator_free(tmp_path):
 
 def test_line_breaks_inside_quoted_cells(tmp_path):
     write(tmp_path / "tx.csv", 'Клиент;Дата;Сумма;Комментарий\n'
-                               'А;01.01.2024;10;"доставка\nдо двери"\nБ;02.01.2024;5;\n')
+                               'А;01.01.2024;10;"доставка\nдо двери"\nБ;02.01.2024;5;\n'
+                               'В;03.01.2024;0;\n')
     result = intake(tmp_path)
     assert result.figures["revenue"] == 15
-    assert list(tx_frame(result)["source_row"]) == [2, 3]  # records, as a spreadsheet shows
+    assert example_rows(result, "zero_amounts") == [4]  # records, as a spreadsheet shows
 
 
 def test_trailing_separator_on_every_line(tmp_path):
@@ -753,7 +760,8 @@ def test_exact_duplicates_dropped_and_counted(tmp_path):
     assert issues(result) == {"duplicates": (2, "dropped")}
     assert result.figures["transactions"] == {"rows_read": 5, "rows_used": 3}
     assert result.figures["revenue"] == 250
-    assert list(tx_frame(result)["source_row"]) == [2, 5, 6]  # the first copy is kept
+    assert example_rows(result, "duplicates") == [3, 4]  # the first copy is kept
+    assert list(tx_frame(result)["order_id"]) == ["Р1", "Р2", "Р3"]
 
 
 def test_duplicates_kept_when_asked(tmp_path):
@@ -872,8 +880,7 @@ def test_intake_json_and_outputs(tmp_path):
     assert saved["files"][0]["name"] == "tx.csv"
     assert saved["issues"][0]["kind"] == "returns"
     assert saved["issues"][0]["examples"] == [[3, "-10"]]
-    assert list(tx_frame(result).columns) == ["source_row", "customer_id", "date", "amount",
-                                              "margin"]
+    assert list(tx_frame(result).columns) == ["customer_id", "date", "amount", "margin"]
     assert not (out / "_work").exists()
     assert not list(out.glob("*.partial"))
     assert result.customers_path is None
@@ -1091,9 +1098,9 @@ def test_unicode_minus_and_dash_read_as_negative(tmp_path):
 def test_xlsx_title_rows_above_the_header_are_skipped(tmp_path):
     rows = [["Отчёт о продажах за январь 2024"], [], ["ООО «Тест»", None, None],
             ["Дата", "Клиент", "Сумма"], [dt.datetime(2024, 1, 5), "А", 10],
-            [dt.datetime(2024, 1, 6), "Б", 5.5]]
+            [dt.datetime(2024, 1, 6), "Б", 5.5], [dt.datetime(2024, 1, 7), "В", 0]]
     _workbook(tmp_path / "tx.xlsx", {"Продажи": rows})
     result = intake(tmp_path, "tx.xlsx")
     assert result.figures["revenue"] == 15.5
     assert result.files[0].headers == ["Дата", "Клиент", "Сумма"]
-    assert list(tx_frame(result)["source_row"]) == [5, 6]  # Excel's own row numbers
+    assert example_rows(result, "zero_amounts") == [7]  # Excel's own row numbers
