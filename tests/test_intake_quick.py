@@ -171,3 +171,25 @@ def test_any_file_gives_the_same_outputs_either_way(tmp_path_factory, monkeypatc
         f"{r['date']};{r['doc']};{r['customer']};Клиент;{r['amount']};{r['cost']};Петров"
         for r in rows) + "\n"
     both(folder, text, monkeypatch, intake={"bad_rows": bad_rows, "duplicates": duplicates})
+
+
+def test_unknown_customers_quoted_the_same_way(tmp_path, monkeypatch):
+    (tmp_path / "customers.csv").write_bytes(
+        "Код клиента;Наименование\nК-1;ООО «К-1»\n".encode("cp1251"))
+    outcome, taken = both(tmp_path, CLEAN, monkeypatch,
+                          data={"transactions": "tx.csv", "customers": "customers.csv"})
+    assert taken
+    unknown = [i for i in outcome[1]["issues"] if i["kind"] == "unknown_customers"]
+    assert unknown[0]["rows"] == 1 and unknown[0]["examples"] == [[4, "К-2"]]
+
+
+def test_quoted_line_breaks_and_no_header(tmp_path, monkeypatch):
+    text = ('К-1;01.03.2024;10,00;"доставка\nдо двери"\n'
+            'К-2;02.03.2024;5,00;\nК-3;03.03.2024;7,00;"а ""б"""\n')
+    source = {"path": "tx.csv", "header": False,
+              "columns": {"customer_id": 1, "date": 2, "amount": 3}}
+    outcome, taken = both(tmp_path, text, monkeypatch, data={"transactions": source})
+    assert taken
+    frames, saved = outcome
+    assert list(frames["transactions.parquet"]["customer_id"]) == ["К-1", "К-2", "К-3"]
+    assert saved["figures"]["revenue"] == 22
