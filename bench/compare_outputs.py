@@ -9,7 +9,7 @@ Runs ``run_intake`` twice on the same input, each in its own interpreter: once w
 (read with ``git show``; the rest of the playbook is the working tree's), once with the working
 tree. Then compares every file written:
 
-* each Parquet file: same columns and types, same number of rows, and every value equal, in
+* each Parquet file (less the baseline's columns in ``RETIRED``): same columns and types, same number of rows, and every value equal, in
   the same order (exactly: NULLs where NULLs, NaN where NaN, floats bit for bit); a column
   marked required (no NULLs) in one file and optional in the other is printed as a note;
 * ``intake.json``: equal, except that floats may differ by 1e-9 relative (issue amounts
@@ -35,6 +35,9 @@ from bench_intake import AS_OF, COLUMNS, data_file  # noqa: E402
 
 #: The last commit before the performance work on intake.
 DEFAULT_BASELINE = "64a00a9"
+#: Columns the baseline wrote that intake no longer writes, on purpose: transactions.parquet
+#: lost source_row when clean files came to be written in one parallel pass (1159b9b).
+RETIRED = {"source_row"}
 
 _RUN = """
 import datetime as dt, importlib.util, json, sys, time
@@ -103,6 +106,8 @@ def compare_parquet(a: Path, b: Path) -> list[str]:
     import pyarrow.parquet as pq
 
     ta, tb = pq.read_table(a), pq.read_table(b)
+    ta = ta.drop_columns([c for c in ta.schema.names
+                          if c in RETIRED and c not in tb.schema.names])
     if ta.schema.names != tb.schema.names or ta.schema.types != tb.schema.types:
         return [f"columns differ: {ta.schema} vs {tb.schema}"]
     if ta.num_rows != tb.num_rows:
