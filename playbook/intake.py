@@ -190,6 +190,7 @@ class FileInfo:
     sheet: str | None = None
     decimal: str | None = None
     date_formats: dict[str, str] = field(default_factory=dict)
+    lines_above_header: int = 0  # a delimited file's title, period, blank lines: skipped
 
 
 @dataclass
@@ -299,6 +300,62 @@ def _sniff_delimiter(lines: list[str], declared: str | None) -> str | None:
             len({len(ln.split()) for ln in lines}) == 1:
         return " "
     return None
+
+
+def _find_table(lines: list[str], declared: str | None,
+                header: bool) -> tuple[str | None, int]:
+    """The delimiter, and how many lines come before the table's first line.
+
+    Accounting systems often put a title, the period or the company above the header of a
+    CSV report, as they do in spreadsheets; saved from a spreadsheet, such lines come padded
+    with separators ("Продажи за 2025 год;;;;;"). Within the first HEADER_SEARCH_ROWS lines,
+    the header is the first line that is not such a line: one with more than two cells
+    filled, or at least 60% as many as the fullest line (as for XLSX sheets). A file whose
+    first lines do not read as a table at all is read from the first line below them that
+    does. Without a header, only lines without any separator are skipped; whitespace
+    separated text (fixed-width dumps) is only taken as such from the first line.
+    """
+    delimiter = _sniff_delimiter(lines, declared)
+    start = 0
+    if delimiter is None or (declared and not _reads_as_table(lines, delimiter)):
+        for above in range(1, min(HEADER_SEARCH_ROWS, len(lines) - 1)):
+            rest = lines[above:]
+            if not rest[0].strip():
+                continue
+            found = _sniff_delimiter(rest, declared)
+            if found not in (None, " ") and _reads_as_table(rest, found):
+                delimiter, start = found, above
+                break
+        else:
+            return delimiter, 0
+    if delimiter == " " or not header:
+        return delimiter, start
+    filled = [_filled_cells(line, delimiter) for line in lines[:HEADER_SEARCH_ROWS]]
+    need = max(2, -(-6 * max(filled) // 10))
+    return delimiter, next((i for i in range(start, len(filled))
+                            if filled[i] >= need or filled[i] > 2), start)
+
+
+def _filled_cells(line: str, sep: str) -> int:
+    cells, cell, quoted = [], [], False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == sep and not quoted:
+            cells.append("".join(cell))
+            cell = []
+        else:
+            cell.append(ch)
+    cells.append("".join(cell))
+    return sum(bool(c.strip()) for c in cells)
+
+
+def _reads_as_table(lines: list[str], sep: str) -> bool:
+    """Whether the records of ``lines`` all have the first one's number of ``sep`` (90%)."""
+    counts = [_split_outside_quotes(rec, sep) for rec in _records([ln for ln in lines
+                                                                    if ln.strip()][:50])]
+    return bool(counts) and counts[0] > 0 and \
+        sum(c == counts[0] for c in counts) / len(counts) >= 0.9
 
 
 def _why_not_a_table(lines: list[str]) -> str:
@@ -494,7 +551,7 @@ def _read_csv(con, path: Path, source: Source, table: str, work_dir: Path) -> _R
     if not any(ln.strip() for ln in lines):
         raise DataError(f"{path}: the file is empty. Export the data again; the file must "
                         f"have a header row and at least one data row.")
-    delimiter = _sniff_delimiter(lines, source.delimiter)
+    delimiter, above = _find_table(lines, source.delimiter, source.header)
     if delimiter is None:
         raise DataError(f"{path}: does not look like a table: {_why_not_a_table(lines)}. "
                         f"Export the data as CSV or XLSX, or set 'delimiter' for this file in "
@@ -509,10 +566,14 @@ def _read_csv(con, path: Path, source: Source, table: str, work_dir: Path) -> _R
                             f"as UTF-8 or cp1251, or set 'encoding' for this file in the "
                             f"parameters.") from None
     info = FileInfo(name=path.name, kind="csv", rows_read=0, headers=[], mapping={},
-                    encoding=encoding.replace("-sig", " (BOM)"), delimiter=delimiter)
+                    encoding=encoding.replace("-sig", " (BOM)"), delimiter=delimiter,
+                    lines_above_header=above)
     options = dict(header=source.header, all_varchar=True, quote='"', escape='"',
                    null_padding=True, strict_mode=False, ignore_errors=False)
-    scan = _CsvScan(path, readable, encoding, delimiter, options, 2 if source.header else 1)
+    if above:
+        options["skip"] = above
+    scan = _CsvScan(path, readable, encoding, delimiter, options,
+                    above + (2 if source.header else 1))
     if delimiter == " ":
         try:
             _read_whitespace(con, readable, table, source.header)

@@ -596,6 +596,44 @@ def test_trailing_separator_on_every_line(tmp_path):
     assert intake(tmp_path).figures["revenue"] == 15
 
 
+def test_title_period_and_blank_lines_above_the_header_are_skipped(tmp_path):
+    write(tmp_path / "tx.csv", "Отчёт о продажах\nПериод: 01.01.2024 - 31.01.2024\n\n"
+                               "Клиент;Дата;Сумма\nА;01.01.2024;10\nБ;02.01.2024;0\n", "cp1251")
+    result = intake(tmp_path)
+    assert result.files[0].lines_above_header == 3
+    assert result.files[0].headers == ["Клиент", "Дата", "Сумма"]
+    assert result.figures["transactions"]["rows_read"] == 2
+    assert result.figures["revenue"] == 10
+    assert example_rows(result, "zero_amounts") == [6]  # the file's own line numbers
+
+
+def test_a_spreadsheet_saved_as_csv_with_its_title_rows(tmp_path):
+    # Saved from Excel: the rows above the table are padded with separators.
+    write(tmp_path / "tx.csv", "Продажи за январь 2024;;;\nОрганизация:;ООО «Тест»;;\n;;;\n"
+                               "Клиент;Дата;Сумма;Менеджер\nА;01.01.2024;10;Иванов\n"
+                               "Б;02.01.2024;5;\n")
+    result = intake(tmp_path)
+    assert result.files[0].lines_above_header == 3
+    assert result.files[0].mapping["manager"] == "Менеджер"
+    assert result.figures["revenue"] == 15
+
+
+def test_a_header_with_unnamed_columns_is_still_the_header(tmp_path):
+    write(tmp_path / "tx.csv", "Клиент;Дата;Сумма;;;\nА;01.01.2024;10;x;y;z\n"
+                               "Б;02.01.2024;5;x;y;z\n")
+    result = intake(tmp_path)
+    assert result.files[0].lines_above_header == 0
+    assert result.figures["revenue"] == 15
+
+
+def test_a_title_above_a_headerless_file(tmp_path):
+    write(tmp_path / "tx.csv", "Выгрузка продаж\nК1;01.01.2024;10,5\nК2;02.01.2024;2\n")
+    result = intake(tmp_path, {"path": "tx.csv", "header": False,
+                               "columns": {"customer_id": 1, "date": 2, "amount": 3}})
+    assert result.files[0].lines_above_header == 1
+    assert result.figures["revenue"] == 12.5
+
+
 @pytest.mark.parametrize("sep, values, expected", [
     (";", ["10,5", "1.5"], [10.5, 1.5]),                 # tie: the ';' file means comma
     (";", ["1.234,50", "1.234", "0,5"], [1234.5, 1234, 0.5]),
