@@ -1,6 +1,7 @@
 """Where does intake spend its time and memory? Per-statement profile of ``run_intake``.
 
     .venv/bin/python bench/profile_intake.py bench/data/transactions-1000000-seed20261031-v1.0.0.csv
+    .venv/bin/python bench/profile_intake.py --thorough FILE   # as a file with problem rows
 
 Wraps the DuckDB connection that ``run_intake`` opens and ``playbook.intake._transcode`` so
 that every SQL statement (and the transcoding) is timed, with its user and system CPU time
@@ -84,6 +85,9 @@ def main() -> None:
     parser.add_argument("csv", type=Path)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "data" / "runs" / "profile")
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--thorough", action="store_true",
+                        help="switch off the quick write of clean files, as for a file with "
+                             "problem rows")
     args = parser.parse_args()
 
     import playbook.intake as intake
@@ -101,6 +105,8 @@ def main() -> None:
         return out
 
     intake._transcode = timed_transcode
+    if args.thorough:
+        intake._write_clean = lambda *a, **k: False  # noqa: SLF001
     params = params_from_dict({
         "client": {"name": "Bench"},
         "data": {"transactions": {"path": str(args.csv.resolve()), "columns": COLUMNS}},

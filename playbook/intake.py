@@ -84,8 +84,11 @@ TRANSACTION_HEADERS: dict[str, list[list[str]]] = {
     "quantity": [["количество", "кол во", "qty", "quantity", "units"]],
     "price": [["цена", "цена за единицу", "цена продажи", "price", "unit price", "unitprice",
                "price per unit", "sale price"]],
-    "product": [["номенклатура", "товар", "артикул", "product", "item", "sku",
-                 "stockcode", "description"]],
+    # A name before a code: "Номенклатура" and "Артикул", "Description" and "StockCode".
+    "product": [["номенклатура", "товар", "наименование товара", "product", "product name",
+                 "item", "description"],
+                ["артикул", "код товара", "sku", "stockcode", "stock code", "item code",
+                 "product code"]],
     "category": [["номенклатурная группа", "категория", "группа товаров", "группа",
                   "category", "product group", "product category"]],
     "channel": [["канал", "канал продаж", "channel", "sales channel"]],

@@ -596,6 +596,31 @@ def test_trailing_separator_on_every_line(tmp_path):
     assert intake(tmp_path).figures["revenue"] == 15
 
 
+def test_online_retail_export(tmp_path):
+    # The UCI Online Retail layout: no amount (quantity x price), float customer ids with
+    # blanks, cancelled invoices as negative quantities, m/d/yyyy dates with times.
+    write(tmp_path / "tx.csv",
+          "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+          "536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850.0,UK\n"
+          "536366,22633,HAND WARMER UNION JACK,6,12/13/2010 8:28,1.85,17850.0,UK\n"
+          "C536379,D,Discount,-1,12/1/2010 9:41,27.5,14527.0,UK\n"
+          '536381,22139,"RETROSPOT TEA SET, CERAMIC 11 PC",12,12/14/2010 9:41,4.25,,UK\n')
+    result = intake(tmp_path)
+    assert result.files[0].mapping == {
+        "customer_id": "CustomerID", "date": "InvoiceDate", "order_id": "InvoiceNo",
+        "quantity": "Quantity", "price": "UnitPrice", "product": "Description",
+        "amount": "Quantity x UnitPrice"}
+    assert issues(result) == {"blank_customer_id": (1, "dropped"), "returns": (1, "netted")}
+    assert result.figures["revenue"] == pytest.approx(6 * 2.55 + 6 * 1.85 - 27.5)
+    assert dates(result) == [dt.date(2010, 12, 1), dt.date(2010, 12, 13), dt.date(2010, 12, 1)]
+
+
+def test_product_name_preferred_to_its_code(tmp_path):
+    write(tmp_path / "tx.csv", "Клиент;Дата;Артикул;Номенклатура;Сумма\n"
+                               "А;01.01.2024;А-1;Бумага;10\n")
+    assert intake(tmp_path).files[0].mapping["product"] == "Номенклатура"
+
+
 def test_title_period_and_blank_lines_above_the_header_are_skipped(tmp_path):
     write(tmp_path / "tx.csv", "Отчёт о продажах\nПериод: 01.01.2024 - 31.01.2024\n\n"
                                "Клиент;Дата;Сумма\nА;01.01.2024;10\nБ;02.01.2024;0\n", "cp1251")
