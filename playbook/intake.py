@@ -1126,7 +1126,8 @@ def _parsed_sql(parser: _Parser) -> str:
     """
     if parser.full is None:
         return parser.plain
-    return f"CASE WHEN {parser.plain} IS NULL THEN {parser.full(parser.text)} ELSE {parser.plain} END"
+    return (f"CASE WHEN {parser.plain} IS NULL THEN {parser.full(parser.text)} "
+            f"ELSE {parser.plain} END")
 
 
 def _parse_table(con, raw: _Raw, out: str, source: Source, *, row_hash: bool = False) -> None:
@@ -1568,7 +1569,8 @@ def _period_issues(con, name: str, as_of: dt.date) -> list[Issue]:
     later = f"date > DATE '{as_of.isoformat()}'"
     if n := _count(con, "tx", later):
         issues.append(Issue("after_as_of", n, "kept_aside", name, None,
-                            _examples(con, "tx", later, "_raw_date"), amount=_sum(con, "tx", later)))
+                            _examples(con, "tx", later, "_raw_date"),
+                            amount=_sum(con, "tx", later)))
     used = f"date <= DATE '{as_of.isoformat()}'"
     returns = f"amount < 0 AND {used}"
     if n := _count(con, "tx", returns):
