@@ -10,8 +10,9 @@ Runs ``run_intake`` twice on the same input, each in its own interpreter: once w
 tree. Then compares every file written:
 
 * each Parquet file (less the baseline's columns in ``RETIRED``): same columns and types,
-  same number of rows, and every value equal, in the same order (exactly: NULLs where NULLs, NaN where NaN, floats bit for bit); a column
-  marked required (no NULLs) in one file and optional in the other is printed as a note;
+  same number of rows, and every value equal, in the same order (exactly: NULLs where
+  NULLs, NaN where NaN, floats bit for bit); a column marked required (no NULLs) in one file
+  and optional in the other is printed as a note;
 * ``intake.json`` (less keys in ``ADDED`` that the baseline lacks): equal, except that
   floats may differ by 1e-9 relative (issue amounts are sums of doubles, which a parallel
   scan adds in varying order).
