@@ -1,8 +1,8 @@
 """Intake: the one module that reads a client's files.
 
 A client's export arrives as CSV (utf-8, utf-8 with BOM, cp1251 or UTF-16; ``;``, ``,``,
-tab or whitespace separated; decimal commas; thousands separators with spaces), XLSX or
-Parquet. :func:`run_intake` reads it once per run, maps its columns to the playbook's
+tab or whitespace separated; decimal commas; thousands separators with spaces), as a
+workbook (.xlsx, .xls or .ods) or as Parquet. :func:`run_intake` reads it once per run, maps its columns to the playbook's
 canonical names, parses dates and money, applies the documented handling of problem rows,
 and writes normalised Parquet files that the notebooks read:
 
@@ -230,18 +230,20 @@ def _sniff_kind(path: Path, head: bytes) -> str:
     if head.startswith(b"PK\x03\x04"):
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
-                if any(n.startswith("xl/") for n in archive.namelist()):
+                names = archive.namelist()
+                if any(n.startswith("xl/") for n in names):
                     return "xlsx"
+                if "mimetype" in names and \
+                        b"opendocument.spreadsheet" in archive.read("mimetype"):
+                    return "ods"
         raise DataError(f"{path}: this is a ZIP archive, not a spreadsheet or CSV file. "
                         f"Unpack it and point the parameters at the file inside.")
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise DataError(f"{path}: this is an old-format Excel file (.xls), which the playbook "
-                        f"does not read. Open it in Excel or LibreOffice and save it as .xlsx "
-                        f"or CSV.")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE2 file: Excel 97-2003, or Word's .doc
+        return "xls"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "csv"
     if b"\x00" in head[:8192] or suffix in {".pdf", ".png", ".jpg", ".docx", ".doc"}:
-        raise DataError(f"{path}: this is a binary file, not a table (CSV, XLSX or Parquet). "
+        raise DataError(f"{path}: this is a binary file, not a table (CSV, Excel or Parquet). "
                         f"Export the data from the client's system as CSV or XLSX.")
     return "csv"
 
@@ -659,16 +661,23 @@ def _read_whitespace(con, path: Path, table: str, header: bool) -> None:
     con.execute("DROP TABLE _lines")
 
 
-def _read_xlsx(con, path: Path, source: Source, table: str) -> FileInfo:
-    import openpyxl
+WORKBOOKS = {"xlsx", "xls", "ods"}
+
+
+def _read_workbook(con, path: Path, source: Source, table: str, kind: str) -> FileInfo:
+    """A sheet of an Excel (.xlsx or 1997-2003 .xls) or OpenDocument (.ods) workbook, read
+    with calamine: a 500,000-row sheet takes seconds (openpyxl, which writes the playbook's
+    own workbooks, needs about a minute)."""
+    from python_calamine import CalamineWorkbook
 
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise DataError(f"{path}: cannot be opened as an Excel workbook ({_first_line(exc)}). "
-                        f"Open it in Excel, save it again as .xlsx, and run again.") from None
-    try:
-        names = book.sheetnames
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own errors for a damaged file
+        raise DataError(f"{path}: cannot be opened as a spreadsheet ({_first_line(exc)}). "
+                        f"Open it in Excel or LibreOffice, save it again as .xlsx or CSV, and "
+                        f"run again.") from None
+    with book:
+        names = book.sheet_names
         if source.sheet is not None:
             if isinstance(source.sheet, int):
                 if not 0 <= source.sheet < len(names):
@@ -685,15 +694,19 @@ def _read_xlsx(con, path: Path, source: Source, table: str) -> FileInfo:
         else:
             chosen = names
         for name in chosen:
-            rows = _sheet_rows(book[name])
+            try:
+                cells = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            except Exception as exc:
+                raise DataError(f"{path}: sheet {name!r} cannot be read ({_first_line(exc)}). "
+                                f"Open the file in Excel or LibreOffice, save it again as "
+                                f".xlsx or CSV, and run again.") from None
+            rows = _sheet_rows(cells)
             if rows is not None:
                 break
         else:
             what = f"sheet {chosen[0]!r} is" if source.sheet is not None else "every sheet is"
             raise DataError(f"{path}: {what} empty. Check that the export holds the data, "
                             f"or name the sheet that does with 'sheet' in the parameters.")
-    finally:
-        book.close()
     header_row, header, body = rows
     if not source.header:
         body = [(header_row, header), *body]
@@ -707,20 +720,21 @@ def _read_xlsx(con, path: Path, source: Source, table: str) -> FileInfo:
     con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _xlsx")
     con.unregister("_xlsx")
     # "_row" in the headers tells read_raw to keep the sheet's own row numbers.
-    return FileInfo(name=path.name, kind="xlsx", rows_read=0, headers=["_row", *header],
+    return FileInfo(name=path.name, kind=kind, rows_read=0, headers=["_row", *header],
                     mapping={}, sheet=name)
 
 
-def _sheet_rows(sheet):
-    """(header row number, header, [(row number, values)]) of a sheet, or None if it is empty.
+def _sheet_rows(values: list[list]):
+    """(header row number, header, [(row number, values)]) of a sheet's cells (every row from
+    the sheet's first, as calamine gives them), or None if it is empty.
 
     Exports often open with a title ("Продажи за 2025 год") above the table: the header
     is the first of the leading rows that fills at least 60% as many cells as the widest
     of them (and two or more), so title rows are skipped.
     """
     rows = []
-    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-        cells = [_cell_text(v) for v in values]
+    for number, row in enumerate(values, start=1):
+        cells = [_cell_text(v) for v in row]
         if any(c is not None for c in cells):
             rows.append((number, cells))
     if not rows:
@@ -797,8 +811,8 @@ def _open_raw(con, source: Source, table: str, work_dir: Path) -> _Raw:
     with path.open("rb") as handle:
         head = handle.read(1 << 16)
     kind = _sniff_kind(path, head)
-    if kind == "xlsx":
-        raw = _Raw(_read_xlsx(con, path, source, table), table)
+    if kind in WORKBOOKS:
+        raw = _Raw(_read_workbook(con, path, source, table, kind), table)
     elif kind == "parquet":
         raw = _Raw(_read_parquet(con, path, table), table)
     else:

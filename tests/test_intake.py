@@ -24,6 +24,7 @@ from playbook.intake import IntakeResult, run_intake
 from playbook.params import load_params, params_from_dict
 
 TODAY = dt.date(2024, 12, 31)
+WORKBOOKS = Path(__file__).parent / "data" / "workbooks"
 
 
 # ---------------------------------------------------------------------------------------
@@ -533,7 +534,8 @@ def test_header_only_xlsx(tmp_path):
 @pytest.mark.parametrize("name, content, phrase", [
     ("tx.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "binary"),
     ("report.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "binary"),
-    ("tx.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, ".xls"),
+    ("tx.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64,
+     "cannot be opened as a spreadsheet"),
     ("tx.csv", "Уважаемый клиент!\nВыгрузка будет готова завтра.\n".encode(),
      "not look like a table"),
 ])
@@ -1156,6 +1158,25 @@ def test_unicode_minus_and_dash_read_as_negative(tmp_path):
     result = intake(tmp_path)
     assert result.figures["revenue"] == pytest.approx(90.0)
     assert issues(result)["returns"] == (2, "netted")
+
+
+@pytest.mark.parametrize("name, kind", [("sales.xls", "xls"), ("sales.ods", "ods")])
+def test_old_excel_and_opendocument_workbooks(tmp_path, name, kind):
+    # Written by tests/data/workbooks/make_workbooks.py: a title, a blank row, the table.
+    (tmp_path / name).write_bytes((WORKBOOKS / name).read_bytes())
+    result = intake(tmp_path, name)
+    info = result.files[0]
+    assert (info.kind, info.sheet, info.headers) == (kind, "Продажи", ["Дата", "Клиент", "Сумма"])
+    assert result.figures["revenue"] == pytest.approx(1200.5 + 99.9 + 300)
+    assert result.figures["customers"] == 2
+    assert dates(result) == [dt.date(2024, 1, 5), dt.date(2024, 1, 6), dt.date(2024, 1, 9)]
+    assert list(tx_frame(result)["customer_id"]) == ["ООО «Вектор»", "ИП Иванов", "ООО «Вектор»"]
+
+
+def test_a_word_document_is_not_a_spreadsheet(tmp_path):
+    # Word's .doc is an OLE2 container as old Excel files are.
+    write(tmp_path / "tx.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 8)
+    assert "cannot be opened as a spreadsheet" in intake_error(tmp_path, "tx.doc")
 
 
 def test_xlsx_title_rows_above_the_header_are_skipped(tmp_path):
