@@ -167,7 +167,8 @@ QUICK_FILE = "transactions.parquet"  # the quick write's output, in the work fol
 class Issue:
     """One kind of problem found in a file, how many rows it touched and what was done.
 
-    ``action`` is one of: ``dropped``, ``netted``, ``kept``, ``kept_aside``, ``filled``.
+    ``action`` is one of: ``dropped``, ``netted``, ``kept``, ``kept_aside``, ``filled``,
+    ``not_read``.
     """
 
     kind: str
@@ -194,6 +195,8 @@ class FileInfo:
     decimal: str | None = None
     date_formats: dict[str, str] = field(default_factory=dict)
     lines_above_header: int = 0  # a delimited file's title, period, blank lines: skipped
+    # Sheets of a workbook after the one read, with the same header: {name: data rows}.
+    unread_sheets: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -693,20 +696,21 @@ def _read_workbook(con, path: Path, source: Source, table: str, kind: str) -> Fi
                 chosen = [source.sheet]
         else:
             chosen = names
-        for name in chosen:
-            try:
-                cells = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            except Exception as exc:
-                raise DataError(f"{path}: sheet {name!r} cannot be read ({_first_line(exc)}). "
-                                f"Open the file in Excel or LibreOffice, save it again as "
-                                f".xlsx or CSV, and run again.") from None
-            rows = _sheet_rows(cells)
+        for index, name in enumerate(chosen):
+            rows = _sheet_rows(_sheet_cells(book, path, name))
             if rows is not None:
                 break
         else:
             what = f"sheet {chosen[0]!r} is" if source.sheet is not None else "every sheet is"
             raise DataError(f"{path}: {what} empty. Check that the export holds the data, "
                             f"or name the sheet that does with 'sheet' in the parameters.")
+        # A workbook split by year or month ("2024", "2025") holds more of the same table:
+        # only the first is read (as documented), and the others are reported.
+        unread = {}
+        for other in chosen[index + 1:]:
+            more = _sheet_rows(_sheet_cells(book, path, other))
+            if more is not None and more[1] == rows[1]:
+                unread[other] = len(more[2])
     header_row, header, body = rows
     if not source.header:
         body = [(header_row, header), *body]
@@ -721,7 +725,16 @@ def _read_workbook(con, path: Path, source: Source, table: str, kind: str) -> Fi
     con.unregister("_xlsx")
     # "_row" in the headers tells read_raw to keep the sheet's own row numbers.
     return FileInfo(name=path.name, kind=kind, rows_read=0, headers=["_row", *header],
-                    mapping={}, sheet=name)
+                    mapping={}, sheet=name, unread_sheets=unread)
+
+
+def _sheet_cells(book, path: Path, name: str) -> list[list]:
+    try:
+        return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine's own errors for a damaged sheet
+        raise DataError(f"{path}: sheet {name!r} cannot be read ({_first_line(exc)}). Open the "
+                        f"file in Excel or LibreOffice, save it again as .xlsx or CSV, and run "
+                        f"again.") from None
 
 
 def _sheet_rows(values: list[list]):
@@ -1498,6 +1511,10 @@ def run_intake(params: Params, out_dir: Path, *, today: dt.date | None = None) -
                             f"(dropped: {dropped or 'none'}). Check the dates, amounts and "
                             f"customer ids in the file, and intake in the parameters.")
         as_of = params.as_of or last
+        if tx_info.unread_sheets:
+            sheets = ", ".join(repr(n) for n in tx_info.unread_sheets)
+            issues.append(Issue("other_sheets", sum(tx_info.unread_sheets.values()),
+                                "not_read", tx_info.name, sheets))
         issues += _period_issues(con, tx_info.name, as_of)
         figures = _figures(con, tx_info, issues, as_of)
         _write_outputs(con, out_dir, tx_info, params, as_of, written)

@@ -16,7 +16,8 @@ __all__ = ["monthly_activity", "revenue_trend", "issues_table", "issues_sentence
 ISSUE_ORDER = ["totals", "bad_date", "bad_amount", "blank_customer_id", "duplicates", "future_dates",
                "after_as_of", "returns", "zero_amounts", "bad_cost", "bad_margin",
                "bad_quantity", "unknown_customers", "customers_blank_id",
-               "customers_duplicate_id", "customers_bad_birthday", "customers_bad_first_deal"]
+               "customers_duplicate_id", "customers_bad_birthday", "customers_bad_first_deal",
+               "other_sheets"]
 
 
 def monthly_activity(transactions: pd.DataFrame, *, date: str = "date", amount: str = "amount",

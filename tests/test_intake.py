@@ -1173,6 +1173,23 @@ def test_old_excel_and_opendocument_workbooks(tmp_path, name, kind):
     assert list(tx_frame(result)["customer_id"]) == ["ООО «Вектор»", "ИП Иванов", "ООО «Вектор»"]
 
 
+def test_more_sheets_with_the_same_table_are_reported(tmp_path):
+    header = ["Клиент", "Дата", "Сумма"]
+    _workbook(tmp_path / "tx.xlsx", {
+        "2023": [header, ["А", dt.datetime(2023, 5, 1), 10]],
+        "Сводная": [["Клиент", "Итого"], ["А", 10]],
+        "2024": [header, ["А", dt.datetime(2024, 5, 1), 20], ["Б", dt.datetime(2024, 6, 1), 5]],
+    })
+    result = intake(tmp_path, "tx.xlsx")
+    assert result.files[0].sheet == "2023"
+    assert result.files[0].unread_sheets == {"2024": 2}
+    assert issues(result) == {"other_sheets": (2, "not_read")}
+    assert result.issues[0].column == "'2024'"
+    assert result.figures["revenue"] == 10
+    # Named, a sheet is read alone and nothing is reported.
+    assert intake(tmp_path, {"path": "tx.xlsx", "sheet": "2024"}).issues == []
+
+
 def test_a_word_document_is_not_a_spreadsheet(tmp_path):
     # Word's .doc is an OLE2 container as old Excel files are.
     write(tmp_path / "tx.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 8)
