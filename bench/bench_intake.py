@@ -431,11 +431,13 @@ def main(argv: list[str] | None = None) -> int:
     runs_dir = data_dir / "runs"
     import hashlib
 
-    intake_src = ROOT / "playbook" / "intake.py"
-    digest = hashlib.sha256(intake_src.read_bytes()).hexdigest()[:12]
+    sources = hashlib.sha256()
+    for path in sorted((ROOT / "playbook" / "intake").glob("*.py")) + [
+            ROOT / "playbook" / "summary.py"]:
+        sources.update(path.read_bytes())
     print(f"machine: {os.cpu_count()} CPUs, load average {_load()} (1, 5, 15 min), Python "
-          f"{sys.version.split()[0]}, {_versions()}; playbook/intake.py sha256 {digest}",
-          flush=True)
+          f"{sys.version.split()[0]}, {_versions()}; playbook/intake/*.py + summary.py "
+          f"sha256 {sources.hexdigest()[:12]}", flush=True)
 
     names = ["ours", "pandas"] + ([] if args.skip_lifetimes else ["lifetimes"])
     runs: dict[str, list[dict]] = {name: [] for name in names}

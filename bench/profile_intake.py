@@ -3,7 +3,7 @@
     .venv/bin/python bench/profile_intake.py bench/data/transactions-1000000-seed20261031-v1.0.0.csv
     .venv/bin/python bench/profile_intake.py --thorough FILE   # as a file with problem rows
 
-Wraps the DuckDB connection that ``run_intake`` opens and ``playbook.intake._transcode`` so
+Wraps the DuckDB connection that ``run_intake`` opens and the transcoding so
 that every SQL statement (and the transcoding) is timed, with its user and system CPU time
 (worker processes included) and the process's peak RSS during it (sampled every 10 ms).
 Nothing in playbook/ is changed; the statements are those of the installed
@@ -91,11 +91,13 @@ def main() -> None:
     args = parser.parse_args()
 
     import playbook.intake as intake
+    import playbook.intake.sources as sources
+    import playbook.intake.transactions as transactions
     from playbook.params import params_from_dict
 
     real_connect = duckdb.connect
-    intake.duckdb.connect = lambda *a, **k: TimedConnection(real_connect(*a, **k))
-    real_transcode = intake._transcode  # noqa: SLF001
+    duckdb.connect = lambda *a, **k: TimedConnection(real_connect(*a, **k))
+    real_transcode = sources._transcode  # noqa: SLF001
 
     def timed_transcode(*a, **k):
         with Peak() as p:
@@ -104,9 +106,9 @@ def main() -> None:
                       p.system))
         return out
 
-    intake._transcode = timed_transcode
+    sources._transcode = timed_transcode
     if args.thorough:
-        intake._write_clean = lambda *a, **k: False  # noqa: SLF001
+        transactions._write_clean = lambda *a, **k: False  # noqa: SLF001
     params = params_from_dict({
         "client": {"name": "Bench"},
         "data": {"transactions": {"path": str(args.csv.resolve()), "columns": COLUMNS}},
@@ -114,7 +116,7 @@ def main() -> None:
     }, base_dir=ROOT)
     with Peak() as total:
         intake.run_intake(params, args.out, today=AS_OF)
-    intake.duckdb.connect = real_connect
+    duckdb.connect = real_connect
     accounted = sum(s[1] for s in STEPS)
     print(f"run_intake: {total.seconds:.2f} s, peak RSS {total.peak / 2**20:,.0f} MiB, CPU "
           f"{total.user:.2f} s user + {total.system:.2f} s system; {accounted:.2f} s in "

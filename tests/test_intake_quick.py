@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import playbook.intake as intake_module
+import playbook.intake.transactions as transactions_module
 from playbook.errors import DataError
 from playbook.intake import run_intake
 from playbook.params import params_from_dict
@@ -36,13 +36,13 @@ def run(folder: Path, name: str, text: str, *, quick: bool, monkeypatch,
     source = folder / "tx.csv"
     source.write_bytes(text.encode(encoding))
     taken = []
-    real = intake_module._write_clean
+    real = transactions_module._write_clean
 
     def spy(*args, **kwargs):
         taken.append(quick and real(*args, **kwargs))
         return taken[-1]
 
-    monkeypatch.setattr(intake_module, "_write_clean", spy)
+    monkeypatch.setattr(transactions_module, "_write_clean", spy)
     params = params_from_dict({"client": {"name": "Тест"}, "data": {"transactions": "tx.csv"},
                                **extra}, base_dir=folder)
     out = folder / name

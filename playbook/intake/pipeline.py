@@ -1,0 +1,289 @@
+"""One intake run: the transactions, the customers and the survey files, the figures and
+the files the notebooks read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from playbook.errors import DataError, format_rows
+from playbook.intake.columns import (
+    CUSTOMER_HEADERS,
+    REQUIRED,
+    SIDE_REQUIRED,
+    SIDE_TABLES,
+    SURVEY_TEMPLATES,
+    detect_columns,
+)
+from playbook.intake.model import FileInfo, IntakeResult, Issue
+from playbook.intake.sources import read_raw
+from playbook.intake.sql import _lit
+from playbook.intake.transactions import (
+    COMPRESSION,
+    _count,
+    _examples,
+    _output_columns,
+    _read_table,
+    _sum,
+    _transactions,
+)
+from playbook.params import Params
+from playbook.summary import customer_summary_sql
+
+REFERRAL_WORDS = ("рекоменд", "сарафан", "от знаком", "по совету", "referr", "recommend",
+                  "word of mouth")
+#: DuckDB's share of memory; with Python, pandas and pyarrow a run stays under 1.5 GB.
+MEMORY_LIMIT = "1GB"
+QUICK_FILE = "transactions.parquet"  # the quick write's output, in the work folder
+
+
+def _customers(con, params: Params, work_dir: Path):
+    source = params.data.customers
+    path = source.path
+    info = _read_table(con, source, "raw_cu", "cu", work_dir, CUSTOMER_HEADERS,
+                       REQUIRED["customers"]).info
+    issues = []
+    name = path.name
+    if n := _count(con, "cu", "customer_id IS NULL"):
+        issues.append(Issue("customers_blank_id", n, "dropped", name,
+                            info.mapping["customer_id"]))
+        con.execute("DELETE FROM cu WHERE customer_id IS NULL")
+    dup = "_row IN (SELECT _row FROM (SELECT _row, row_number() OVER (PARTITION BY " \
+          "customer_id ORDER BY _row) AS k FROM cu) WHERE k > 1)"
+    if n := _count(con, "cu", dup):
+        issues.append(Issue("customers_duplicate_id", n, "dropped", name,
+                            info.mapping["customer_id"], _examples(con, "cu", dup, "customer_id")))
+        con.execute(f"DELETE FROM cu WHERE {dup}")
+    for col in ("birthday", "first_deal"):
+        bad = f"{col} IS NULL AND nullif(trim(_raw_{col}), '') IS NOT NULL"
+        if col in info.mapping and (n := _count(con, "cu", bad)):
+            issues.append(Issue(f"customers_bad_{col}", n, "kept", name, info.mapping[col],
+                                _examples(con, "cu", bad, f"_raw_{col}")))
+    referral = "NULL::BOOLEAN"
+    words = " OR ".join(f"lower({{c}}) LIKE '%{w}%'" for w in REFERRAL_WORDS)
+    if "referral" in info.mapping:
+        referral = (f"CASE WHEN lower(referral) IN ('1', 'да', 'yes', 'y', 'true', 'истина', "
+                    f"'д', '+') OR ({words.format(c='referral')}) THEN TRUE "
+                    f"WHEN referral IS NULL THEN NULL ELSE FALSE END")
+    elif "source" in info.mapping:
+        referral = (f"CASE WHEN source IS NULL THEN NULL WHEN {words.format(c='source')} "
+                    f"THEN TRUE ELSE FALSE END")
+    keep = [c for c in info.mapping if c != "referral"]
+    con.execute(f"CREATE OR REPLACE TABLE customers AS SELECT {', '.join(keep)}, "
+                f"{referral} AS referral FROM cu ORDER BY _row")
+    return info, issues
+
+
+def run_intake(params: Params, out_dir: Path, *, today: dt.date | None = None) -> IntakeResult:
+    """Read the client's files once and write the normalised tables the notebooks use.
+
+    Parameters
+    ----------
+    params
+        Validated parameters (see :func:`playbook.params.load_params`).
+    out_dir
+        Folder for the Parquet files and ``intake.json`` (created if needed).
+    today
+        The date "future" is measured from; defaults to the real today.
+
+    Raises
+    ------
+    DataError
+        When a file cannot be used; the message names the file, column, rows and the fix.
+    """
+    today = today or dt.date.today()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work_dir = out_dir / "_work"
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = true")
+    # Within the limit DuckDB keeps what it can in memory and spills the rest to the work
+    # folder: ten million transactions take about 2.5 GB as a table.
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET temp_directory = {_lit(str(work_dir / 'spill'))}")
+    try:
+        tx_info, issues, written = _transactions(con, params, work_dir, today,
+                                                 work_dir / QUICK_FILE)
+        files = [tx_info]
+        if params.data.customers is not None:
+            cu_info, cu_issues = _customers(con, params, work_dir)
+            files.append(cu_info)
+            issues += cu_issues
+            unknown = "customer_id NOT IN (SELECT customer_id FROM customers)"
+            if n := _count(con, "tx", unknown):
+                issues.append(Issue("unknown_customers", n, "kept", tx_info.name,
+                                    tx_info.mapping["customer_id"],
+                                    _examples(con, "tx", unknown, "customer_id")))
+        last = con.execute("SELECT max(date) FROM tx").fetchall()[0][0]
+        if last is None:
+            dropped = ", ".join(f"{i.rows:,} {i.kind.replace('_', ' ')}" for i in issues)
+            raise DataError(f"{params.data.transactions.path}: no usable rows are left "
+                            f"(dropped: {dropped or 'none'}). Check the dates, amounts and "
+                            f"customer ids in the file, and intake in the parameters.")
+        as_of = params.as_of or last
+        if tx_info.unread_sheets:
+            sheets = ", ".join(repr(n) for n in tx_info.unread_sheets)
+            issues.append(Issue("other_sheets", sum(tx_info.unread_sheets.values()),
+                                "not_read", tx_info.name, sheets))
+        issues += _period_issues(con, tx_info.name, as_of)
+        figures = _figures(con, tx_info, issues, as_of)
+        _write_outputs(con, out_dir, tx_info, params, as_of, written)
+        files += _surveys(con, params, out_dir, work_dir)
+    finally:
+        con.close()
+        _remove_tree(work_dir)
+    result = IntakeResult(out_dir=out_dir, figures=figures, files=files, issues=issues)
+    _atomic_json(out_dir / "intake.json", {
+        "figures": figures,
+        "files": [asdict(f) for f in files],
+        "issues": [asdict(i) for i in issues],
+    })
+    return result
+
+
+def _text_frame(con, table: str) -> pd.DataFrame:
+    frame = con.execute(f"SELECT * EXCLUDE (_row) FROM {table} ORDER BY _row").df()
+    return frame.astype("string")
+
+
+def _surveys(con, params: Params, out_dir: Path, work_dir: Path) -> list[FileInfo]:
+    """Read the survey exports and their side tables into ``survey__<name>.parquet``.
+
+    Responses are checked against their questionnaire template (see
+    :func:`playbook.forms.prepare_responses`): an answer off its scale is an error naming
+    the file, the column and the rows.
+    """
+    from playbook.forms import prepare_responses
+
+    files = []
+    for name in (*SURVEY_TEMPLATES, *SIDE_TABLES):
+        source = getattr(params.data, name)
+        target = out_dir / f"survey__{name}.parquet"
+        if source is None:
+            target.unlink(missing_ok=True)
+            continue
+        info = read_raw(con, source, "raw_survey", work_dir)
+        frame = _text_frame(con, "raw_survey")
+        if name in SURVEY_TEMPLATES:
+            renames = {}
+            for question, header in source.columns.items():
+                header = info.headers[header - 1] if isinstance(header, int) else header
+                if header not in frame.columns:
+                    raise DataError(f"{source.path}: the parameters map {question!r} to column "
+                                    f"{header!r}, which is not in the file. Its columns are: "
+                                    f"{', '.join(map(repr, info.headers))}.")
+                renames[header] = question
+            template = source.template or SURVEY_TEMPLATES[name]
+            try:
+                table = prepare_responses(frame.rename(columns=renames), template)
+            except DataError as exc:
+                raise DataError(f"{source.path}: {exc}") from None
+            info.mapping = {v: k for k, v in renames.items()} or {"template": template}
+        else:
+            info.mapping = detect_columns(info.headers, SIDE_TABLES[name], source.columns,
+                                          file=source.path, required=SIDE_REQUIRED[name])
+            table = pd.DataFrame({k: frame[h] for k, h in info.mapping.items()})
+            for column in ("complaints", "customers", "invited"):
+                if column in table:
+                    table[column] = _side_numbers(table[column], source.path,
+                                                  info.mapping[column])
+        partial = target.with_name(target.name + ".partial")
+        table.to_parquet(partial, index=False)
+        partial.replace(target)
+        files.append(info)
+    return files
+
+
+def _side_numbers(values: pd.Series, path: Path, header: str) -> pd.Series:
+    text = values.str.replace(r"[\s\u00a0]", "", regex=True).str.replace(",", ".")
+    numbers = pd.to_numeric(text, errors="coerce")
+    bad = numbers.isna() & values.notna() & (values.str.strip() != "")
+    if bad.any():
+        rows = [(int(i) + 2, values.iat[i]) for i in bad.to_numpy().nonzero()[0][:5]]
+        raise DataError(f"{path}: column {header!r} holds values that are not numbers: "
+                        f"{format_rows(rows, int(bad.sum()))}. Correct them and run again.")
+    return numbers
+
+
+def _period_issues(con, name: str, as_of: dt.date) -> list[Issue]:
+    issues = []
+    later = f"date > DATE '{as_of.isoformat()}'"
+    if n := _count(con, "tx", later):
+        issues.append(Issue("after_as_of", n, "kept_aside", name, None,
+                            _examples(con, "tx", later, "_raw_date"),
+                            amount=_sum(con, "tx", later)))
+    used = f"date <= DATE '{as_of.isoformat()}'"
+    returns = f"amount < 0 AND {used}"
+    if n := _count(con, "tx", returns):
+        issues.append(Issue("returns", n, "netted", name, None,
+                            _examples(con, "tx", returns, "_raw_amount"),
+                            amount=_sum(con, "tx", returns)))
+    zero = f"amount = 0 AND {used}"
+    if n := _count(con, "tx", zero):
+        issues.append(Issue("zero_amounts", n, "kept", name, None,
+                            _examples(con, "tx", zero, "_raw_amount")))
+    return issues
+
+
+def _figures(con, info: FileInfo, issues: list[Issue], as_of: dt.date) -> dict:
+    rows_used, revenue, customers, start, end = con.execute(
+        f"SELECT count(*), coalesce(sum(amount), 0), count(DISTINCT customer_id), min(date), "
+        f"max(date) FROM tx WHERE date <= DATE '{as_of.isoformat()}'").fetchall()[0]
+    if rows_used == 0:
+        raise DataError(f"{info.name}: no usable rows dated on or before as_of "
+                        f"({as_of.isoformat()}). Check as_of in the parameters and the dates "
+                        f"in the file.")
+    return {
+        "transactions": {"rows_read": int(info.rows_read), "rows_used": int(rows_used)},
+        "revenue": round(float(revenue), 2),
+        "customers": int(customers),
+        "period": {"start": start.isoformat(), "end": end.isoformat()},
+        "as_of": as_of.isoformat(),
+        "issues": [{"kind": i.kind, "rows": i.rows, "action": i.action} for i in issues],
+    }
+
+
+def _write_outputs(con, out_dir: Path, info: FileInfo, params: Params, as_of: dt.date,
+                   written: bool) -> None:
+    target = out_dir / "transactions.parquet"
+    if written:  # by _write_clean, into the work folder
+        (out_dir / "_work" / QUICK_FILE).replace(target)
+        con.execute(f"CREATE OR REPLACE VIEW transactions AS SELECT * FROM "
+                    f"read_parquet({_lit(str(target))})")
+    else:
+        # The view has the output columns only: the summary query reads it.
+        con.execute(f"CREATE OR REPLACE VIEW transactions AS SELECT {_output_columns(info)} "
+                    f"FROM tx")
+        # No ORDER BY: tx holds its rows in file order, which the copy keeps.
+        _copy(con, "SELECT * FROM transactions", target)
+    if params.data.customers is not None:
+        _copy(con, "SELECT * FROM customers", out_dir / "customers.parquet")
+    else:
+        (out_dir / "customers.parquet").unlink(missing_ok=True)
+    _copy(con, customer_summary_sql("transactions", as_of), out_dir / "customer_summary.parquet")
+
+
+def _copy(con, query: str, target: Path) -> None:
+    partial = target.with_name(target.name + ".partial")
+    con.execute(f"COPY ({query}) TO {_lit(str(partial))} (FORMAT parquet, "
+                f"COMPRESSION {COMPRESSION})")
+    partial.replace(target)
+
+
+def _atomic_json(path: Path, data) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str),
+                       encoding="utf-8")
+    partial.replace(path)
+
+
+def _remove_tree(path: Path) -> None:
+    if path.exists():
+        for child in sorted(path.rglob("*"), reverse=True):
+            child.rmdir() if child.is_dir() else child.unlink()
+        path.rmdir()
