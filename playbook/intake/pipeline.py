@@ -28,6 +28,7 @@ from playbook.intake.transactions import (
     COMPRESSION,
     _count,
     _examples,
+    _found,
     _output_columns,
     _read_table,
     _sum,
@@ -211,23 +212,14 @@ def _side_numbers(values: pd.Series, path: Path, header: str) -> pd.Series:
 
 
 def _period_issues(con, name: str, as_of: dt.date) -> list[Issue]:
-    issues = []
     later = f"date > DATE '{as_of.isoformat()}'"
-    if n := _count(con, "tx", later):
-        issues.append(Issue("after_as_of", n, "kept_aside", name, None,
-                            _examples(con, "tx", later, "_raw_date"),
-                            amount=_sum(con, "tx", later)))
     used = f"date <= DATE '{as_of.isoformat()}'"
-    returns = f"amount < 0 AND {used}"
-    if n := _count(con, "tx", returns):
-        issues.append(Issue("returns", n, "netted", name, None,
-                            _examples(con, "tx", returns, "_raw_amount"),
-                            amount=_sum(con, "tx", returns)))
-    zero = f"amount = 0 AND {used}"
-    if n := _count(con, "tx", zero):
-        issues.append(Issue("zero_amounts", n, "kept", name, None,
-                            _examples(con, "tx", zero, "_raw_amount")))
-    return issues
+    found = [_found(con, "after_as_of", later, "kept_aside", name, None, "_raw_date"),
+             _found(con, "returns", f"amount < 0 AND {used}", "netted", name, None,
+                    "_raw_amount"),
+             _found(con, "zero_amounts", f"amount = 0 AND {used}", "kept", name, None,
+                    "_raw_amount", amount=False)]
+    return [issue for issue in found if issue]
 
 
 def _figures(con, info: FileInfo, issues: list[Issue], as_of: dt.date) -> dict:

@@ -184,10 +184,9 @@ def _transactions(con, params: Params, work_dir: Path, today: dt.date, target: P
     name = path.name
 
     blank = "customer_id IS NULL"
-    if n := _count(con, "tx", blank):
-        issues.append(Issue("blank_customer_id", n, "dropped", name, info.mapping["customer_id"],
-                            _examples(con, "tx", blank, "customer_id"),
-                            amount=_sum(con, "tx", blank)))
+    if issue := _found(con, "blank_customer_id", blank, "dropped", name,
+                       info.mapping["customer_id"], "customer_id"):
+        issues.append(issue)
         con.execute(f"DELETE FROM tx WHERE {blank}")
 
     # Identical rows are an export error when rows carry a document number; without one,
@@ -203,10 +202,9 @@ def _transactions(con, params: Params, work_dir: Path, today: dt.date, target: P
 
     limit = today + dt.timedelta(days=params.intake.max_future_days)
     future = f"date > DATE '{limit.isoformat()}'"
-    if n := _count(con, "tx", future):
-        issues.append(Issue("future_dates", n, "dropped", name, info.mapping["date"],
-                            _examples(con, "tx", future, "_raw_date"),
-                            amount=_sum(con, "tx", future)))
+    if issue := _found(con, "future_dates", future, "dropped", name, info.mapping["date"],
+                       "_raw_date"):
+        issues.append(issue)
         con.execute(f"DELETE FROM tx WHERE {future}")
 
     for col in ("cost", "margin", "quantity"):
@@ -312,6 +310,17 @@ def _find_duplicates(con, raw: _Raw, table: str) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE _dups AS SELECT _row FROM (SELECT _row, "
                 f"row_number() OVER (PARTITION BY {columns} ORDER BY _row) AS k FROM {rows}) "
                 f"WHERE k > 1")
+
+
+def _found(con, kind: str, where: str, action: str, file: str, column: str | None,
+           quote: str, *, amount: bool = True) -> Issue | None:
+    """The Issue of the rows of ``tx`` matching ``where`` (their number, up to five of them
+    with the text of ``quote``, their amount), or None when there are none."""
+    n = _count(con, "tx", where)
+    if not n:
+        return None
+    return Issue(kind, n, action, file, column, _examples(con, "tx", where, quote),
+                 amount=_sum(con, "tx", where) if amount else None)
 
 
 def _sum(con, table: str, where: str) -> float:
