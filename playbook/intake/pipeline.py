@@ -31,7 +31,6 @@ from playbook.intake.transactions import (
     _found,
     _output_columns,
     _read_table,
-    _sum,
     _transactions,
 )
 from playbook.params import Params
