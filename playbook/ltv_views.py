@@ -106,7 +106,8 @@ def _fit_models(run: RunContext, result: LtvAnalysis, factors: ltv.LtvFactors | 
         repeat = calibration[(calibration["frequency"] > 0)
                              & (calibration["monetary_value"] > 0)]
         result.gg = gammagamma.fit_gamma_gamma(repeat)
-    except DataError as exc:
+    except DataError as exc:  # either model: without both there is no CLV to report
+        result.bg = result.gg = None
         result.model_error = str(exc)
         return
     if last > calibration_end:
@@ -279,7 +280,8 @@ def model_table(res: LtvAnalysis, lang: Lang) -> pd.DataFrame:
 
 def model_sentences(res: LtvAnalysis, run: RunContext, lang: Lang) -> list[str]:
     if res.bg is None:
-        return [lang.t("ltv.model_failed", reason=res.model_error or "")]
+        # The reason, in the consultant's terms, is in results.json (ltv.model_error).
+        return [lang.t("ltv.model_failed")]
     bg, gg = res.bg, res.gg
     unit = lang.t(f"ltv.unit.{bg.time_unit}")
     mean_rate = bg.r / bg.alpha
