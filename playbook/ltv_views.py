@@ -260,9 +260,12 @@ def cohort_sentence(res: LtvAnalysis, lang: Lang) -> str:
     pick = lambda k: curve.get(k, np.nan)  # noqa: E731
     if len(curve) < 2 or pd.isna(pick(1)):
         return lang.t("ltv.cohort_short")
-    return lang.t("ltv.cohort_so_what", m1=lang.pct(pick(1)),
-                  m6=lang.pct(pick(6)) if pd.notna(pick(6)) else "—",
-                  m12=lang.pct(pick(12)) if pd.notna(pick(12)) else "—")
+    if pd.isna(pick(6)):
+        return lang.t("ltv.cohort_so_what_m1", m1=lang.pct(pick(1)))
+    if pd.isna(pick(12)):
+        return lang.t("ltv.cohort_so_what_m6", m1=lang.pct(pick(1)), m6=lang.pct(pick(6)))
+    return lang.t("ltv.cohort_so_what", m1=lang.pct(pick(1)), m6=lang.pct(pick(6)),
+                  m12=lang.pct(pick(12)))
 
 
 # --- BG/NBD and Gamma-Gamma -----------------------------------------------------------------
@@ -326,8 +329,8 @@ def _retain(res: LtvAnalysis, run: RunContext) -> pd.DataFrame:
 
 
 def clv_sentence(res: LtvAnalysis, run: RunContext, lang: Lang) -> list[str]:
-    if res.customers.empty:
-        return []
+    if res.customers.empty:  # no model
+        return [lang.t("ltv.clv_none")]
     c = res.customers
     cfg = run.params.ltv
     top = c.nlargest(max(1, int(len(c) * 0.2)), "clv")["clv"].sum()

@@ -38,3 +38,28 @@ def test_a_spend_model_that_fails_takes_the_purchase_model_with_it(demo_run, mon
     for code, word in (("ru", "не удалось"), ("en", "could not be estimated")):
         (sentence,) = ltv_views.model_sentences(res, demo_run, Lang(code))
         assert word in sentence and "converge" not in sentence
+
+
+def test_without_a_model_the_value_section_says_so(demo_run, monkeypatch):
+    monkeypatch.setattr(ltv_views.bgnbd, "fit_bgnbd", lambda *a, **k: (_ for _ in ()).throw(
+        DataError("Only 3 customers have a repeat purchase.")))
+    res = ltv_views.analyse(demo_run)
+    (sentence,) = ltv_views.clv_sentence(res, demo_run, Lang("en"))
+    assert "not estimated" in sentence
+    assert ltv_views.retain_tasks(res, demo_run).empty
+
+
+@pytest.mark.parametrize("curve, expected", [
+    ({0: 1.0, 1: 0.5, 6: 0.4, 12: 0.3}, "50.0% buy again the next month, 40.0% six months on "
+                                        "and 30.0% a year on"),
+    ({0: 1.0, 1: 0.5, 6: 0.4}, "50.0% buy again the next month and 40.0% six months on; "
+                               "the history is too short to look a year ahead"),
+    ({0: 1.0, 1: 0.5}, "50.0% buy again the next month; the history is too short to look "
+                       "six months ahead"),
+    ({0: 1.0}, "too little history"),
+])
+def test_the_cohort_sentence_names_only_the_horizons_the_history_covers(curve, expected):
+    res = ltv_views.LtvAnalysis.__new__(ltv_views.LtvAnalysis)
+    res.curve = curve
+    text = " ".join(str(ltv_views.cohort_sentence(res, Lang("en"))).split())
+    assert expected in text and "—" not in text
