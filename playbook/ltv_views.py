@@ -366,6 +366,8 @@ def whatif_sentences(res: LtvAnalysis, run: RunContext, lang: Lang) -> list[str]
     w = res.whatif
     if w is None:
         return []
+    if w["ltv_change"] <= 0:  # retention at the cap: the lifetime cannot grow
+        return [lang.t("ltv.whatif_high", annual=lang.pct(w["annual_retention"]))]
     return [lang.t("ltv.whatif_so_what", annual=lang.pct(w["annual_retention"]),
                    annual_plus=lang.pct(w["annual_retention_plus"]),
                    ltv_change=lang.money(w["ltv_change"]),
@@ -449,7 +451,7 @@ def _summary(results_: dict, lang: Lang):
     if "clv_total" in data:
         figures.append((lang.t("ltv.summary.clv"), lang.money(data["clv_total"])))
     whatif = data.get("whatif_retention_plus5")
-    if whatif:
+    if whatif and whatif["ltv_change"] > 0:
         advice.append(lang.t("ltv.summary.advice_whatif",
                              profit=lang.money(whatif["profit_change"]),
                              ltv=lang.money(whatif["ltv_change"])))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from playbook import ltv_views
+from playbook import ltv, ltv_views
 from playbook.context import RunContext, intake_dir
 from playbook.errors import DataError
 from playbook.i18n import Lang
@@ -63,3 +64,16 @@ def test_the_cohort_sentence_names_only_the_horizons_the_history_covers(curve, e
     res.curve = curve
     text = " ".join(str(ltv_views.cohort_sentence(res, Lang("en"))).split())
     assert expected in text and "—" not in text
+
+
+def test_retention_at_the_cap_is_not_offered_five_more_points(demo_run):
+    res = ltv_views.analyse(demo_run)
+    assert res.whatif["ltv_change"] > 0  # the demo: room to grow
+    assert "rose by 5 points" in " ".join(ltv_views.whatif_sentences(res, demo_run, Lang("en")))
+    high = replace(res.factors, retention=0.9995, T=ltv.MAX_LIFETIME_MONTHS)
+    res.whatif = ltv.whatif_retention(high, high.customers)
+    assert res.whatif["ltv_change"] == 0  # the lifetime is already at its 120-month cap
+    (sentence,) = ltv_views.whatif_sentences(res, demo_run, Lang("en"))
+    assert "already high" in sentence
+    _, advice = ltv_views._summary({"ltv": ltv_views.results(res)}, Lang("en"))
+    assert not any("Raise retention" in str(a) for a in advice)
