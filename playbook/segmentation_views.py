@@ -94,9 +94,10 @@ def analyse(run: RunContext, evidence: pd.DataFrame | None = None) -> Segments:
 def _by_segment(seg: Segments) -> pd.DataFrame:
     frame = seg.rfm[["customer_id", "segment"]].merge(
         seg.summary[["customer_id", "total_spend", "total_margin"]], on="customer_id")
-    table = frame.groupby("segment").agg(customers=("customer_id", "size"),
-                                         revenue=("total_spend", "sum"),
-                                         margin=("total_margin", "sum"))
+    groups = frame.groupby("segment")
+    table = groups.agg(customers=("customer_id", "size"), revenue=("total_spend", "sum"))
+    # NaN, not 0, where no margin is known: the table then leaves the column out.
+    table["margin"] = groups["total_margin"].sum(min_count=1)
     order = [s for s in sg.SEGMENT_ORDER if s in table.index]
     order += [s for s in table.index if s not in order]
     table = table.reindex(order)
