@@ -52,10 +52,13 @@ def table(frame: pd.DataFrame, formats: Mapping[str, Callable] | None = None, *,
     """A table as escaped HTML, with columns formatted by ``formats`` ({column: function}).
 
     Formatting functions return display strings (e.g. ``lang.money``); other cells are shown
-    as text. Every cell is HTML-escaped, so a customer named ``<script>`` stays text.
+    as text. Every cell is HTML-escaped, so a customer named ``<script>`` stays text. A
+    table without rows shows nothing.
     """
     formats = dict(formats or {})
     shown = frame.reset_index() if index else frame
+    if shown.empty:  # a header over nothing tells the reader nothing; the text says why
+        return _Html("")
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
     numeric = {c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])
                or _looks_numeric(shown[c])}
