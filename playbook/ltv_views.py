@@ -160,9 +160,12 @@ def factors_sentences(res: LtvAnalysis, lang: Lang) -> list[str]:
     f = res.factors
     if f is None:
         return [lang.t("ltv.no_factors")]
-    out = [lang.t("ltv.factors_so_what", ltv=lang.money(f.ltv), S=lang.money(f.S),
-                  C=lang.num(f.C, 2), P=lang.pct(f.P), T=lang.num(f.T, 0),
-                  retention=lang.pct(f.retention), window=lang.int(res.window_months))]
+    in_revenue = not f.margin_known and f.P == 1  # no margin in the data or the parameters
+    values = dict(ltv=lang.money(f.ltv), S=lang.money(f.S), C=lang.num(f.C, 2),
+                  T=lang.num(f.T, 0), retention=lang.pct(f.retention),
+                  window=lang.int(res.window_months))
+    out = [lang.t("ltv.factors_so_what_revenue", **values) if in_revenue
+           else lang.t("ltv.factors_so_what", P=lang.pct(f.P), **values)]
     if res.window_reduced:
         out.append(lang.t("ltv.window_reduced", window=lang.int(res.window_months)))
     if not f.margin_known:

@@ -77,3 +77,12 @@ def test_retention_at_the_cap_is_not_offered_five_more_points(demo_run):
     assert "already high" in sentence
     _, advice = ltv_views._summary({"ltv": ltv_views.results(res)}, Lang("en"))
     assert not any("Raise retention" in str(a) for a in advice)
+
+
+@pytest.mark.parametrize("margin_known, share, word", [
+    (True, 0.25, "of margin"), (False, 0.3, "of margin"), (False, 1.0, "of revenue")])
+def test_ltv_is_called_revenue_when_no_margin_is_known(demo_run, margin_known, share, word):
+    res = ltv_views.analyse(demo_run)
+    res.factors = replace(res.factors, margin_known=margin_known, P=share)
+    first = ltv_views.factors_sentences(res, Lang("en"))[0]
+    assert word in first
