@@ -593,6 +593,26 @@ def test_line_breaks_inside_quoted_cells(tmp_path):
     assert example_rows(result, "zero_amounts") == [4]  # records, as a spreadsheet shows
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_blank_lines_count_in_row_numbers(tmp_path, newline):
+    # DuckDB skips empty lines; the rows quoted must still be the file's own.
+    lines = ["Клиент;Дата;Сумма", "А;01.01.2024;10", "", "Б;02.01.2024;0", "", "",
+             "В;03.01.2024;-5", "Г;04.01.2024;7", "", ""]
+    write(tmp_path / "tx.csv", newline.join(lines))
+    result = intake(tmp_path)
+    assert example_rows(result, "zero_amounts") == [4]
+    assert example_rows(result, "returns") == [7]
+    assert result.figures["transactions"]["rows_read"] == 4
+
+
+def test_an_empty_line_inside_a_quoted_cell_is_not_a_blank_row(tmp_path):
+    write(tmp_path / "tx.csv", 'Клиент;Дата;Сумма;Комментарий\nА;01.01.2024;10;"первая\n\nвторая"\n'
+                               "Б;02.01.2024;0;\n\nВ;03.01.2024;-5;\n")
+    result = intake(tmp_path)
+    assert example_rows(result, "zero_amounts") == [3]  # records, as a spreadsheet shows
+    assert example_rows(result, "returns") == [5]
+
+
 def test_trailing_separator_on_every_line(tmp_path):
     write(tmp_path / "tx.csv", "Клиент;Дата;Сумма;\nА;01.01.2024;10;\nБ;02.01.2024;5;\n")
     assert intake(tmp_path).figures["revenue"] == 15
