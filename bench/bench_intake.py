@@ -258,6 +258,9 @@ def run_contender(name: str, csv: Path, runs_dir: Path, as_of: dt.date,
     out = runs_dir / name
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
+    # Write out what is still to be written (a file just generated, the last contender's
+    # outputs), so that no contender pays for another's disk writes.
+    os.sync()
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", name, "--csv", str(csv),
            "--out", str(out), "--as-of", as_of.isoformat()]
     print(f"run:  {name} on {_rel(csv)} ...", flush=True)
