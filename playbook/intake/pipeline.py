@@ -27,7 +27,6 @@ from playbook.intake.sql import _lit
 from playbook.intake.transactions import (
     COMPRESSION,
     _count,
-    _examples,
     _found,
     _output_columns,
     _read_table,
@@ -56,15 +55,16 @@ def _customers(con, params: Params, work_dir: Path):
         con.execute("DELETE FROM cu WHERE customer_id IS NULL")
     dup = "_row IN (SELECT _row FROM (SELECT _row, row_number() OVER (PARTITION BY " \
           "customer_id ORDER BY _row) AS k FROM cu) WHERE k > 1)"
-    if n := _count(con, "cu", dup):
-        issues.append(Issue("customers_duplicate_id", n, "dropped", name,
-                            info.mapping["customer_id"], _examples(con, "cu", dup, "customer_id")))
+    if issue := _found(con, "customers_duplicate_id", dup, "dropped", name,
+                       info.mapping["customer_id"], "customer_id", amount=False, table="cu"):
+        issues.append(issue)
         con.execute(f"DELETE FROM cu WHERE {dup}")
     for col in ("birthday", "first_deal"):
         bad = f"{col} IS NULL AND nullif(trim(_raw_{col}), '') IS NOT NULL"
-        if col in info.mapping and (n := _count(con, "cu", bad)):
-            issues.append(Issue(f"customers_bad_{col}", n, "kept", name, info.mapping[col],
-                                _examples(con, "cu", bad, f"_raw_{col}")))
+        if col in info.mapping and (issue := _found(
+                con, f"customers_bad_{col}", bad, "kept", name, info.mapping[col],
+                f"_raw_{col}", amount=False, table="cu")):
+            issues.append(issue)
     referral = "NULL::BOOLEAN"
     words = " OR ".join(f"lower({{c}}) LIKE '%{w}%'" for w in REFERRAL_WORDS)
     if "referral" in info.mapping:
@@ -115,10 +115,9 @@ def run_intake(params: Params, out_dir: Path, *, today: dt.date | None = None) -
             files.append(cu_info)
             issues += cu_issues
             unknown = "customer_id NOT IN (SELECT customer_id FROM customers)"
-            if n := _count(con, "tx", unknown):
-                issues.append(Issue("unknown_customers", n, "kept", tx_info.name,
-                                    tx_info.mapping["customer_id"],
-                                    _examples(con, "tx", unknown, "customer_id")))
+            if issue := _found(con, "unknown_customers", unknown, "kept", tx_info.name,
+                               tx_info.mapping["customer_id"], "customer_id", amount=False):
+                issues.append(issue)
         last = con.execute("SELECT max(date) FROM tx").fetchall()[0][0]
         if last is None:
             dropped = ", ".join(f"{i.rows:,} {i.kind.replace('_', ' ')}" for i in issues)

@@ -113,11 +113,9 @@ def _totals(con, info: FileInfo, path: Path) -> list[Issue]:
     where = "date IS NULL AND (" + " OR ".join(
         f"regexp_matches(lower(coalesce(CAST({c} AS VARCHAR), '')), {_lit(TOTALS)})"
         for c in texts) + ")"
-    n = _count(con, "tx", where)
-    if not n:
+    issue = _found(con, "totals", where, "dropped", path.name, None, "_raw_amount")
+    if issue is None:
         return []
-    issue = Issue("totals", n, "dropped", path.name, None,
-                  _examples(con, "tx", where, "_raw_amount"), amount=_sum(con, "tx", where))
     con.execute(f"DELETE FROM tx WHERE {where}")
     return [issue]
 
@@ -193,10 +191,10 @@ def _transactions(con, params: Params, work_dir: Path, today: dt.date, target: P
     # two equal purchases on one day (as in CDNOW) are indistinguishable from a doubled row.
     drop = policy == "drop" or (policy == "auto" and "order_id" in info.mapping)
     where = "_row IN (SELECT _row FROM _dups)"
-    if policy != "keep" and (n := _count(con, "tx", where)):
-        issues.append(Issue("duplicates", n, "dropped" if drop else "kept", name, None,
-                            _examples(con, "tx", where, "_raw_amount"),
-                            amount=_sum(con, "tx", where)))
+    if policy != "keep" and (issue := _found(con, "duplicates", where,
+                                             "dropped" if drop else "kept", name, None,
+                                             "_raw_amount")):
+        issues.append(issue)
         if drop:
             con.execute(f"DELETE FROM tx WHERE {where}")
 
@@ -210,9 +208,9 @@ def _transactions(con, params: Params, work_dir: Path, today: dt.date, target: P
     for col in ("cost", "margin", "quantity"):
         if col in info.mapping:
             bad = f"{col} IS NULL AND nullif(trim(_raw_{col}), '') IS NOT NULL"
-            if n := _count(con, "tx", bad):
-                issues.append(Issue(f"bad_{col}", n, "kept", name, info.mapping[col],
-                                    _examples(con, "tx", bad, f"_raw_{col}")))
+            if issue := _found(con, f"bad_{col}", bad, "kept", name, info.mapping[col],
+                               f"_raw_{col}", amount=False):
+                issues.append(issue)
     return info, issues, False
 
 
@@ -313,14 +311,14 @@ def _find_duplicates(con, raw: _Raw, table: str) -> None:
 
 
 def _found(con, kind: str, where: str, action: str, file: str, column: str | None,
-           quote: str, *, amount: bool = True) -> Issue | None:
-    """The Issue of the rows of ``tx`` matching ``where`` (their number, up to five of them
-    with the text of ``quote``, their amount), or None when there are none."""
-    n = _count(con, "tx", where)
+           quote: str, *, amount: bool = True, table: str = "tx") -> Issue | None:
+    """The Issue of the rows of ``table`` matching ``where`` (their number, up to five of
+    them with the text of ``quote``, their amount), or None when there are none."""
+    n = _count(con, table, where)
     if not n:
         return None
-    return Issue(kind, n, action, file, column, _examples(con, "tx", where, quote),
-                 amount=_sum(con, "tx", where) if amount else None)
+    return Issue(kind, n, action, file, column, _examples(con, table, where, quote),
+                 amount=_sum(con, table, where) if amount else None)
 
 
 def _sum(con, table: str, where: str) -> float:
