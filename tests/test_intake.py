@@ -1225,3 +1225,17 @@ def test_xlsx_title_rows_above_the_header_are_skipped(tmp_path):
     assert result.figures["revenue"] == 15.5
     assert result.files[0].headers == ["Дата", "Клиент", "Сумма"]
     assert example_rows(result, "zero_amounts") == [7]  # Excel's own row numbers
+
+
+def test_other_sheets_found_beyond_the_rows_read_to_judge_them(tmp_path):
+    # A sheet is judged on its first rows; a long one is still counted whole, and a
+    # sheet whose header sits below many blank rows is still recognised.
+    header = ["Клиент", "Дата", "Сумма"]
+    long = [header] + [["А", dt.datetime(2024, 1, 1) + dt.timedelta(days=i % 300), 1]
+                       for i in range(500)]
+    late = [[None]] * 150 + [header, ["Б", dt.datetime(2025, 1, 1), 2]]
+    _workbook(tmp_path / "tx.xlsx", {"2023": [header, ["А", dt.datetime(2023, 5, 1), 10]],
+                                     "2024": long, "2025": late,
+                                     "Клиенты": [["Код", "Имя"]] * 300})
+    result = intake(tmp_path, "tx.xlsx")
+    assert result.files[0].unread_sheets == {"2024": 500, "2025": 1}

@@ -234,6 +234,8 @@ def _read_whitespace(con, path: Path, table: str, header: bool) -> None:
 
 
 WORKBOOKS = {"xlsx", "xls", "ods"}
+#: Rows read to find the header of a sheet not read (at least HEADER_SEARCH_ROWS filled).
+HEAD_ROWS = 4 * HEADER_SEARCH_ROWS
 
 
 def _read_workbook(con, path: Path, source: Source, table: str, kind: str) -> FileInfo:
@@ -277,9 +279,19 @@ def _read_workbook(con, path: Path, source: Source, table: str, kind: str) -> Fi
         # only the first is read (as documented), and the others are reported.
         unread = {}
         for other in chosen[index + 1:]:
-            more = _sheet_rows(_sheet_cells(book, path, other))
-            if more is not None and more[1] == rows[1]:
-                unread[other] = len(more[2])
+            # The header is found in the first rows; only a sheet with the same header is
+            # read whole, to count its rows (a big sheet of something else costs nothing).
+            cells = _sheet_cells(book, path, other, nrows=HEAD_ROWS)
+            whole = len(cells) < HEAD_ROWS
+            if not whole and sum(any(_cell_text(v) is not None for v in row)
+                                 for row in cells) < HEADER_SEARCH_ROWS:
+                cells, whole = _sheet_cells(book, path, other), True  # too few to judge by
+            more = _sheet_rows(cells)
+            if more is None or more[1] != rows[1]:
+                continue
+            if not whole:
+                more = _sheet_rows(_sheet_cells(book, path, other))
+            unread[other] = len(more[2])
     header_row, header, body = rows
     if not source.header:
         body = [(header_row, header), *body]
@@ -297,9 +309,10 @@ def _read_workbook(con, path: Path, source: Source, table: str, kind: str) -> Fi
                     mapping={}, sheet=name, unread_sheets=unread)
 
 
-def _sheet_cells(book, path: Path, name: str) -> list[list]:
+def _sheet_cells(book, path: Path, name: str, nrows: int | None = None) -> list[list]:
+    """The cells of sheet ``name`` from its first row (its first ``nrows`` rows)."""
     try:
-        return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        return book.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
     except Exception as exc:  # calamine's own errors for a damaged sheet
         raise DataError(f"{path}: sheet {name!r} cannot be read ({_first_line(exc)}). Open the "
                         f"file in Excel or LibreOffice, save it again as .xlsx or CSV, and run "
