@@ -78,19 +78,17 @@ def _records(lines: list[str]) -> list[str]:
 def _sniff_delimiter(lines: list[str], declared: str | None) -> str | None:
     if declared:
         return "\t" if declared in {"\\t", "tab"} else declared
-    lines = [ln for ln in lines if ln.strip()][:50]
-    records = _records(lines)
     best, best_score = None, 0
     for sep in (";", "\t", ",", "|"):
-        counts = [_split_outside_quotes(rec, sep) for rec in records]
-        if not counts or counts[0] == 0:
+        first, consistent = _consistency(lines, sep)
+        if first == 0:
             continue
-        consistent = sum(c == counts[0] for c in counts) / len(counts)
-        score = consistent * 10 + min(counts[0], 9) / 10
+        score = consistent * 10 + min(first, 9) / 10
         if consistent >= 0.9 and score > best_score:
             best, best_score = sep, score
     if best:
         return best
+    lines = [ln for ln in lines if ln.strip()][:50]
     if lines and all(len(ln.split()) >= 2 for ln in lines) and \
             len({len(ln.split()) for ln in lines}) == 1:
         return " "
@@ -145,12 +143,20 @@ def _filled_cells(line: str, sep: str) -> int:
     return sum(bool(c.strip()) for c in cells)
 
 
+def _consistency(lines: list[str], sep: str) -> tuple[int, float]:
+    """The number of ``sep`` in the first record of ``lines`` (outside quotes), and the share
+    of the first 50 non-blank records that have as many."""
+    records = _records([ln for ln in lines if ln.strip()][:50])
+    counts = [_split_outside_quotes(rec, sep) for rec in records]
+    if not counts:
+        return 0, 0.0
+    return counts[0], sum(c == counts[0] for c in counts) / len(counts)
+
+
 def _reads_as_table(lines: list[str], sep: str) -> bool:
     """Whether the records of ``lines`` all have the first one's number of ``sep`` (90%)."""
-    counts = [_split_outside_quotes(rec, sep) for rec in _records([ln for ln in lines
-                                                                    if ln.strip()][:50])]
-    return bool(counts) and counts[0] > 0 and \
-        sum(c == counts[0] for c in counts) / len(counts) >= 0.9
+    first, consistent = _consistency(lines, sep)
+    return first > 0 and consistent >= 0.9
 
 
 def _why_not_a_table(lines: list[str]) -> str:
