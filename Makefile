@@ -37,8 +37,8 @@ bench: setup
 
 ## make demo-data: regenerate the committed demo client (deterministic)
 demo-data: setup
-	@$(BIN)/python -m playbook.synth --out data_samples/demo
-	@$(BIN)/python -m playbook.synth_survey --out data_samples/demo
+	@$(BIN)/python -m playbook.demo.sales --out data_samples/demo
+	@$(BIN)/python -m playbook.demo.survey --out data_samples/demo
 
 clean:
 	rm -rf runs .pytest_cache

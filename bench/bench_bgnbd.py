@@ -1,13 +1,13 @@
-"""Benchmark: BG/NBD + Gamma-Gamma fits, playbook.bgnbd vs lifetimes, on 1M simulated customers.
+"""Benchmark: BG/NBD + Gamma-Gamma fits, playbook.ltv.bgnbd vs lifetimes, on 1M simulated customers.
 
 ``.venv/bin/python bench/bench_bgnbd.py`` simulates customers by the demo client's true
-process (:func:`playbook.synth.simulate_bgnbd` and :func:`~playbook.synth.simulate_spend`,
+process (:func:`playbook.demo.sales.simulate_bgnbd` and :func:`~playbook.demo.sales.simulate_spend`,
 first purchases uniform over the demo's three years, purchases dated to the day like the
 demo), builds one summary in days (frequency, recency, T, monetary_value; same-day purchases
 merged), and fits it with
 
 ``ours``
-    :func:`playbook.bgnbd.fit_bgnbd` + :func:`playbook.bgnbd.fit_gamma_gamma`;
+    :func:`playbook.ltv.bgnbd.fit_bgnbd` + :func:`playbook.ltv.bgnbd.fit_gamma_gamma`;
 ``lifetimes``
     ``BetaGeoFitter().fit(frequency, recency, T)`` + ``GammaGammaFitter().fit(frequency,
     monetary_value)`` on the repeat customers (the documented default calls, lifetimes 0.11.3).
@@ -31,9 +31,15 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from playbook.bgnbd import fit_bgnbd
-from playbook.gammagamma import fit_gamma_gamma
-from playbook.synth import DEMO_SEED, HORIZON_WEEKS, TRUE_PARAMS, simulate_bgnbd, simulate_spend
+from playbook.demo.sales import (
+    DEMO_SEED,
+    HORIZON_WEEKS,
+    TRUE_PARAMS,
+    simulate_bgnbd,
+    simulate_spend,
+)
+from playbook.ltv.bgnbd import fit_bgnbd
+from playbook.ltv.gammagamma import fit_gamma_gamma
 
 SPEED_TARGET = 5.0
 AGREEMENT_TARGET = 1e-4
@@ -72,7 +78,7 @@ def simulate_summary(n_customers: int, seed: int) -> pd.DataFrame:
 
 
 def fit_ours(summary: pd.DataFrame) -> tuple[dict[str, float], dict[str, float]]:
-    """Wall times {bgnbd, gamma_gamma} and the estimates of playbook.bgnbd."""
+    """Wall times {bgnbd, gamma_gamma} and the estimates of playbook.ltv.bgnbd."""
     started = time.perf_counter()
     bg = fit_bgnbd(summary, time_unit="day")
     middle = time.perf_counter()

@@ -2,7 +2,7 @@
 
 ``make bench`` (or ``.venv/bin/python bench/bench_intake.py``) generates a transactions file
 in the demo client's format (cp1251, ``;``, decimal commas, ``dd.mm.yyyy``, Russian headers;
-see :func:`playbook.synth.write_large`) and runs three contenders on it, each in its own
+see :func:`playbook.demo.sales.write_large`) and runs three contenders on it, each in its own
 subprocess so that its peak memory is its own:
 
 ``ours``
@@ -73,10 +73,10 @@ def data_file(data_dir: Path, rows: int, seed: int) -> Path:
     """
     import hashlib
 
-    import playbook.synth
-    from playbook.synth import GENERATOR_VERSION, write_large
+    import playbook.demo.sales
+    from playbook.demo.sales import GENERATOR_VERSION, write_large
 
-    source = hashlib.sha256(Path(playbook.synth.__file__).read_bytes()).hexdigest()[:8]
+    source = hashlib.sha256(Path(playbook.demo.sales.__file__).read_bytes()).hexdigest()[:8]
     path = data_dir / f"transactions-{rows}-seed{seed}-v{GENERATOR_VERSION}-{source}.csv"
     if path.exists():
         print(f"data: reusing {_rel(path)} ({path.stat().st_size / 1e6:,.0f} MB)", flush=True)
@@ -425,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
         run_worker(args.worker, args.csv, args.out, args.as_of)
         return 0
 
-    from playbook.synth import DEMO_SEED
+    from playbook.demo.sales import DEMO_SEED
 
     seed = DEMO_SEED if args.seed is None else args.seed
     data_dir = args.data_dir.resolve()

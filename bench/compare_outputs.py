@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.rows or args.csv:
-        from playbook.synth import DEMO_SEED
+        from playbook.demo.sales import DEMO_SEED
 
         csv = args.csv or data_file(args.data_dir.resolve(), args.rows, DEMO_SEED)
         params = {"dict": {"client": {"name": "Bench"}, "as_of": AS_OF.isoformat(),

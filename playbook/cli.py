@@ -30,7 +30,7 @@ def _progress(message: str) -> None:
 
 
 def _run(args) -> int:
-    from playbook.runner import run_playbook
+    from playbook.running.runner import run_playbook
 
     outcome = run_playbook(args.params, out=args.out, progress=_progress, pdf=args.pdf)
     print(outcome.report)
@@ -72,7 +72,7 @@ def _new_client(args) -> int:
 
 
 def _survey_form(args) -> int:
-    from playbook.forms import render_form
+    from playbook.survey.questionnaire import render_form
 
     page = render_form(args.template, args.lang)
     if args.out is None:

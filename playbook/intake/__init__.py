@@ -14,7 +14,7 @@ read:
     the customers file, when given: customer_id, name, manager, contact_person, birthday,
     first_deal, phone, email, source, referral.
 ``customer_summary.parquet``
-    one row per customer (see :func:`playbook.summary.customer_summary`).
+    one row per customer (see :func:`playbook.intake.summary.customer_summary`).
 ``intake.json``
     what was read, how, and every issue found with what was done about it.
 

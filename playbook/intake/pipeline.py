@@ -24,6 +24,7 @@ from playbook.intake.columns import (
 from playbook.intake.model import FileInfo, IntakeResult, Issue
 from playbook.intake.sources import read_raw
 from playbook.intake.sql import _lit
+from playbook.intake.summary import customer_summary_sql
 from playbook.intake.transactions import (
     COMPRESSION,
     _count,
@@ -33,7 +34,6 @@ from playbook.intake.transactions import (
     _transactions,
 )
 from playbook.params import Params
-from playbook.summary import customer_summary_sql
 
 REFERRAL_WORDS = ("рекоменд", "сарафан", "от знаком", "по совету", "referr", "recommend",
                   "word of mouth")
@@ -154,10 +154,10 @@ def _surveys(con, params: Params, out_dir: Path, work_dir: Path) -> list[FileInf
     """Read the survey exports and their side tables into ``survey__<name>.parquet``.
 
     Responses are checked against their questionnaire template (see
-    :func:`playbook.forms.prepare_responses`): an answer off its scale is an error naming
+    :func:`playbook.survey.questionnaire.prepare_responses`): an answer off its scale is an error naming
     the file, the column and the rows.
     """
-    from playbook.forms import prepare_responses
+    from playbook.survey.questionnaire import prepare_responses
 
     files = []
     for name in (*SURVEY_TEMPLATES, *SIDE_TABLES):

@@ -1,0 +1,154 @@
+"""The first notebook's questions: what data did the client give us, and can we trust it?
+
+Table in, table out; the sentences for the reader are built from the numbers in the
+client's language.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from playbook.report.i18n import Lang
+
+__all__ = ["monthly_activity", "revenue_trend", "issues_table", "issues_sentences",
+           "overview_sentence", "advice", "dropped_rows", "monthly_chart"]
+
+ISSUE_ORDER = ["totals", "bad_date", "bad_amount", "blank_customer_id", "duplicates", "future_dates",
+               "after_as_of", "returns", "zero_amounts", "bad_cost", "bad_margin",
+               "bad_quantity", "unknown_customers", "customers_blank_id",
+               "customers_duplicate_id", "customers_bad_birthday", "customers_bad_first_deal",
+               "other_sheets"]
+
+
+def monthly_activity(transactions: pd.DataFrame, *, date: str = "date", amount: str = "amount",
+                     customer_id: str = "customer_id") -> pd.DataFrame:
+    """transactions -> month, revenue, customers, rows (one row per calendar month, gaps as 0).
+
+    ``revenue`` is net of returns; ``customers`` counts customers with a positive net amount
+    in the month.
+    """
+    frame = transactions[[date, amount, customer_id]].copy()
+    frame["month"] = frame[date].dt.to_period("M").dt.to_timestamp()
+    per_customer = frame.groupby(["month", customer_id], observed=True)[amount].sum()
+    buyers = (per_customer > 0).groupby(level="month").sum()
+    out = frame.groupby("month").agg(revenue=(amount, "sum"), rows=(amount, "size"))
+    out["customers"] = buyers
+    if len(out):
+        full = pd.date_range(out.index.min(), out.index.max(), freq="MS")
+        out = out.reindex(full, fill_value=0)
+    out.index.name = "month"
+    return out.reset_index()[["month", "revenue", "customers", "rows"]].astype(
+        {"customers": "int64", "rows": "int64"})
+
+
+def revenue_trend(monthly: pd.DataFrame) -> dict | None:
+    """Revenue of the last 12 months against the 12 before; None with under 24 months."""
+    if len(monthly) < 24:
+        return None
+    last = float(monthly["revenue"].iloc[-12:].sum())
+    prev = float(monthly["revenue"].iloc[-24:-12].sum())
+    change = (last - prev) / prev if prev else None
+    return {"last_12m": last, "prev_12m": prev, "change": change}
+
+
+def overview_sentence(figures: dict, lang: Lang) -> str:
+    """One paragraph: period, rows, customers and revenue."""
+    start, end = (pd.Timestamp(figures["period"][k]) for k in ("start", "end"))
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    return lang.t("intake.overview", start=lang.date(start), end=lang.date(end),
+                  months=lang.int(months), rows=lang.int(figures["transactions"]["rows_used"]),
+                  rows_read=lang.int(figures["transactions"]["rows_read"]),
+                  customers=lang.int(figures["customers"]), revenue=lang.money(figures["revenue"]))
+
+
+def trend_sentences(monthly: pd.DataFrame, lang: Lang) -> list[str]:
+    """What the monthly revenue and customer counts say, in the client's language."""
+    trend = revenue_trend(monthly)
+    sentences = []
+    if trend is None:
+        sentences.append(lang.t("intake.trend_short", avg=lang.money(monthly["revenue"].mean())))
+    else:
+        change = trend["change"] or 0.0
+        key = "intake.trend_flat" if abs(change) < 0.03 else (
+            "intake.trend_up" if change > 0 else "intake.trend_down")
+        sentences.append(lang.t(key, last=lang.money(trend["last_12m"]),
+                                prev=lang.money(trend["prev_12m"]), change=lang.pct(abs(change))))
+    if len(monthly):
+        sentences.append(lang.t("intake.active_customers",
+                                avg_customers=lang.int(monthly["customers"].mean()),
+                                month=lang.month(monthly["month"].iloc[-1]),
+                                last_customers=lang.int(monthly["customers"].iloc[-1])))
+    return sentences
+
+
+def monthly_chart(monthly: pd.DataFrame, lang: Lang):
+    """Bars of monthly revenue with the number of buying customers as a line."""
+    import matplotlib.dates as mdates
+
+    from playbook.report.render import PALETTE, new_figure
+
+    fig, ax = new_figure()
+    ax.bar(monthly["month"], monthly["revenue"], width=24, color=PALETTE[0],
+           label=lang.t("intake.chart_revenue"))
+    ax.set_ylabel(lang.t("intake.axis_revenue", currency=lang.currency))
+    ax.yaxis.set_major_formatter(lambda v, _: lang.int(v))
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(lambda v, _: lang.month(mdates.num2date(v).date()))
+    right = ax.twinx()
+    right.plot(monthly["month"], monthly["customers"], color=PALETTE[1], linewidth=2.2,
+               marker="o", markersize=3, label=lang.t("intake.chart_customers"))
+    right.set_ylabel(lang.t("intake.axis_customers"))
+    right.set_ylim(bottom=0)
+    right.yaxis.set_major_formatter(lambda v, _: lang.int(v))
+    right.spines[["top"]].set_visible(False)
+    handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+    fig.legend(handles=handles, loc="outside upper left", ncols=2, frameon=False, fontsize=9)
+    return fig
+
+
+def issues_table(issues: list[dict], lang: Lang) -> pd.DataFrame:
+    """intake issues -> problem, rows, amount, action, columns named in the client's language."""
+    ordered = sorted(issues, key=lambda i: (ISSUE_ORDER.index(i["kind"])
+                                            if i["kind"] in ISSUE_ORDER else 99))
+    rows = [{
+        lang.t("report.problem"): lang.t(f"intake.issue.{i['kind']}"),
+        lang.t("report.rows"): lang.int(i["rows"]),
+        lang.t("report.amount"): lang.money(i["amount"]) if i.get("amount") is not None else "",
+        lang.t("report.action"): lang.t(f"intake.action.{i['action']}"),
+    } for i in ordered]
+    return pd.DataFrame(rows, columns=[lang.t(f"report.{k}") for k in
+                                       ("problem", "rows", "amount", "action")])
+
+
+def dropped_rows(issues: list[dict]) -> int:
+    """Rows of the transactions file left out of the analysis."""
+    return sum(i["rows"] for i in issues if i["action"] == "dropped"
+               and not i["kind"].startswith("customers_"))
+
+
+def issues_sentences(figures: dict, issues: list[dict], lang: Lang) -> list[str]:
+    """A summary of the problems found and whether the data can be trusted."""
+    if not issues:
+        return [lang.t("intake.issues_none")]
+    rows_read = figures["transactions"]["rows_read"]
+    dropped = dropped_rows(issues)
+    share = dropped / rows_read if rows_read else 0.0
+    kinds = ", ".join(lang.t(f"intake.issue.{i['kind']}").lower() for i in issues)
+    sentences = [lang.t("intake.issues_summary", kinds=kinds, dropped=lang.int(dropped),
+                        rows_read=lang.int(rows_read), dropped_share=lang.pct(share))]
+    sentences.append(lang.t("intake.data_quality_ok") if share < 0.01 else
+                     lang.t("intake.data_quality_warn", dropped_share=lang.pct(share)))
+    return sentences
+
+
+def advice(issues: list[dict], lang: Lang) -> list[str]:
+    """Recommendations to the client about its data, one per fixable problem."""
+    out = []
+    for issue in issues:
+        key = f"intake.advice.{issue['kind']}"
+        if lang.has(key):
+            amount = issue.get("amount")
+            out.append(lang.t(key, rows=lang.int(issue["rows"]),
+                              amount=lang.money(amount) if amount is not None else ""))
+    return out

@@ -1,0 +1,271 @@
+"""Lifetime value and retention by the seed formulas: LTV = S x C x P x T and CRR.
+
+Tables in, tables (or small dicts) out; no I/O. Time is in calendar months here; the
+probabilistic models (BG/NBD, Gamma-Gamma) live in :mod:`playbook.ltv.bgnbd` and :mod:`playbook.ltv.gammagamma`.
+
+Definitions used throughout:
+
+- a customer is *active* at a date when it made a purchase (a day with a net amount that
+  is not negative) within the ``window_months`` before it (B2B: typically 12 months);
+- **S** - the average check: net revenue per purchase day over the last ``window_months``;
+- **C** - purchases per month: purchase days per active customer per month, same window;
+- **P** - the margin share of revenue (from the margin or cost column, else a parameter);
+- **T** - the expected lifetime in months, ``1 / (1 - r)`` for the average monthly
+  retention ``r`` (the mean monthly CRR over the last ``window_months``): with a constant
+  chance ``1 - r`` of leaving each month, lifetimes are geometric with that mean;
+- **CRR** = ((E - N) / S) x 100: S customers active at the start of a period, E at its
+  end, N new customers (first purchase) during it. Churn is 100 - CRR.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["LtvFactors", "purchase_days", "crr_table", "monthly_retention", "ltv_factors",
+           "ltv_by_segment", "cohort_table", "cohort_curve", "whatif_retention",
+           "acquisition_vs_retention", "MAX_LIFETIME_MONTHS"]
+
+#: Lifetimes are capped here (10 years): with retention near 100% 1/(1-r) explodes.
+MAX_LIFETIME_MONTHS = 120.0
+
+
+def purchase_days(transactions: pd.DataFrame, *, customer_id: str = "customer_id",
+                  date: str = "date", amount: str = "amount",
+                  margin: str | None = "margin") -> pd.DataFrame:
+    """transactions -> customer_id, date, amount, margin: one row per purchase day.
+
+    Lines of one customer on one day are summed (several documents on a day are one
+    purchase); days whose net amount is negative (returns) are dropped, as in
+    :mod:`playbook.intake.summary`.
+    """
+    cols = {customer_id: "customer_id", date: "date", amount: "amount"}
+    frame = transactions.rename(columns=cols)
+    frame = frame.assign(date=pd.to_datetime(frame["date"]).dt.normalize())
+    has_margin = margin is not None and margin in transactions
+    frame["margin"] = transactions[margin].to_numpy() if has_margin else np.nan
+    days = frame.groupby(["customer_id", "date"], as_index=False).agg(
+        amount=("amount", "sum"), margin=("margin", lambda s: s.sum(min_count=1)))
+    return days[days["amount"] >= 0].reset_index(drop=True)
+
+
+def _active_at(days: pd.DataFrame, when: pd.Timestamp, window_months: int) -> set:
+    start = when - pd.DateOffset(months=window_months)
+    seen = days[(days["date"] > start) & (days["date"] <= when)]
+    return set(seen["customer_id"])
+
+
+def _period_edges(start: pd.Timestamp, end: pd.Timestamp, period: str) -> list[pd.Timestamp]:
+    """Period boundaries (period ends) from the first full period after ``start`` to ``end``."""
+    freq = {"month": "ME", "quarter": "QE", "year": "YE"}[period]
+    edges = list(pd.date_range(start, end, freq=freq))
+    return [e.normalize() for e in edges]
+
+
+def crr_table(days: pd.DataFrame, as_of: dt.date, *, period: str = "quarter",
+              window_months: int = 12) -> pd.DataFrame:
+    """purchase days -> period_start, period_end, S, E, N, crr, churn (percent), per period.
+
+    Periods are calendar months, quarters or years ending on or before ``as_of``; the
+    first is the first whole period after a full activity window of data, so S is not
+    understated at the start of the data. ``period_start`` is the day before the period's
+    first day (the end of the previous period), the date S is measured at.
+    """
+    as_of = pd.Timestamp(as_of)
+    first = days["date"].min()
+    if pd.isna(first):
+        return pd.DataFrame(columns=["period_start", "period_end", "S", "E", "N", "crr", "churn"])
+    earliest = first + pd.DateOffset(months=window_months) - pd.Timedelta(days=1)
+    edges = [e for e in _period_edges(earliest, as_of, period) if e >= earliest]
+    first_purchase = days.groupby("customer_id")["date"].min()
+    rows = []
+    for start, end in zip(edges[:-1], edges[1:], strict=True):
+        s_set = _active_at(days, start, window_months)
+        e_set = _active_at(days, end, window_months)
+        new = set(first_purchase[(first_purchase > start) & (first_purchase <= end)].index)
+        s, e, n = len(s_set), len(e_set), len(new)
+        crr = (e - n) / s * 100 if s else np.nan
+        rows.append({"period_start": start.date(), "period_end": end.date(), "S": s, "E": e,
+                     "N": n, "crr": crr, "churn": 100 - crr if s else np.nan})
+    return pd.DataFrame(rows, columns=["period_start", "period_end", "S", "E", "N", "crr",
+                                       "churn"])
+
+
+def monthly_retention(days: pd.DataFrame, as_of: dt.date, *, window_months: int = 12) -> float:
+    """The mean monthly CRR (as a share) over the last ``window_months`` months."""
+    table = crr_table(days, as_of, period="month", window_months=window_months)
+    recent = table.dropna(subset=["crr"]).tail(window_months)
+    if recent.empty:
+        raise ValueError("the data is too short to measure retention: it needs more than "
+                         f"{window_months} months of purchases (the activity window). Lower "
+                         "ltv.active_window_months in the parameters for a shorter history.")
+    return float(recent["crr"].mean() / 100)
+
+
+@dataclass
+class LtvFactors:
+    """The seed formula's factors: S (money), C (per month), P (share), T (months)."""
+
+    S: float
+    C: float
+    P: float
+    T: float
+    customers: int
+    margin_known: bool
+    retention: float
+
+    @property
+    def ltv(self) -> float:
+        return self.S * self.C * self.P * self.T
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out["ltv"] = self.ltv
+        return out
+
+
+def _lifetime(retention: float) -> float:
+    return float(min(MAX_LIFETIME_MONTHS, 1 / (1 - retention))) if retention < 1 \
+        else MAX_LIFETIME_MONTHS
+
+
+def ltv_factors(days: pd.DataFrame, as_of: dt.date, *, window_months: int = 12,
+                margin_share: float | None = None, retention: float | None = None,
+                ) -> LtvFactors:
+    """S, C, P and T over the last ``window_months`` (see the module docstring).
+
+    ``margin_share`` is used when the data has no margin; without either, P is 1 and the
+    result is lifetime *revenue* (``margin_known`` is False).
+    """
+    as_of = pd.Timestamp(as_of)
+    recent = days[(days["date"] > as_of - pd.DateOffset(months=window_months))
+                  & (days["date"] <= as_of)]
+    customers = recent["customer_id"].nunique()
+    if customers == 0:
+        raise ValueError(f"no purchases in the {window_months} months before as_of; LTV "
+                         f"cannot be estimated. Check as_of in the parameters.")
+    revenue = recent["amount"].sum()
+    s = revenue / len(recent)
+    c = len(recent) / customers / window_months
+    margin_known = recent["margin"].notna().any()
+    if margin_known:
+        p = recent["margin"].sum() / revenue
+    else:
+        p = margin_share if margin_share is not None else 1.0
+    r = monthly_retention(days, as_of.date(), window_months=window_months) \
+        if retention is None else retention
+    return LtvFactors(S=float(s), C=float(c), P=float(p), T=_lifetime(r), customers=customers,
+                      margin_known=bool(margin_known or margin_share is not None),
+                      retention=float(r))
+
+
+def ltv_by_segment(days: pd.DataFrame, segments: pd.DataFrame, overall: LtvFactors,
+                   as_of: dt.date, *, window_months: int = 12, segment: str = "segment",
+                   margin_share: float | None = None) -> pd.DataFrame:
+    """LTV per segment: the segment's own S, C and P, with the client's overall T.
+
+    A segment's retention over a short window is too noisy to give a lifetime of its own,
+    so T is shared; S, C and P show how segments differ in value per month.
+    """
+    merged = days.merge(segments[["customer_id", segment]], on="customer_id")
+    rows = []
+    for name, part in merged.groupby(segment):
+        try:
+            f = ltv_factors(part, as_of, window_months=window_months,
+                            margin_share=margin_share, retention=overall.retention)
+        except ValueError:  # no purchase of the segment in the window
+            continue
+        rows.append({"segment": name, "customers": f.customers, "S": f.S, "C": f.C, "P": f.P,
+                     "T": f.T, "ltv": f.ltv})
+    return pd.DataFrame(rows).sort_values("ltv", ascending=False).reset_index(drop=True)
+
+
+def cohort_table(days: pd.DataFrame, as_of: dt.date, *, months: int = 24) -> pd.DataFrame:
+    """purchase days -> a cohort x months-since-first-purchase table of retention shares.
+
+    Rows are acquisition months (the month of the first purchase) of the last ``months``
+    cohorts; column k is the share of the cohort buying in its k-th month after the first
+    (column 0 is 1 by definition). Cells not yet observed at ``as_of`` are NaN.
+    """
+    frame = days[days["date"] <= pd.Timestamp(as_of)]
+    month = frame["date"].dt.to_period("M")
+    cohort = frame.groupby("customer_id")["date"].min().dt.to_period("M")
+    frame = frame.assign(cohort=frame["customer_id"].map(cohort), month=month)
+    frame["k"] = (frame["month"] - frame["cohort"]).apply(lambda d: d.n)
+    active = frame.drop_duplicates(["customer_id", "k"])
+    counts = active.groupby(["cohort", "k"]).size().unstack(fill_value=0)
+    size = cohort.value_counts()
+    table = counts.div(size.reindex(counts.index), axis=0)
+    last = pd.Timestamp(as_of).to_period("M")
+    for c in table.index:
+        observed = (last - c).n
+        table.loc[c, table.columns > observed] = np.nan
+    table = table.tail(months)
+    table.index = table.index.to_timestamp()
+    table.index.name = "cohort"
+    table.columns.name = "months_since_first"
+    return table
+
+
+def cohort_curve(table: pd.DataFrame, days: pd.DataFrame) -> pd.Series:
+    """The average retention curve: each month's share weighted by cohort size."""
+    sizes = days.groupby("customer_id")["date"].min().dt.to_period("M").dt.to_timestamp() \
+        .value_counts().reindex(table.index).fillna(0)
+    weights = table.notna().mul(sizes, axis=0)
+    return (table.fillna(0).mul(sizes, axis=0).sum() / weights.sum()).where(weights.sum() > 0)
+
+
+def whatif_retention(factors: LtvFactors, active_customers: int, *, points: float = 0.05,
+                     horizon_months: int = 12) -> dict:
+    """What a few more points of annual retention are worth.
+
+    Annual retention ``R = r^12`` rises by ``points`` (capped below 1); the monthly rate
+    and lifetime follow. ``ltv_change`` is the change in LTV per customer; ``profit_change``
+    the change in margin from today's ``active_customers`` over ``horizon_months``, with
+    no new customers: sum over months k = 1..H of customers x r^k x S x C x P.
+    """
+    r = factors.retention
+    annual = r ** 12
+    better_annual = min(annual + points, 0.999)
+    better = better_annual ** (1 / 12)
+    per_month = factors.S * factors.C * factors.P
+    profit = lambda rate: active_customers * per_month * sum(  # noqa: E731
+        rate ** k for k in range(1, horizon_months + 1))
+    ltv_now = factors.ltv
+    ltv_better = per_month * _lifetime(better)
+    base, improved = profit(r), profit(better)
+    return {
+        "annual_retention": annual, "annual_retention_plus": better_annual,
+        "ltv": ltv_now, "ltv_plus": ltv_better, "ltv_change": ltv_better - ltv_now,
+        "ltv_change_share": (ltv_better - ltv_now) / ltv_now if ltv_now else None,
+        "profit": base, "profit_plus": improved, "profit_change": improved - base,
+        "profit_change_share": (improved - base) / base if base else None,
+        "horizon_months": horizon_months,
+    }
+
+
+def acquisition_vs_retention(spend: pd.DataFrame, crr: pd.DataFrame) -> pd.DataFrame:
+    """Marketing spend per period -> the cost of winning a customer against keeping one.
+
+    ``spend`` has period_start, period_end, acquisition, retention (money). Each spend
+    period is matched to the CRR periods inside it: new customers N and kept customers
+    E - N are summed there. Returns the spend table with new, kept, cost_new, cost_kept
+    and ratio (cost of a new customer over the cost of keeping one).
+    """
+    rows = []
+    for item in spend.itertuples(index=False):
+        start, end = pd.Timestamp(item.period_start), pd.Timestamp(item.period_end)
+        inside = crr[(pd.to_datetime(crr["period_end"]) > start)
+                     & (pd.to_datetime(crr["period_end"]) <= end)]
+        new = int(inside["N"].sum())
+        kept = int((inside["E"] - inside["N"]).clip(lower=0).sum())
+        cost_new = item.acquisition / new if new else np.nan
+        cost_kept = item.retention / kept if kept else np.nan
+        rows.append({"period_start": start.date(), "period_end": end.date(),
+                     "acquisition": item.acquisition, "retention": item.retention, "new": new,
+                     "kept": kept, "cost_new": cost_new, "cost_kept": cost_kept,
+                     "ratio": cost_new / cost_kept if cost_kept else np.nan})
+    return pd.DataFrame(rows)

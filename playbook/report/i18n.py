@@ -1,0 +1,116 @@
+"""Client-facing text in Russian and English, and locale formatting of numbers, money and dates.
+
+Every sentence, label and heading a client reads comes from ``playbook/locales/<lang>/``
+(one YAML file per section of the report, merged) and is chosen by ``client.language``; numbers, money and dates are formatted by Babel in the
+language's locale. Values interpolated into a sentence are HTML-escaped, so text that comes
+from client data can never inject markup into the report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+from functools import cache
+from pathlib import Path
+
+import yaml
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+
+__all__ = ["LANGUAGES", "texts", "Lang", "Safe"]
+
+LANGUAGES = {"ru": "ru_RU", "en": "en_US"}
+_LOCALES = Path(__file__).resolve().parents[1] / "locales"
+
+
+@cache
+def texts(lang: str) -> dict:
+    """The flattened text catalogue of a language: ``{"report.title": "...", ...}``."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unsupported language {lang!r}; use one of {', '.join(LANGUAGES)}")
+    flat: dict[str, str] = {}
+
+    def walk(prefix: str, node) -> None:
+        for key, value in node.items():
+            name = f"{prefix}{key}"
+            if isinstance(value, dict):
+                walk(name + ".", value)
+            else:
+                flat[name] = value
+    for path in sorted((_LOCALES / lang).glob("*.yaml")):
+        walk("", yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return flat
+
+
+class Lang:
+    """Text and formatting for one report language and currency.
+
+    ``lang.t("intake.overview", customers=lang.int(3000))`` returns the sentence with the
+    values filled in; plain strings among the values are escaped for HTML.
+    """
+
+    def __init__(self, code: str, currency: str = "RUB"):
+        self.code = code
+        self.locale = LANGUAGES[code]
+        self.currency = currency
+        self._texts = texts(code)
+
+    def t(self, key: str, **values) -> str:
+        """The text ``key`` with ``values`` filled in (strings are HTML-escaped)."""
+        try:
+            template = self._texts[key]
+        except KeyError:
+            raise KeyError(f"no text {key!r} in playbook/locales/{self.code}/") from None
+        safe = {k: (html.escape(v) if isinstance(v, str) and not isinstance(v, Safe) else v)
+                for k, v in values.items()}
+        return template.format(**safe) if values else template
+
+    def has(self, key: str) -> bool:
+        """Whether the catalogue has ``key``."""
+        return key in self._texts
+
+    def int(self, value) -> Safe:
+        """A whole number with the locale's grouping: ``12 345`` / ``12,345``."""
+        return Safe(babel_numbers.format_decimal(round(value), locale=self.locale))
+
+    def num(self, value, digits: int = 1) -> Safe:
+        """A number with ``digits`` decimals."""
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return Safe(babel_numbers.format_decimal(value, format=pattern, locale=self.locale))
+
+    def money(self, value, digits: int = 0) -> Safe:
+        """An amount in the client's currency: ``1 234 567 ₽`` / ``RUB 1,234,567``."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return Safe("—")
+        pattern = None
+        if digits == 0:
+            pattern = "#,##0\u00a0¤" if self.code == "ru" else "¤#,##0"
+        return Safe(babel_numbers.format_currency(value, self.currency, format=pattern,
+                                                  locale=self.locale, currency_digits=digits != 0))
+
+    def pct(self, share, digits: int = 1) -> Safe:
+        """A share (0.25) as a percentage: ``25,0 %`` / ``25.0%``."""
+        pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+        return Safe(babel_numbers.format_percent(share, format=pattern, locale=self.locale))
+
+    def date(self, value, style: str = "long") -> Safe:
+        """A date: ``31 октября 2026 г.`` / ``October 31, 2026``; ``compact``: ``31.10.2026`` /
+        ``Oct 31, 2026``."""
+        if isinstance(value, str):
+            value = dt.date.fromisoformat(value[:10])
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if style == "compact":
+            style = "dd.MM.yyyy" if self.code == "ru" else "MMM d, yyyy"
+        return Safe(babel_dates.format_date(value, format=style, locale=self.locale))
+
+    def month(self, value) -> Safe:
+        """A month: ``окт. 2026`` / ``Oct 2026``."""
+        if isinstance(value, str):
+            value = dt.date.fromisoformat(value[:10])
+        return Safe(babel_dates.format_date(value, format="LLL yyyy", locale=self.locale))
+
+
+class Safe(str):
+    """A string already safe for HTML (formatted numbers, escaped text)."""

@@ -1,0 +1,113 @@
+"""What a notebook opens first: the client's parameters and the run's intake output.
+
+``open_run(params_path, run_dir)`` is the one line at the top of every notebook. Under
+``playbook run`` the run folder already holds intake's Parquet files; opened by hand in
+JupyterLab (``run_dir`` empty), intake runs into a scratch folder next to the client's runs,
+and is reused while neither the parameters nor the data files change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from playbook.intake import run_intake
+from playbook.params import PROJECT_ROOT, Params, client_slug, load_params
+from playbook.report.i18n import Lang
+
+__all__ = ["RunContext", "open_run", "intake_dir"]
+
+
+def intake_dir(run_dir: Path) -> Path:
+    """Where intake writes inside a run folder."""
+    return run_dir / "data"
+
+
+@dataclass
+class RunContext:
+    """The parameters, language and intake tables of one client's run."""
+
+    params: Params
+    run_dir: Path
+
+    @cached_property
+    def lang(self) -> Lang:
+        return Lang(self.params.client.language, self.params.client.currency)
+
+    @cached_property
+    def intake(self) -> dict:
+        """``intake.json``: figures, files read and issues found."""
+        return json.loads((intake_dir(self.run_dir) / "intake.json").read_text("utf-8"))
+
+    @property
+    def as_of(self) -> dt.date:
+        return dt.date.fromisoformat(self.intake["figures"]["as_of"])
+
+    def transactions(self, *, after_as_of: bool = False) -> pd.DataFrame:
+        """Normalised transactions up to ``as_of`` (or also those after it)."""
+        frame = pd.read_parquet(intake_dir(self.run_dir) / "transactions.parquet")
+        frame["date"] = pd.to_datetime(frame["date"])
+        if not after_as_of:
+            frame = frame[frame["date"] <= pd.Timestamp(self.as_of)].reset_index(drop=True)
+        return frame
+
+    def customers(self) -> pd.DataFrame | None:
+        """The normalised customers file, or None when the client gave none."""
+        path = intake_dir(self.run_dir) / "customers.parquet"
+        return pd.read_parquet(path) if path.exists() else None
+
+    def survey(self, name: str) -> pd.DataFrame | None:
+        """A survey table read by intake (``survey``, ``survey_annual``, ``exit_survey``,
+        ``complaints``, ``survey_base``), or None when the client gave none."""
+        path = intake_dir(self.run_dir) / f"survey__{name}.parquet"
+        return pd.read_parquet(path) if path.exists() else None
+
+    def summary(self) -> pd.DataFrame:
+        """One row per customer (see :mod:`playbook.intake.summary`)."""
+        return pd.read_parquet(intake_dir(self.run_dir) / "customer_summary.parquet")
+
+
+def _stale(out: Path, params: Params) -> bool:
+    marker = out / "intake.json"
+    if not marker.exists():
+        return True
+    built = marker.stat().st_mtime
+    sources = [getattr(params.data, name) for name in type(params.data).model_fields]
+    inputs = [params.source_file] + [s.path for s in sources if s is not None]
+    return any(p is not None and p.exists() and p.stat().st_mtime > built for p in inputs)
+
+
+def _locate(params_path: str | Path) -> Path:
+    """A relative path is taken from the notebooks' folder (where JupyterLab and papermill
+    run them), else from the current folder."""
+    path = Path(params_path).expanduser()
+    if path.is_absolute():
+        return path
+    beside_notebooks = PROJECT_ROOT / "notebooks" / path
+    return beside_notebooks if beside_notebooks.exists() else path
+
+
+def open_run(params_path: str | Path, run_dir: str | Path = "") -> RunContext:
+    """Open a client's run for a notebook.
+
+    Parameters
+    ----------
+    params_path
+        The client's parameters file (relative paths are taken from the notebook's folder).
+    run_dir
+        The run folder made by ``playbook run``; empty for interactive use, when intake
+        runs into ``runs/<client>/scratch`` if it has not already.
+    """
+    params = load_params(_locate(params_path))
+    if run_dir:
+        folder = Path(run_dir)
+    else:
+        folder = PROJECT_ROOT / "runs" / client_slug(params.client.name) / "scratch"
+        if _stale(intake_dir(folder), params):
+            run_intake(params, intake_dir(folder))
+    return RunContext(params=params, run_dir=folder)

@@ -1,0 +1,675 @@
+"""What the client's survey tables say: NPS, satisfaction, drivers, exits and complaints.
+
+:func:`load` reads the client's survey tables from a run; :func:`analyse` runs the
+statistics of :mod:`playbook.survey.stats`, :mod:`playbook.survey.drivers` and :mod:`playbook.survey.exits` on
+them (tables in, no run needed) and keeps everything in one :class:`SurveyAnalysis`;
+:func:`results` turns it into the survey keys of results.json. Each part needs only its own
+file: a client without exit questionnaires gets no exit part. A part whose data cannot
+support it (too few answers, one segment only) is left out, and the reason is kept in
+``SurveyAnalysis.errors`` for the consultant, never raised. What the report shows of it is
+in :mod:`playbook.survey.views`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from playbook.errors import PlaybookError
+from playbook.intake import SURVEY_TEMPLATES
+from playbook.running.context import RunContext
+from playbook.survey import drivers as dr
+from playbook.survey import exits as ex
+from playbook.survey import questionnaire as forms
+from playbook.survey import stats as st
+
+__all__ = ["COMPLAIN_SHARE", "ALPHA_FLOOR", "PARTS", "SurveyData", "SurveyAnalysis", "load",
+           "analyse", "results"]
+
+#: Share of dissatisfied customers who complain (the methodology's "about 6%").
+COMPLAIN_SHARE = 0.06
+#: Cronbach's alpha from which a multi-item scale counts as measuring one thing.
+ALPHA_FLOOR = 0.7
+#: The annual survey's question "what must we do for you to buy more from us?".
+WISH_QUESTION = "buy_more"
+#: The notebook's parts, in order; ``SurveyAnalysis.parts`` lists those the data supports.
+PARTS = ("response", "nps", "satisfaction", "reliability", "drivers", "crosstabs",
+         "nonresponse", "annual", "exits", "complaints")
+#: What a part may fail with when the data cannot support it (kept as a consultant note).
+_FAILURES = (PlaybookError, ValueError, np.linalg.LinAlgError)
+_WISHES = 5
+
+
+@dataclass
+class SurveyData:
+    """The client's survey tables (``None`` when not given) and their templates."""
+
+    responses: pd.DataFrame | None = None
+    annual: pd.DataFrame | None = None
+    exits: pd.DataFrame | None = None
+    complaints: pd.DataFrame | None = None
+    base: pd.DataFrame | None = None
+    template: str = SURVEY_TEMPLATES["survey"]
+    annual_template: str = SURVEY_TEMPLATES["survey_annual"]
+    exit_template: str = SURVEY_TEMPLATES["exit_survey"]
+
+    @property
+    def rows(self) -> dict[str, int]:
+        """Rows per table, by field name (0 for a table not given)."""
+        return {name: _rows(getattr(self, name))
+                for name in ("responses", "annual", "exits", "complaints", "base")}
+
+
+@dataclass
+class SurveyAnalysis:
+    """Everything the survey notebook shows, computed once."""
+
+    data: SurveyData
+    complain_share: float = COMPLAIN_SHARE
+    adherent_share: float = 0.8
+    template: forms.SurveyTemplate | None = None
+    recommend: str | None = None
+    overall: str | None = None
+    csat_col: str | None = None
+    ces_col: str | None = None
+    attributes: list[str] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)
+    waves: list[str] = field(default_factory=list)
+    base_main: pd.DataFrame | None = None
+    response: pd.DataFrame | None = None
+    response_total: dict | None = None
+    nps: dict | None = None
+    nps_by_segment: pd.DataFrame | None = None
+    nps_by_wave: pd.DataFrame | None = None
+    tests_segment: pd.DataFrame | None = None
+    tests_wave: pd.DataFrame | None = None
+    csat: dict | None = None
+    ces: dict | None = None
+    overall_mean: dict | None = None
+    likert: pd.DataFrame | None = None
+    reliability: pd.DataFrame | None = None
+    drivers: pd.DataFrame | None = None
+    crosstabs: pd.DataFrame | None = None
+    top_shares: pd.DataFrame | None = None
+    response_by_segment: pd.DataFrame | None = None
+    weighted: dict | None = None
+    weighted_by_wave: pd.DataFrame | None = None
+    annual: dict | None = None
+    annual_by_segment: pd.DataFrame | None = None
+    wishes: pd.DataFrame | None = None
+    exit_keywords: dict | None = None
+    exit_coded: pd.DataFrame | None = None
+    iceberg: pd.DataFrame | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def parts(self) -> list[str]:
+        """The parts the data supports, in the notebook's order."""
+        have = {
+            "response": self.response_total is not None,
+            "nps": self.nps is not None,
+            "satisfaction": self.likert is not None or self.csat is not None
+            or self.ces is not None,
+            "reliability": self.reliability is not None and len(self.reliability) > 0,
+            "drivers": self.drivers is not None,
+            "crosstabs": self.crosstabs is not None and len(self.crosstabs) > 0,
+            "nonresponse": self.weighted is not None or self.response_by_segment is not None,
+            "annual": self.annual is not None,
+            "exits": self.exit_coded is not None,
+            "complaints": self.iceberg is not None,
+        }
+        return [p for p in PARTS if have[p]]
+
+    @property
+    def has_data(self) -> bool:
+        """Whether the client gave any survey answers, exit questionnaires or complaints."""
+        d = self.data
+        return any(_rows(t) for t in (d.responses, d.annual, d.exits, d.complaints))
+
+    def bounds(self, qid: str) -> tuple[int, int]:
+        """The lowest and highest answer to a question of the regular questionnaire."""
+        return self.template.question(qid).bounds
+
+
+# --- loading and analysis -------------------------------------------------------------------
+
+
+def load(run: RunContext) -> SurveyData:
+    """The survey tables intake read for a run, with the templates they were read with."""
+    sources = run.params.data
+
+    def template(name: str) -> str:
+        source = getattr(sources, name)
+        return source.template if source is not None and source.template \
+            else SURVEY_TEMPLATES[name]
+
+    return SurveyData(responses=run.survey("survey"), annual=run.survey("survey_annual"),
+                      exits=run.survey("exit_survey"), complaints=run.survey("complaints"),
+                      base=run.survey("survey_base"), template=template("survey"),
+                      annual_template=template("survey_annual"),
+                      exit_template=template("exit_survey"))
+
+
+def analyse(data: SurveyData, *, complain_share: float = COMPLAIN_SHARE,
+            adherent_share: float = 0.8, n_boot: int = 2000, seed: int = 0) -> SurveyAnalysis:
+    """Run every survey analysis the client's tables support.
+
+    Parameters
+    ----------
+    data
+        The survey tables (see :func:`load`); any of them may be ``None``.
+    complain_share
+        Share of dissatisfied customers who complain, for the complaint iceberg.
+    adherent_share
+        Share of wallet from which a customer buys "only from us" (the ladder's rung 4).
+    n_boot, seed
+        Bootstrap resamples of the NPS interval and the generator's seed.
+    """
+    an = SurveyAnalysis(data=data, complain_share=complain_share,
+                        adherent_share=adherent_share)
+    if _rows(data.responses):
+        _attempt(an, "survey", _columns, an)
+        if an.template is not None:
+            for part, step in (("response", _response), ("nps", _nps),
+                               ("satisfaction", _satisfaction), ("reliability", _reliability),
+                               ("drivers", _drivers), ("crosstabs", _crosstabs),
+                               ("nonresponse", _nonresponse)):
+                if part == "nps":
+                    _attempt(an, part, step, an, n_boot, seed)
+                else:
+                    _attempt(an, part, step, an)
+    if _rows(data.annual):
+        _attempt(an, "annual", _annual, an)
+    if _rows(data.exits):
+        _attempt(an, "exits", _exits, an)
+    if _rows(data.complaints):
+        _attempt(an, "complaints", _complaints, an)
+    return an
+
+
+def _rows(frame: pd.DataFrame | None) -> int:
+    return 0 if frame is None else len(frame)
+
+
+def _attempt(an: SurveyAnalysis, part: str, step, *args) -> None:
+    try:
+        step(*args)
+    except _FAILURES as error:
+        an.errors[part] = str(error)
+
+
+def _answered(frame: pd.DataFrame, ids: list[str]) -> list[str]:
+    """The question ids that have a column with at least one answer."""
+    return [i for i in ids if i in frame.columns
+            and pd.to_numeric(frame[i], errors="coerce").notna().any()]
+
+
+def _first(ids: list[str]) -> str | None:
+    return ids[0] if ids else None
+
+
+def _order(values: pd.Series, preferred: pd.Series | None = None) -> list[str]:
+    """Distinct non-missing values, in the order of ``preferred`` (e.g. the base) first."""
+    seen = list(dict.fromkeys(preferred.dropna().astype(str))) if preferred is not None else []
+    present = set(values.dropna().astype(str))
+    rest = sorted(present - set(seen))
+    return [v for v in seen if v in present] + rest
+
+
+def _columns(an: SurveyAnalysis) -> None:
+    r = an.data.responses
+    tpl = forms.load_template(an.data.template)
+    an.template = tpl
+    an.recommend = _first(_answered(r, tpl.ids("recommend")))
+    an.overall = _first(_answered(r, tpl.ids("overall")))
+    an.csat_col = _first(_answered(r, tpl.ids("csat")) or _answered(r, tpl.ids("overall")))
+    an.ces_col = _first(_answered(r, tpl.ids("ces")))
+    an.attributes = _answered(r, tpl.ids("attribute"))
+    base = an.data.base
+    if "segment" in r.columns:
+        an.segments = _order(r["segment"], base["segment"] if base is not None
+                             and "segment" in base.columns else None)
+    if "wave" in r.columns:
+        if "date" in r.columns and r["date"].notna().any():
+            first = r.dropna(subset=["wave"]).groupby("wave")["date"].min()
+            an.waves = [str(w) for w in first.sort_values(kind="stable").index]
+            an.waves += sorted(set(r["wave"].dropna().astype(str)) - set(an.waves))
+        else:
+            an.waves = sorted(set(r["wave"].dropna().astype(str)))
+    if base is not None and len(base) and "wave" in r.columns and "wave" in base.columns:
+        main = base[base["wave"].astype(str).isin(an.waves)]
+        an.base_main = main.reset_index(drop=True) if len(main) else None
+
+
+def _invited(base: pd.DataFrame) -> str | None:
+    return "invited" if "invited" in base.columns and base["invited"].notna().all() else None
+
+
+def _response(an: SurveyAnalysis) -> None:
+    r, base = an.data.responses, an.base_main
+    if base is not None:
+        covered = r[r["wave"].astype(str).isin(set(base["wave"].astype(str)))]
+        by_wave = st.response_summary(r, base=base, by="wave", invited_col=_invited(base))
+        total = st.response_summary(covered, base=base, invited_col=_invited(base))
+    else:
+        by_wave = st.response_summary(r, by="wave") if an.waves else None
+        total = st.response_summary(r)
+    if by_wave is not None:
+        by_wave["wave"] = by_wave["wave"].astype(str)
+        by_wave = by_wave.set_index("wave").reindex(
+            an.waves + [w for w in by_wave["wave"] if w not in an.waves]).reset_index()
+    an.response = by_wave
+    row = total.iloc[0]
+    an.response_total = {"responses": len(r), "covered": int(row["responses"]),
+                         "invited": _num(row["invited"]),
+                         "population": _num(row["population"]),
+                         "response_rate": _num(row["response_rate"]),
+                         "margin_of_error": _num(row["margin_of_error"])}
+
+
+def _num(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _nps_row(row: pd.Series) -> dict:
+    return {"value": float(row["nps"]), "ci_low": float(row["ci_low"]),
+            "ci_high": float(row["ci_high"]), "n": int(row["n"]),
+            "boot_low": _num(row.get("boot_low")), "boot_high": _num(row.get("boot_high")),
+            "promoters": float(row["promoter_share"]),
+            "detractors": float(row["detractor_share"])}
+
+
+def _pairs(groups: list[str], counts: dict[str, int]) -> list[tuple[str, str]]:
+    if len(groups) <= 4:
+        return list(combinations(groups, 2))
+    reference = max(groups, key=lambda g: counts.get(g, 0))
+    return [(g, reference) for g in groups if g != reference]
+
+
+
+def _nps_by(responses: pd.DataFrame, column: str, order, score_col: str, n_boot: int,
+            seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The answers that name a ``column`` group, and NPS per group in ``order``."""
+    part = responses[responses[column].notna()]
+    part = part.assign(**{column: part[column].astype(str)})
+    table = st.nps(part, score_col=score_col, by=column, n_boot=n_boot, seed=seed)
+    return part, _reorder(table[table["n"] > 0], column, order)
+
+
+def _nps(an: SurveyAnalysis, n_boot: int, seed: int) -> None:
+    if an.recommend is None:
+        return
+    r = an.data.responses
+    total = st.nps(r, score_col=an.recommend, n_boot=n_boot, seed=seed).iloc[0]
+    if total["n"] == 0:
+        return
+    an.nps = _nps_row(total)
+    if len(an.segments) >= 2:
+        part, an.nps_by_segment = _nps_by(r, "segment", an.segments, an.recommend, n_boot,
+                                          seed)
+        groups = list(an.nps_by_segment["segment"])
+        if len(groups) >= 2:
+            an.tests_segment = st.nps_compare(
+                part, group_col="segment", score_col=an.recommend,
+                pairs=_pairs(groups, dict(zip(groups, an.nps_by_segment["n"], strict=True))))
+    if len(an.waves) >= 2:
+        part, an.nps_by_wave = _nps_by(r, "wave", an.waves, an.recommend, n_boot, seed)
+        waves = list(an.nps_by_wave["wave"])
+        if len(waves) >= 2:
+            pairs = list(zip(waves[:-1], waves[1:], strict=True))
+            if len(waves) > 2:
+                pairs.append((waves[0], waves[-1]))
+            an.tests_wave = st.nps_compare(part, group_col="wave", score_col=an.recommend,
+                                           pairs=pairs)
+
+
+def _reorder(table: pd.DataFrame, column: str, order: list[str]) -> pd.DataFrame:
+    rank = {v: i for i, v in enumerate(order)}
+    return table.sort_values(column, key=lambda s: s.map(rank).fillna(len(order)),
+                             kind="stable").reset_index(drop=True)
+
+
+def _satisfaction(an: SurveyAnalysis) -> None:
+    r = an.data.responses
+    if an.csat_col is not None:
+        low, high = an.bounds(an.csat_col)
+        row = st.csat(r, col=an.csat_col, scale_min=low, scale_max=high).iloc[0]
+        an.csat = {"value": float(row["csat"]), "ci_low": float(row["ci_low"]),
+                   "ci_high": float(row["ci_high"]), "n": int(row["n"]),
+                   "question": an.csat_col, "top_boxes": [high - 1, high],
+                   "scale": [low, high]}
+    if an.ces_col is not None:
+        row = st.ces(r, col=an.ces_col).iloc[0]
+        an.ces = {"mean": float(row["mean"]), "ci_low": float(row["ci_low"]),
+                  "ci_high": float(row["ci_high"]), "n": int(row["n"]),
+                  "question": an.ces_col, "scale": list(an.bounds(an.ces_col))}
+    if an.overall is not None:
+        row = st.likert_summary(r, items=[an.overall]).iloc[0]
+        an.overall_mean = {"mean": float(row["mean"]), "ci_low": float(row["ci_low"]),
+                           "ci_high": float(row["ci_high"]), "n": int(row["n"]),
+                           "scale": list(an.bounds(an.overall))}
+    if an.attributes:
+        likert = st.likert_summary(r, items=an.attributes)
+        likert["top_two"] = [
+            float((v >= an.bounds(q)[1] - 1).sum() / v.notna().sum()) if v.notna().any()
+            else math.nan
+            for q, v in ((q, pd.to_numeric(r[q], errors="coerce")) for q in likert["item"])]
+        an.likert = likert
+
+
+def _reliability(an: SurveyAnalysis) -> None:
+    rows = []
+    for survey, frame, tpl in _scaled_surveys(an):
+        for scale in tpl.scales:
+            if not all(i in frame.columns for i in scale.items):
+                continue
+            try:
+                table = st.scale_reliability(frame, scales={scale.id: scale.items},
+                                             threshold=ALPHA_FLOOR)
+            except _FAILURES as error:
+                an.errors[f"reliability.{survey}.{scale.id}"] = str(error)
+                continue
+            row = table.iloc[0].to_dict()
+            row.update(survey=survey, title={"ru": scale.title.ru, "en": scale.title.en},
+                       item_ids=list(scale.items))
+            rows.append(row)
+    if rows:
+        an.reliability = pd.DataFrame(rows)
+
+
+def _scaled_surveys(an: SurveyAnalysis):
+    yield "survey", an.data.responses, an.template
+    if _rows(an.data.annual):
+        try:
+            yield "annual", an.data.annual, forms.load_template(an.data.annual_template)
+        except _FAILURES as error:
+            an.errors["reliability.annual"] = str(error)
+
+
+def _drivers(an: SurveyAnalysis) -> None:
+    outcome = an.overall or an.recommend
+    if outcome is None or len(an.attributes) < 2:
+        return
+    r = an.data.responses
+    try:
+        table = dr.key_drivers(r, outcome=outcome, attributes=an.attributes)
+    except _FAILURES as error:  # the ordered logit alone may not fit; OLS and Shapley still do
+        an.errors["drivers.ordered_logit"] = str(error)
+        table = dr.key_drivers(r, outcome=outcome, attributes=an.attributes,
+                               ordered_check=False)
+    attrs = dict(table.attrs)
+    table = dr.importance_performance(table, lang="en").drop(columns="label")
+    table.attrs.update(attrs, outcome=outcome)
+    an.drivers = table
+
+
+def _band(values: pd.Series, high: int, points: int) -> pd.Series:
+    """Top two boxes / the next one or two / the rest: ``top``, ``mid``, ``low``."""
+    mid_floor = high - 2 if points <= 7 else high - 3
+    out = pd.Series(pd.NA, index=values.index, dtype="string")
+    out[values >= high - 1] = "top"
+    out[(values >= mid_floor) & (values < high - 1)] = "mid"
+    out[values < mid_floor] = "low"
+    return out
+
+
+def _crosstabs(an: SurveyAnalysis) -> None:
+    if len(an.segments) < 2:
+        return
+    r = an.data.responses
+    questions = [q for q in an.attributes + [an.overall, an.ces_col, an.recommend] if q]
+    questions = list(dict.fromkeys(questions))
+    bands = pd.DataFrame({"segment": r["segment"].astype("string")}, index=r.index)
+    for q in questions:
+        low, high = an.bounds(q)
+        bands[q] = _band(pd.to_numeric(r[q], errors="coerce"), high, high - low + 1)
+    bands = bands[bands["segment"].notna()]
+    usable = [q for q in questions if bands[q].nunique() >= 2
+              and bands.dropna(subset=[q])["segment"].nunique() >= 2]
+    if not usable:
+        return
+    an.crosstabs = st.crosstab_tests(bands, segment_col="segment", questions=usable)
+    shares = {q: st.crosstab(bands, question=q, segment_col="segment").reindex(
+        ["top"]).fillna(0.0).iloc[0] for q in usable}
+    top = pd.DataFrame(shares).T
+    an.top_shares = top[[s for s in an.segments if s in top.columns]]
+
+
+def _nonresponse(an: SurveyAnalysis) -> None:
+    base, r = an.base_main, an.data.responses
+    if base is None or "segment" not in r.columns or "segment" not in base.columns:
+        return
+    covered = r[r["wave"].astype(str).isin(set(base["wave"].astype(str)))
+                & r["segment"].notna()].copy()
+    covered["segment"] = covered["segment"].astype(str)
+    covered["wave"] = covered["wave"].astype(str)
+    base = base.assign(segment=base["segment"].astype(str), wave=base["wave"].astype(str))
+    by_segment = st.response_summary(covered, base=base, by="segment",
+                                     invited_col=_invited(base))
+    if an.nps_by_segment is not None:
+        by_segment = by_segment.merge(an.nps_by_segment[["segment", "nps"]], on="segment",
+                                      how="left")
+    an.response_by_segment = _reorder(by_segment, "segment", an.segments)
+    if an.recommend is None:
+        return
+    pooled = st.weighted_nps(covered, population=base, score_col=an.recommend).iloc[0]
+    an.weighted = {"value": float(pooled["nps_weighted"]), "ci_low": float(pooled["ci_low"]),
+                   "ci_high": float(pooled["ci_high"]), "n": int(pooled["n"]),
+                   "unweighted": float(pooled["nps_unweighted"]),
+                   "design_effect": float(pooled["design_effect"])}
+    if len(an.waves) >= 2:
+        try:
+            by_wave = st.weighted_nps(covered, population=base, score_col=an.recommend,
+                                      by="wave")
+        except _FAILURES as error:
+            an.errors["nonresponse.by_wave"] = str(error)
+        else:
+            an.weighted_by_wave = _reorder(by_wave, "wave", an.waves)
+
+
+def _annual(an: SurveyAnalysis) -> None:
+    a = an.data.annual
+    tpl = forms.load_template(an.data.annual_template)
+    share_col = _first(_answered(a, tpl.ids("share_of_wallet")))
+    rec = _first(_answered(a, tpl.ids("recommend")))
+    out: dict = {"n": len(a), "template": tpl.id}
+    base = an.data.base
+    if base is not None and "wave" in a.columns and "wave" in base.columns:
+        mine = base[base["wave"].astype(str).isin(set(a["wave"].dropna().astype(str)))]
+        if len(mine):
+            row = st.response_summary(a, base=mine, invited_col=_invited(mine)).iloc[0]
+            out.update(invited=_num(row["invited"]), response_rate=_num(row["response_rate"]),
+                       margin_of_error=_num(row["margin_of_error"]))
+    if rec is not None:
+        out["nps"] = _nps_row(st.nps(a, score_col=rec, n_boot=0).iloc[0])
+    if share_col is not None:
+        share = pd.to_numeric(a[share_col], errors="coerce") / 100
+        out["share_of_wallet"] = _num(share.mean())
+        out["share_n"] = int(share.notna().sum())
+        if rec is not None and "customer_id" in a.columns:
+            wallet = st.wallet_and_recommend(a, share_col=share_col, score_col=rec,
+                                             date_col="date" if "date" in a.columns else None)
+            adherent = wallet["share_of_wallet"] >= an.adherent_share
+            out.update(customers=len(wallet), adherents=int(adherent.sum()),
+                       advocates=int((adherent & wallet["is_promoter"].fillna(False)).sum()))
+        if "segment" in a.columns and a["segment"].notna().any():
+            adherent = (share >= an.adherent_share).astype(float).where(share.notna())
+            frame = a.assign(_share=share, _adherent=adherent,
+                             segment=a["segment"].astype("string"))
+            frame = frame[frame["segment"].notna()]
+            table = frame.groupby("segment", sort=True).agg(
+                n=("_share", "size"), share_of_wallet=("_share", "mean"),
+                adherent_share=("_adherent", "mean")).reset_index()
+            if rec is not None:
+                nps = st.nps(frame, score_col=rec, by="segment", n_boot=0)
+                table = table.merge(nps[["segment", "nps"]], on="segment", how="left")
+            order = an.segments or _order(a["segment"], base["segment"] if base is not None
+                                          and "segment" in base.columns else None)
+            an.annual_by_segment = _reorder(table, "segment", order)
+    if WISH_QUESTION in a.columns:
+        text = a[WISH_QUESTION].astype("string").fillna("").str.strip()
+        text = text[text != ""]
+        if len(text):
+            counts = text.value_counts()
+            an.wishes = pd.DataFrame({"answer": counts.index[:_WISHES],
+                                      "count": counts.to_numpy()[:_WISHES]})
+            out["wishes_answered"] = len(text)
+    an.annual = out
+
+
+def _exits(an: SurveyAnalysis) -> None:
+    e = an.data.exits
+    tpl = forms.load_template(an.data.exit_template)
+    columns = [q for role in ("exit_product", "exit_staff", "exit_sale")
+               for q in tpl.ids(role) if q in e.columns]
+    if not columns:
+        raise PlaybookError("The exit questionnaires have none of the template's three "
+                            "open questions (product, staff, the moment of sale).")
+    an.exit_keywords = forms.load_exit_keywords()
+    coded = ex.code_exit_reasons(e, text_cols=columns, keywords=an.exit_keywords, id_col=None)
+    an.exit_coded = coded.assign(_row=np.arange(len(coded)))
+
+
+def _complaints(an: SurveyAnalysis) -> None:
+    c = an.data.complaints
+    base_col = ("customers" if "customers" in c.columns and c["customers"].notna().all()
+                and (pd.to_numeric(c["customers"], errors="coerce") > 0).all() else None)
+    an.iceberg = st.complaint_iceberg(c, complain_share=an.complain_share, base_col=base_col)
+
+
+# --- results.json ---------------------------------------------------------------------------
+
+
+def _records(frame: pd.DataFrame | None, key: str) -> dict:
+    if frame is None:
+        return {}
+    return {str(getattr(r, key)): {"value": float(r.nps), "ci_low": float(r.ci_low),
+                                   "ci_high": float(r.ci_high), "n": int(r.n)}
+            for r in frame.itertuples(index=False)}
+
+
+def _tests(frame: pd.DataFrame | None) -> list[dict]:
+    if frame is None:
+        return []
+    return [{"a": str(r.group_a), "b": str(r.group_b), "difference": float(r.difference),
+             "p_value": float(r.p_value), "p_holm": float(r.p_holm)}
+            for r in frame.itertuples(index=False)]
+
+
+def results(an: SurveyAnalysis) -> dict:
+    """The survey keys of results.json (see docs/results.md)."""
+    d = an.data
+    out: dict = {
+        "files": {"survey": bool(_rows(d.responses)), "survey_annual": bool(_rows(d.annual)),
+                  "exit_survey": bool(_rows(d.exits)), "complaints": bool(_rows(d.complaints)),
+                  "survey_base": bool(_rows(d.base))},
+        "template": an.template.id if an.template is not None else None,
+        "parts": an.parts,
+        "n": _rows(d.responses),
+        "waves": an.waves,
+        "nps": None, "nps_weighted": None, "csat": None,
+        "cronbach_alpha": {}, "drivers": [], "exit_reasons": {},
+    }
+    if an.response_total is not None:
+        t = an.response_total
+        out["response"] = {"responses": t["responses"], "invited": t["invited"],
+                           "rate": t["response_rate"], "margin_of_error": t["margin_of_error"],
+                           "by_wave": [] if an.response is None else [
+                               {"wave": str(r.wave), "responses": int(r.responses),
+                                "invited": _num(r.invited), "rate": _num(r.response_rate),
+                                "margin_of_error": _num(r.margin_of_error)}
+                               for r in an.response.itertuples(index=False)]}
+    if an.nps is not None:
+        out["nps"] = dict(an.nps)
+        out["nps_by_segment"] = _records(an.nps_by_segment, "segment")
+        out["nps_by_wave"] = _records(an.nps_by_wave, "wave")
+        out["nps_tests"] = {"segment": _tests(an.tests_segment), "wave": _tests(an.tests_wave)}
+    if an.weighted is not None:
+        out["nps_weighted"] = dict(an.weighted)
+        if an.weighted_by_wave is not None:
+            out["nps_weighted_by_wave"] = {
+                str(r.wave): {"value": float(r.nps_weighted), "ci_low": float(r.ci_low),
+                              "ci_high": float(r.ci_high), "n": int(r.n)}
+                for r in an.weighted_by_wave.itertuples(index=False)}
+    if an.response_by_segment is not None:
+        out["response_by_segment"] = {
+            str(r.segment): {"responses": int(r.responses), "base": _num(r.population),
+                             "rate": _num(r.response_rate)}
+            for r in an.response_by_segment.itertuples(index=False)}
+    if an.csat is not None:
+        out["csat"] = an.csat["value"]
+        out["csat_detail"] = dict(an.csat)
+    if an.ces is not None:
+        out["ces"] = dict(an.ces)
+    if an.overall_mean is not None:
+        out["overall_mean"] = dict(an.overall_mean)
+    if an.likert is not None:
+        out["attributes"] = {r.item: {"mean": float(r.mean), "ci_low": float(r.ci_low),
+                                      "ci_high": float(r.ci_high), "n": int(r.n),
+                                      "top_two": _num(r.top_two)}
+                             for r in an.likert.itertuples(index=False)}
+    if an.reliability is not None:
+        main = an.reliability[an.reliability["survey"] == "survey"]
+        out["cronbach_alpha"] = {r.scale: float(r.alpha) for r in main.itertuples(index=False)}
+        annual = an.reliability[an.reliability["survey"] == "annual"]
+        if len(annual):
+            out["cronbach_alpha_annual"] = {r.scale: float(r.alpha)
+                                            for r in annual.itertuples(index=False)}
+    if an.drivers is not None:
+        dd = an.drivers
+        out["drivers"] = [{"attribute": r.attribute, "importance": float(r.importance),
+                           "share": float(r.share), "rank": int(r.rank), "coef": float(r.coef),
+                           "se": float(r.se), "p_value": float(r.p_value),
+                           "mean": float(r.mean), "quadrant": r.quadrant,
+                           "ologit_coef": _num(r.ologit_coef), "ologit_p": _num(r.ologit_p)}
+                          for r in dd.itertuples(index=False)]
+        out["drivers_fit"] = {"outcome": dd.attrs["outcome"], "n": int(dd.attrs["n"]),
+                              "r_squared": float(dd.attrs["r_squared"]),
+                              "ologit_converged": dd.attrs.get("ologit_converged")}
+        out["fix_first"] = [r.attribute for r in dd.itertuples(index=False)
+                            if r.quadrant == "fix_first"]
+    if an.crosstabs is not None:
+        out["crosstabs"] = [{"question": r.question, "chi2": float(r.chi2), "dof": int(r.dof),
+                             "p_value": float(r.p_value), "p_holm": float(r.p_adjusted),
+                             "significant": bool(r.significant),
+                             "cramers_v": float(r.cramers_v)}
+                            for r in an.crosstabs.itertuples(index=False)]
+    if an.annual is not None:
+        out["annual"] = dict(an.annual)
+        if an.annual_by_segment is not None:
+            out["annual"]["by_segment"] = {
+                str(r["segment"]): {k: _num(r[k]) if k != "n" else int(r[k])
+                                    for k in an.annual_by_segment.columns if k != "segment"}
+                for _, r in an.annual_by_segment.iterrows()}
+    if an.exit_coded is not None:
+        s = ex.exit_summary(an.exit_coded, keywords=an.exit_keywords, lang="en")
+        out["exit_reasons"] = {r.category: int(r.count) for r in s.itertuples(index=False)}
+        causes = an.exit_keywords["causes"]
+        coded = an.exit_coded
+        answered = coded[coded["answered"].astype(bool)]
+        out["exit"] = {
+            "questionnaires": len(coded), "answered": len(answered),
+            "areas": {r.category: int(r.count) for r in s[s["dimension"] == "area"]
+                      .itertuples(index=False)},
+            "causes": {r.category: int(r.count) for r in s[s["dimension"] == "cause"]
+                       .itertuples(index=False)},
+            "winnable": int(answered["cause"].isin(
+                [c for c, v in causes.items() if v.get("winnable")]).sum()),
+            "not_winnable": int(answered["cause"].isin(
+                [c for c, v in causes.items() if v.get("winnable") is False]).sum()),
+        }
+    if an.iceberg is not None:
+        t = an.iceberg
+        keep = [c for c in ("period", "complaints", "customers", "dissatisfied_estimate",
+                            "dissatisfied_share") if c in t.columns]
+        rows = t[keep].to_dict(orient="records")
+        out["iceberg"] = {"complain_share": an.complain_share, "by_period": rows,
+                          "last": rows[-1] if rows else None}
+    if an.errors:
+        out["errors"] = dict(an.errors)
+    return out
+

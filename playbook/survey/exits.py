@@ -1,0 +1,285 @@
+"""Exit reasons: why customers left, in their own words, and which of them could be won back.
+
+The exit questionnaire asks three open questions (product or service, staff, the moment of
+sale). :func:`code_exit_reasons` codes each answer by keyword into areas and a cause with
+the dictionary from :func:`playbook.survey.questionnaire.load_exit_keywords`; :func:`exit_summary` counts
+them and :func:`exit_quotes` picks example answers to show, with contacts hidden by
+:func:`mask_contacts`. Nothing here reads files or prints.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from playbook.errors import DataError
+from playbook.survey.stats import _check_lang, _require
+
+__all__ = [
+    "UNCODED_LABELS",
+    "code_exit_reasons",
+    "exit_summary",
+    "exit_quotes",
+    "mask_contacts",
+]
+
+#: Labels of exit answers that no keyword placed.
+UNCODED_LABELS: dict[str, dict[str, str]] = {
+    "other": {"ru": "Не удалось отнести", "en": "Could not be placed"},
+    "unclear": {"ru": "Причина не ясна", "en": "Cause unclear"},
+}
+
+
+# --- keyword coding ------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"[0-9a-zа-я]+")
+
+
+def _tokens(text: str) -> list[str]:
+    norm = text.lower().replace("ё", "е").replace("'", "").replace("\u2019", "")
+    return _TOKEN.findall(norm)
+
+
+def _matches(tokens: list[str], stems: Sequence[str]) -> list[str]:
+    """Return the stems (single or several consecutive words) that match the tokens."""
+    found = []
+    for stem in stems:
+        parts = stem.split()
+        span = len(parts)
+        for i in range(len(tokens) - span + 1):
+            if all(tokens[i + j].startswith(parts[j]) for j in range(span)):
+                found.append(stem)
+                break
+    return found
+
+
+def code_exit_reasons(
+    answers: pd.DataFrame,
+    *,
+    text_cols: Sequence[str],
+    keywords: Mapping,
+    id_col: str | None = "customer_id",
+) -> pd.DataFrame:
+    """Code open exit answers into areas (product, staff, sale) and a cause (terms, offence).
+
+    A stem matches every word that starts with it, ignoring case, with ``ё`` read as ``е``
+    and apostrophes dropped; a stem of several words matches consecutive words. An answer
+    that is blank, has no words, or is one of the dictionary's ``no_answer`` phrases ("нет",
+    "всё устраивало") is left out. Areas are
+    flags (an answer may name several); the cause is the first cause in the dictionary
+    whose stems match (the playbook's dictionary lists ``offence`` before ``terms``, since a
+    customer offended rarely comes back whatever the terms), else ``unclear``.
+
+    ``answers (customer_id, text columns) -> customer_id, text, answered, <area flags>,
+    n_areas, cause, winnable, matched``
+
+    Parameters
+    ----------
+    answers
+        One row per exit questionnaire.
+    text_cols
+        The open-answer columns (e.g. ``product_issue, staff_issue, sale_issue``).
+    keywords
+        The dictionary from :func:`playbook.survey.questionnaire.load_exit_keywords`.
+    id_col
+        The customer id column to carry over, or ``None``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per input row. ``text`` joins the non-blank answers with `` / ``;
+        ``answered`` is false when none was a real answer; ``winnable`` is true for a cause marked
+        winnable, false for one that is not, missing when unclear; ``matched`` lists the
+        stems found.
+    """
+    text_cols = list(text_cols)
+    _require(answers, text_cols + ([id_col] if id_col else []), "coding exit reasons")
+    try:
+        areas, causes = dict(keywords["areas"]), dict(keywords["causes"])
+    except (KeyError, TypeError):
+        raise DataError("The exit keywords must be the dictionary returned by "
+                        "playbook.survey.questionnaire.load_exit_keywords(), with 'areas' and 'causes'.") from None
+    nothing = set(keywords.get("no_answer", ()))
+
+    def real(answer: str) -> bool:
+        words = " ".join(_tokens(answer))
+        return bool(words) and words not in nothing
+
+    texts = answers[text_cols].astype("string").fillna("")
+    joined = [" / ".join(t.strip() for t in row if real(t)) for row in texts.itertuples(
+        index=False)]
+    records = []
+    for text in joined:
+        tokens = _tokens(text)
+        row: dict[str, object] = {"text": text, "answered": bool(text)}
+        matched: list[str] = []
+        for name, spec in areas.items():
+            hits = _matches(tokens, spec["stems"])
+            row[name] = bool(hits)
+            matched += hits
+        row["n_areas"] = sum(bool(row[name]) for name in areas)
+        row["cause"], row["winnable"] = "unclear", pd.NA
+        for name, spec in causes.items():
+            hits = _matches(tokens, spec["stems"])
+            if hits:
+                row["cause"], row["winnable"] = name, spec.get("winnable", pd.NA)
+                matched += hits
+                break
+        row["matched"] = ", ".join(dict.fromkeys(matched))
+        records.append(row)
+    out = pd.DataFrame(records, columns=["text", "answered", *areas, "n_areas", "cause",
+                                         "winnable", "matched"])
+    out["winnable"] = out["winnable"].astype("boolean")
+    if id_col:
+        out.insert(0, id_col, answers[id_col].to_numpy())
+    return out
+
+
+def exit_summary(coded: pd.DataFrame, *, keywords: Mapping, lang: str = "ru") -> pd.DataFrame:
+    """Count exit reasons by area and by cause.
+
+    ``coded (from code_exit_reasons) -> dimension, category, label, count, share, winnable``
+
+    Parameters
+    ----------
+    coded
+        The output of :func:`code_exit_reasons`.
+    keywords
+        The same dictionary (for the labels and the order).
+    lang
+        Language of the labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``dimension`` is ``area`` or ``cause``; ``share`` is of the customers who answered
+        anything (areas can add up to more than 1). Area ``other`` counts answers no area
+        stem matched; cause ``unclear`` those no cause stem matched.
+    """
+    _check_lang(lang)
+    areas, causes = keywords["areas"], keywords["causes"]
+    _require(coded, ["answered", "cause", "n_areas", *areas], "the exit summary")
+    answered = coded[coded["answered"].astype(bool)]
+    n = len(answered)
+    rows = []
+    for name, spec in areas.items():
+        count = int(answered[name].astype(bool).sum())
+        rows.append(("area", name, spec["label"][lang], count, pd.NA))
+    rows.append(("area", "other", UNCODED_LABELS["other"][lang],
+                 int((answered["n_areas"] == 0).sum()), pd.NA))
+    for name, spec in causes.items():
+        rows.append(("cause", name, spec["label"][lang], int((answered["cause"] == name).sum()),
+                     spec.get("winnable", pd.NA)))
+    rows.append(("cause", "unclear", UNCODED_LABELS["unclear"][lang],
+                 int((answered["cause"] == "unclear").sum()), pd.NA))
+    out = pd.DataFrame(rows, columns=["dimension", "category", "label", "count", "winnable"])
+    out.insert(4, "share", out["count"] / n if n else np.nan)
+    out["winnable"] = out["winnable"].astype("boolean")
+    return out
+
+
+def exit_quotes(
+    coded: pd.DataFrame,
+    *,
+    keywords: Mapping,
+    per_category: int = 3,
+    max_chars: int = 300,
+    id_col: str | None = "customer_id",
+    lang: str = "ru",
+) -> pd.DataFrame:
+    """Pick a few example answers for each area and cause, with contacts masked.
+
+    Quotes are plain text (e-mail addresses and phone numbers masked by
+    :func:`mask_contacts`, whitespace collapsed, cut at ``max_chars``); whoever renders
+    them must escape them. Answers that name a single area are preferred for an area.
+
+    ``coded -> dimension, category, customer_id, quote``
+
+    Parameters
+    ----------
+    coded
+        The output of :func:`code_exit_reasons`.
+    keywords
+        The same dictionary (for the order of the categories).
+    per_category
+        Quotes per category at most.
+    max_chars
+        Longer quotes are cut with an ellipsis.
+    id_col
+        The customer id column of ``coded`` to carry over, or ``None``.
+    lang
+        Language of the masks.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per quote, in the order of the dictionary's categories.
+    """
+    answered = coded[coded["answered"].astype(bool)]
+    selections = []
+    for name in keywords["areas"]:
+        rows = answered[answered[name].astype(bool)]
+        rows = rows.iloc[np.argsort(rows["n_areas"].to_numpy(), kind="stable")]
+        selections.append(("area", name, rows))
+    for name in [*keywords["causes"], "unclear"]:
+        selections.append(("cause", name, answered[answered["cause"] == name]))
+    records = []
+    for dimension, name, rows in selections:
+        for _, row in rows.head(per_category).iterrows():
+            quote = " ".join(mask_contacts(row["text"], lang=lang).split())
+            if len(quote) > max_chars:
+                quote = quote[: max_chars - 1].rstrip() + "…"
+            records.append({"dimension": dimension, "category": name,
+                            **({id_col: row[id_col]} if id_col else {}), "quote": quote})
+    columns = ["dimension", "category", *([id_col] if id_col else []), "quote"]
+    return pd.DataFrame(records, columns=columns)
+
+
+# --- contacts in free text -----------------------------------------------------------------------
+
+_SEP = r"[\s\-\u2010-\u2015()]*"
+_EMAIL = re.compile(r"(?<![\w.+\-])[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)*\.[^\W\d_]{2,}(?![\w\-])")
+_PHONES = [
+    # Russian: +7 / 8 / 7 followed by ten digits in any grouping
+    re.compile(r"(?<![\w+])(?:\+\s?7|8|7)" + rf"(?:{_SEP}\d){{10}}(?!\d)"),
+    # international: + country code and 7-13 more digits
+    re.compile(r"(?<![\w+])\+\s?\d{1,3}" + rf"(?:{_SEP}\d){{6,12}}(?!\d)"),
+    # a Russian mobile without the country code: (912) 345-67-89, 912 345 67 89
+    re.compile(r"(?<![\w+])\(?9\d\d\)?" + rf"(?:{_SEP}\d){{7}}(?!\d)"),
+    # a local number with dashes: 345-67-89
+    re.compile(r"(?<![\w+\-])\d{3}-\d{2}-\d{2}(?![\w\-])"),
+]
+_MASKS = {"ru": ("[e-mail скрыт]", "[телефон скрыт]"), "en": ("[e-mail hidden]", "[phone hidden]")}
+
+
+def mask_contacts(text: str | None, *, lang: str = "ru") -> str:
+    """Mask e-mail addresses and phone numbers in a free-text answer, for display.
+
+    Phones: Russian numbers in any usual grouping (``+7 (912) 345-67-89``,
+    ``8-912-345-67-89``, ``89123456789``, ``8 (3452) 12-34-56``), mobiles without the
+    country code (``(912) 345-67-89``), local numbers with dashes (``345-67-89``) and
+    international numbers starting with ``+``. Dates, amounts and 10- or 12-digit tax
+    numbers are left alone.
+
+    Parameters
+    ----------
+    text
+        The answer; ``None`` or a missing value gives ``""``.
+    lang
+        Language of the masks (``[телефон скрыт]`` / ``[phone hidden]``).
+
+    Returns
+    -------
+    str
+        The text with every contact replaced by a mask; plain text, not escaped.
+    """
+    if text is None or (not isinstance(text, str) and pd.isna(text)):
+        return ""
+    email_mask, phone_mask = _MASKS[lang if lang in _MASKS else "ru"]
+    out = _EMAIL.sub(email_mask, str(text))
+    for pattern in _PHONES:
+        out = pattern.sub(phone_mask, out)
+    return out

@@ -1,0 +1,43 @@
+"""Client text exists in both languages; numbers, money and dates follow the locale."""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+
+import pytest
+
+from playbook.report.i18n import Lang, texts
+
+
+def test_every_text_exists_in_both_languages():
+    assert set(texts("ru")) == set(texts("en"))
+
+
+def test_placeholders_match_between_languages():
+    fields = lambda s: {f for _, f, _, _ in string.Formatter().parse(s) if f}  # noqa: E731
+    for key, ru in texts("ru").items():
+        assert fields(ru) == fields(texts("en")[key]), key
+
+
+def test_interpolated_strings_are_escaped():
+    lang = Lang("en")
+    text = lang.t("report.data_to") + lang.t("intake.period_value", start="<b>x</b>",
+                                             end=lang.date(dt.date(2026, 1, 2)))
+    assert "<b>" not in text and "&lt;b&gt;x&lt;/b&gt;" in text
+
+
+@pytest.mark.parametrize(("code", "money", "pct", "date"), [
+    ("ru", "1\u00a0234\u00a0568\u00a0₽", "25,3%", "31.10.2026"),
+    ("en", "RUB1,234,568", "25.3%", "Oct 31, 2026"),
+])
+def test_locale_formats(code, money, pct, date):
+    lang = Lang(code, "RUB")
+    assert lang.money(1_234_567.5) == money
+    assert lang.pct(0.253) == pct
+    assert lang.date(dt.date(2026, 10, 31), "compact") == date
+
+
+def test_unknown_language_is_rejected():
+    with pytest.raises(ValueError, match="unsupported language"):
+        texts("de")
