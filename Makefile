@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO   := params/clients/demo.yaml
 
-.PHONY: setup demo test lab bench demo-data notebooks clean
+.PHONY: setup demo test lint lab bench demo-data notebooks clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ demo: setup
 ## make test: the whole suite (unit, notebook regression, end to end, browser)
 test: setup
 	@PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest
+
+## make lint: ruff on the package, the tests and the benchmarks (no finding allowed)
+lint: setup
+	@$(BIN)/ruff check playbook tests bench
 
 ## make lab: JupyterLab on the notebooks
 lab: setup

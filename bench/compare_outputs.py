@@ -101,7 +101,7 @@ def schema_notes(a: Path, b: Path) -> list[str]:
     sa, sb = pq.read_schema(a), pq.read_schema(b)
     return [f"{a.name}: column {x.name} is {'optional' if x.nullable else 'required'} in the "
             f"baseline, {'optional' if y.nullable else 'required'} now"
-            for x, y in zip(sa, sb) if x.name == y.name and x.nullable != y.nullable]
+            for x, y in zip(sa, sb, strict=False) if x.name == y.name and x.nullable != y.nullable]
 
 
 def compare_parquet(a: Path, b: Path) -> list[str]:
@@ -142,7 +142,7 @@ def compare_json(a, b, where: str = "intake.json") -> list[str]:
     if isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             return [f"{where}: {len(a)} vs {len(b)} items"]
-        return [p for i, (x, y) in enumerate(zip(a, b))
+        return [p for i, (x, y) in enumerate(zip(a, b, strict=True))
                 for p in compare_json(x, y, f"{where}[{i}]")]
     if isinstance(a, float) and isinstance(b, (int, float)):
         return [] if math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9) else [f"{where}: {a} vs {b}"]

@@ -100,7 +100,8 @@ def _check_column_keys(columns: dict[str, str | int], valid: tuple[str, ...]) ->
 
 class SurveySource(Source):
     """A survey export: ``columns`` maps question ids of ``template`` to the file's headers
-    (headers in the template's own wording are recognised without it)."""
+    (headers in the template's own wording are recognised without it).
+    """
 
     template: str | None = None
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from playbook.errors import ParamsError, PlaybookError
 from playbook.params import (
@@ -72,7 +73,7 @@ def test_client_values_merge_over_defaults_key_by_key(tmp_path):
 
 def test_params_are_frozen(tmp_path):
     params = params_from_dict(MINIMAL, base_dir=tmp_path)
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         params.client.name = "other"
 
 

@@ -1,5 +1,6 @@
 """What the client's staff get besides the report: managers' task lists and segment lists
-(tasks)."""
+(tasks).
+"""
 
 from playbook.exports.tasks import (
     TASK_COLUMNS,

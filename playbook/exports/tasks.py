@@ -78,7 +78,8 @@ def last_known(transactions: pd.DataFrame, column: str) -> pd.Series:
 def call_list(moves: pd.DataFrame, rungs: pd.DataFrame, abc: pd.DataFrame,
               people: pd.DataFrame, lang: Lang, *, due: dt.date) -> pd.DataFrame:
     """Regular and high-value (ABC class A) customers who moved down a rung or into
-    at-risk / can't-lose-them: one call task each, most valuable first."""
+    at-risk / can't-lose-them: one call task each, most valuable first.
+    """
     frame = moves.merge(rungs[["customer_id", "rung"]], on="customer_id")
     frame = frame.merge(abc[["customer_id", "abc", "value"]], on="customer_id")
     important = frame["rung"].isin(["regular", "adherent", "advocate", "unknown"]) | \

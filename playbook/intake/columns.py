@@ -140,8 +140,8 @@ def detect_columns(headers: list[str], synonyms: dict[str, list[list[str]]],
         found = None
         for group in groups:
             names = set(group)
-            for level in (lambda n: n in names,
-                          lambda n: any(n.startswith(s + " ") for s in names)):
+            for level in (lambda n, names=names: n in names,
+                          lambda n, names=names: any(n.startswith(s + " ") for s in names)):
                 hits = [h for h in headers if h not in taken and level(normed[h])]
                 if len(hits) > 1:
                     if canonical in required:

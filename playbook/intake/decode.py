@@ -37,7 +37,8 @@ def _transcode(path: Path, encoding: str, work_dir: Path) -> Path:
 
 def _single_byte(encoding: str) -> bool:
     """True for code pages such as cp1251 or koi8-r: a byte is a character whatever follows
-    it, so the file can be cut anywhere (not so in UTF-8, UTF-16, Shift JIS, GB18030...)."""
+    it, so the file can be cut anywhere (not so in UTF-8, UTF-16, Shift JIS, GB18030...).
+    """
     def text(data: bytes) -> str | None:
         try:
             return data.decode(encoding)
@@ -91,7 +92,7 @@ def _transcode_parallel(path: Path, encoding: str, target: Path) -> Path:
     workers = [subprocess.Popen([sys.executable, "-I", "-S", "-c", _TRANSCODE_PART, str(path),
                                  encoding, str(start), str(stop), str(part),
                                  str(TRANSCODE_CHUNK)], stdout=subprocess.PIPE, env=env)
-               for start, stop, part in zip(cuts, cuts[1:], parts)]
+               for start, stop, part in zip(cuts, cuts[1:], parts, strict=True)]
     outcomes = [(worker.communicate()[0], worker.returncode) for worker in workers]
     try:
         for out, code in outcomes:

@@ -55,13 +55,16 @@ class IntakeResult:
 
     @property
     def transactions_path(self) -> Path:
+        """The normalised transactions (Parquet)."""
         return self.out_dir / "transactions.parquet"
 
     @property
     def customers_path(self) -> Path | None:
+        """The normalised customers file (Parquet), or None when the client gave none."""
         path = self.out_dir / "customers.parquet"
         return path if path.exists() else None
 
     @property
     def summary_path(self) -> Path:
+        """The per-customer summary (Parquet), see :mod:`playbook.intake.summary`."""
         return self.out_dir / "customer_summary.parquet"

@@ -165,7 +165,8 @@ def _sample(con, raw: _Raw, column: str) -> list[str]:
 @dataclass
 class _Parser:
     """How one mapped column becomes a canonical one: ``plain`` reads the common form cheaply
-    (all of the column for text), ``full`` (numbers and dates) every form intake accepts."""
+    (all of the column for text), ``full`` (numbers and dates) every form intake accepts.
+    """
 
     text: str                                 # the cell as text
     plain: str
@@ -174,7 +175,8 @@ class _Parser:
 
 def _parsers(con, raw: _Raw, source: Source) -> dict[str, _Parser]:
     """The parser of every mapped column; decimal marks and date formats are detected from a
-    sample of the file (and recorded in its FileInfo)."""
+    sample of the file (and recorded in its FileInfo).
+    """
     info = raw.info
     if source.date_format:
         _check_date_format(con, source)

@@ -154,8 +154,8 @@ def _surveys(con, params: Params, out_dir: Path, work_dir: Path) -> list[FileInf
     """Read the survey exports and their side tables into ``survey__<name>.parquet``.
 
     Responses are checked against their questionnaire template (see
-    :func:`playbook.survey.questionnaire.prepare_responses`): an answer off its scale is an error naming
-    the file, the column and the rows.
+    :func:`playbook.survey.questionnaire.prepare_responses`): an answer off its scale is an
+    error naming the file, the column and the rows.
     """
     from playbook.survey.questionnaire import prepare_responses
 

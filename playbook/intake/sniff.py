@@ -145,7 +145,8 @@ def _filled_cells(line: str, sep: str) -> int:
 
 def _consistency(lines: list[str], sep: str) -> tuple[int, float]:
     """The number of ``sep`` in the first record of ``lines`` (outside quotes), and the share
-    of the first 50 non-blank records that have as many."""
+    of the first 50 non-blank records that have as many.
+    """
     records = _records([ln for ln in lines if ln.strip()][:50])
     counts = [_split_outside_quotes(rec, sep) for rec in records]
     if not counts:

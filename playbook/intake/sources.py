@@ -68,7 +68,8 @@ class _NotUtf8(Exception):
 
 class _NotClean(Exception):
     """The quick write of a transactions file met a row a message must quote or intake must
-    drop (:func:`_write_clean`): the file takes the thorough way."""
+    drop (:func:`_write_clean`): the file takes the thorough way.
+    """
 
 
 def _read_csv(con, path: Path, source: Source, table: str, work_dir: Path) -> _Raw:
@@ -241,7 +242,8 @@ HEAD_ROWS = 4 * HEADER_SEARCH_ROWS
 def _read_workbook(con, path: Path, source: Source, table: str, kind: str) -> FileInfo:
     """A sheet of an Excel (.xlsx or 1997-2003 .xls) or OpenDocument (.ods) workbook, read
     with calamine: a 500,000-row sheet takes seconds (openpyxl, which writes the playbook's
-    own workbooks, needs about a minute)."""
+    own workbooks, needs about a minute).
+    """
     from python_calamine import CalamineWorkbook
 
     try:
@@ -267,7 +269,7 @@ def _read_workbook(con, path: Path, source: Source, table: str, kind: str) -> Fi
                 chosen = [source.sheet]
         else:
             chosen = names
-        for index, name in enumerate(chosen):
+        for name in chosen:
             rows = _sheet_rows(_sheet_cells(book, path, name))
             if rows is not None:
                 break
@@ -278,7 +280,7 @@ def _read_workbook(con, path: Path, source: Source, table: str, kind: str) -> Fi
         # A workbook split by year or month ("2024", "2025") holds more of the same table:
         # only the first is read (as documented), and the others are reported.
         unread = {}
-        for other in chosen[index + 1:]:
+        for other in chosen[chosen.index(name) + 1:]:  # sheet names are unique
             # The header is found in the first rows; only a sheet with the same header is
             # read whole, to count its rows (a big sheet of something else costs nothing).
             cells = _sheet_cells(book, path, other, nrows=HEAD_ROWS)
@@ -390,7 +392,8 @@ def _as_cp1251(source: Source) -> Source:
 
 def _open_raw(con, source: Source, table: str, work_dir: Path) -> _Raw:
     """Open a client file for reading (see :class:`_Raw`); a delimited text file is sniffed
-    and checked to have a data row, but not read yet."""
+    and checked to have a data row, but not read yet.
+    """
     path = source.path
     if not path.exists():
         hint = ""

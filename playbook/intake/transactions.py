@@ -39,7 +39,8 @@ def _read_table(con, source: Source, name: str, out: str, work_dir: Path,
                 row_hash: bool = False, raw: _Raw | None = None) -> _Raw:
     """Open a client file (unless ``raw`` is it, already open and mapped), map its columns
     and parse it into table ``out`` (see :func:`_parse_table`); a file that turns out not to
-    be UTF-8 is read again as cp1251."""
+    be UTF-8 is read again as cp1251.
+    """
     try:
         raw = raw or _open_mapped(con, source, name, work_dir, synonyms, required)
         _parse_table(con, raw, out, source, row_hash=row_hash)
@@ -152,7 +153,8 @@ def _unparseable(con, table: str, info: FileInfo, path: Path, policy: str,
 def _transactions(con, params: Params, work_dir: Path, today: dt.date, target: Path):
     """Read the transactions into ``tx`` (a table, or a view over ``target`` when
     :func:`_write_clean` wrote it); return the file's FileInfo, the issues found, and
-    whether ``target`` was written."""
+    whether ``target`` was written.
+    """
     source = params.data.transactions
     path = source.path
     policy = params.intake.duplicates
@@ -313,7 +315,8 @@ def _find_duplicates(con, raw: _Raw, table: str) -> None:
 def _found(con, kind: str, where: str, action: str, file: str, column: str | None,
            quote: str, *, amount: bool = True, table: str = "tx") -> Issue | None:
     """The Issue of the rows of ``table`` matching ``where`` (their number, up to five of
-    them with the text of ``quote``, their amount), or None when there are none."""
+    them with the text of ``quote``, their amount), or None when there are none.
+    """
     n = _count(con, table, where)
     if not n:
         return None
@@ -338,7 +341,8 @@ def _output_names(info: FileInfo) -> list[str]:
 
 def _output_columns(info: FileInfo) -> str:
     """SQL selecting the columns of transactions.parquet from the parsed ones: margin is
-    amount - cost when only the cost is known, NULL when neither is."""
+    amount - cost when only the cost is known, NULL when neither is.
+    """
     margin = ("margin" if "margin" in info.mapping else "amount - cost AS margin"
               if "cost" in info.mapping else "CAST(NULL AS DOUBLE) AS margin")
     return ", ".join(margin if c == "margin" else c for c in _output_names(info))

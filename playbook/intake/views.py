@@ -1,4 +1,4 @@
-"""The first notebook's questions: what data did the client give us, and can we trust it?
+"""The first notebook's questions: what data did the client give us, and can we trust it.
 
 Table in, table out; the sentences for the reader are built from the numbers in the
 client's language.
@@ -13,8 +13,8 @@ from playbook.report.i18n import Lang
 __all__ = ["monthly_activity", "revenue_trend", "issues_table", "issues_sentences",
            "overview_sentence", "advice", "dropped_rows", "monthly_chart"]
 
-ISSUE_ORDER = ["totals", "bad_date", "bad_amount", "blank_customer_id", "duplicates", "future_dates",
-               "after_as_of", "returns", "zero_amounts", "bad_cost", "bad_margin",
+ISSUE_ORDER = ["totals", "bad_date", "bad_amount", "blank_customer_id", "duplicates",
+               "future_dates", "after_as_of", "returns", "zero_amounts", "bad_cost", "bad_margin",
                "bad_quantity", "unknown_customers", "customers_blank_id",
                "customers_duplicate_id", "customers_bad_birthday", "customers_bad_first_deal",
                "other_sheets"]
@@ -22,7 +22,7 @@ ISSUE_ORDER = ["totals", "bad_date", "bad_amount", "blank_customer_id", "duplica
 
 def monthly_activity(transactions: pd.DataFrame, *, date: str = "date", amount: str = "amount",
                      customer_id: str = "customer_id") -> pd.DataFrame:
-    """transactions -> month, revenue, customers, rows (one row per calendar month, gaps as 0).
+    """Transactions -> month, revenue, customers, rows (one row per calendar month, gaps as 0).
 
     ``revenue`` is net of returns; ``customers`` counts customers with a positive net amount
     in the month.
@@ -108,7 +108,7 @@ def monthly_chart(monthly: pd.DataFrame, lang: Lang):
 
 
 def issues_table(issues: list[dict], lang: Lang) -> pd.DataFrame:
-    """intake issues -> problem, rows, amount, action, columns named in the client's language."""
+    """Intake issues -> problem, rows, amount, action, columns named in the client's language."""
     ordered = sorted(issues, key=lambda i: (ISSUE_ORDER.index(i["kind"])
                                             if i["kind"] in ISSUE_ORDER else 99))
     rows = [{

@@ -1,7 +1,8 @@
 """Lifetime value and retention by the seed formulas: LTV = S x C x P x T and CRR.
 
 Tables in, tables (or small dicts) out; no I/O. Time is in calendar months here; the
-probabilistic models (BG/NBD, Gamma-Gamma) live in :mod:`playbook.ltv.bgnbd` and :mod:`playbook.ltv.gammagamma`.
+probabilistic models (BG/NBD, Gamma-Gamma) live in :mod:`playbook.ltv.bgnbd` and
+:mod:`playbook.ltv.gammagamma`.
 
 Definitions used throughout:
 
@@ -36,7 +37,7 @@ MAX_LIFETIME_MONTHS = 120.0
 def purchase_days(transactions: pd.DataFrame, *, customer_id: str = "customer_id",
                   date: str = "date", amount: str = "amount",
                   margin: str | None = "margin") -> pd.DataFrame:
-    """transactions -> customer_id, date, amount, margin: one row per purchase day.
+    """Transactions -> customer_id, date, amount, margin: one row per purchase day.
 
     Lines of one customer on one day are summed (several documents on a day are one
     purchase); days whose net amount is negative (returns) are dropped, as in
@@ -67,7 +68,7 @@ def _period_edges(start: pd.Timestamp, end: pd.Timestamp, period: str) -> list[p
 
 def crr_table(days: pd.DataFrame, as_of: dt.date, *, period: str = "quarter",
               window_months: int = 12) -> pd.DataFrame:
-    """purchase days -> period_start, period_end, S, E, N, crr, churn (percent), per period.
+    """Purchase days -> period_start, period_end, S, E, N, crr, churn (percent), per period.
 
     Periods are calendar months, quarters or years ending on or before ``as_of``; the
     first is the first whole period after a full activity window of data, so S is not
@@ -119,9 +120,11 @@ class LtvFactors:
 
     @property
     def ltv(self) -> float:
+        """LTV = S x C x P x T."""
         return self.S * self.C * self.P * self.T
 
     def as_dict(self) -> dict:
+        """The inputs and the LTV, for results.json."""
         out = asdict(self)
         out["ltv"] = self.ltv
         return out
@@ -184,7 +187,7 @@ def ltv_by_segment(days: pd.DataFrame, segments: pd.DataFrame, overall: LtvFacto
 
 
 def cohort_table(days: pd.DataFrame, as_of: dt.date, *, months: int = 24) -> pd.DataFrame:
-    """purchase days -> a cohort x months-since-first-purchase table of retention shares.
+    """Purchase days -> a cohort x months-since-first-purchase table of retention shares.
 
     Rows are acquisition months (the month of the first purchase) of the last ``months``
     cohorts; column k is the share of the cohort buying in its k-th month after the first

@@ -159,6 +159,7 @@ def factors_table(res: LtvAnalysis, lang: Lang) -> pd.DataFrame:
 
 
 def factors_sentences(res: LtvAnalysis, lang: Lang) -> list[str]:
+    """What S, C, P and T are for this client, and the levers that raise LTV."""
     f = res.factors
     if f is None:
         return [lang.t("ltv.no_factors")]
@@ -216,6 +217,7 @@ def crr_display(res: LtvAnalysis, lang: Lang) -> pd.DataFrame:
 
 
 def crr_chart(res: LtvAnalysis, lang: Lang):
+    """Customer retention rate (CRR) per period, as a line."""
     crr = res.crr.dropna(subset=["crr"])
     fig, ax = new_figure(8, 3.4)
     ends = pd.to_datetime(crr["period_end"])
@@ -233,6 +235,7 @@ def crr_chart(res: LtvAnalysis, lang: Lang):
 
 
 def crr_sentence(res: LtvAnalysis, run: RunContext, lang: Lang) -> str:
+    """The latest and the average CRR in words, or why it cannot be computed."""
     crr = res.crr.dropna(subset=["crr"])
     if crr.empty:
         return lang.t("ltv.crr_none", window=lang.int(res.window_months))
@@ -246,6 +249,7 @@ def crr_sentence(res: LtvAnalysis, run: RunContext, lang: Lang) -> str:
 # --- cohorts ------------------------------------------------------------------------------
 
 def cohort_heatmap(res: LtvAnalysis, lang: Lang):
+    """Share of each first-purchase cohort still buying, month by month."""
     table = res.cohorts.iloc[:, 1:13]
     fig, ax = new_figure(8, max(3.0, 0.22 * len(table) + 1))
     ax.grid(False)
@@ -261,6 +265,7 @@ def cohort_heatmap(res: LtvAnalysis, lang: Lang):
 
 
 def cohort_sentence(res: LtvAnalysis, lang: Lang) -> str:
+    """The share of a cohort still buying after 1, 6 and 12 months, as far as history goes."""
     curve = res.curve
     pick = lambda k: curve.get(k, np.nan)  # noqa: E731
     if len(curve) < 2 or pd.isna(pick(1)):
@@ -287,6 +292,7 @@ def model_table(res: LtvAnalysis, lang: Lang) -> pd.DataFrame:
 
 
 def model_sentences(res: LtvAnalysis, run: RunContext, lang: Lang) -> list[str]:
+    """What the purchase model says: purchase rate, dropout chance and average spend."""
     if res.bg is None:
         # The reason, in the consultant's terms, is in results.json (ltv.model_error).
         return [lang.t("ltv.model_failed")]
@@ -302,6 +308,7 @@ def model_sentences(res: LtvAnalysis, run: RunContext, lang: Lang) -> list[str]:
 
 
 def holdout_chart(res: LtvAnalysis, lang: Lang):
+    """Forecast against actual purchases in the held-out period."""
     table = res.holdout_table
     fig, ax = new_figure(7, 3.6)
     ax.plot(table["label"].astype(str), table["actual"], marker="o", color=PALETTE[0],
@@ -315,6 +322,7 @@ def holdout_chart(res: LtvAnalysis, lang: Lang):
 
 
 def holdout_sentence(res: LtvAnalysis, lang: Lang) -> str:
+    """How far the model's forecast of the held-out period was from the truth."""
     h = res.holdout
     error = (h["total_predicted"] - h["total_actual"]) / h["total_actual"] \
         if h["total_actual"] else np.nan
@@ -334,6 +342,7 @@ def _retain(res: LtvAnalysis, run: RunContext) -> pd.DataFrame:
 
 
 def clv_sentence(res: LtvAnalysis, run: RunContext, lang: Lang) -> list[str]:
+    """The customers' predicted value, its top 20% share, and how many to retain."""
     if res.customers.empty:  # no model
         return [lang.t("ltv.clv_none")]
     c = res.customers
@@ -368,6 +377,7 @@ def retain_tasks(res: LtvAnalysis, run: RunContext) -> pd.DataFrame:
 # --- what-if and spend ---------------------------------------------------------------------
 
 def whatif_sentences(res: LtvAnalysis, run: RunContext, lang: Lang) -> list[str]:
+    """What +5 points of retention would be worth in this client's money."""
     w = res.whatif
     if w is None:
         return []
@@ -384,6 +394,7 @@ def whatif_sentences(res: LtvAnalysis, run: RunContext, lang: Lang) -> list[str]
 
 
 def spend_table(res: LtvAnalysis, lang: Lang) -> pd.DataFrame:
+    """Acquisition and retention spending per period, and the cost per customer of each."""
     s = res.spend
     col = lambda k: lang.t(f"ltv.column.{k}")  # noqa: E731
     return pd.DataFrame({
@@ -399,6 +410,7 @@ def spend_table(res: LtvAnalysis, lang: Lang) -> pd.DataFrame:
 
 
 def spend_sentence(res: LtvAnalysis, lang: Lang) -> str:
+    """The cost of winning a customer against the cost of keeping one."""
     if res.spend is None or res.spend.empty:
         return lang.t("ltv.spend_missing")
     total_new = res.spend["acquisition"].sum() / max(res.spend["new"].sum(), 1)

@@ -1,9 +1,10 @@
 """Client-facing text in Russian and English, and locale formatting of numbers, money and dates.
 
 Every sentence, label and heading a client reads comes from ``playbook/locales/<lang>/``
-(one YAML file per section of the report, merged) and is chosen by ``client.language``; numbers, money and dates are formatted by Babel in the
-language's locale. Values interpolated into a sentence are HTML-escaped, so text that comes
-from client data can never inject markup into the report.
+(one YAML file per section of the report, merged) and is chosen by ``client.language``;
+numbers, money and dates are formatted by Babel in the language's locale. Values interpolated
+into a sentence are HTML-escaped, so text that comes from client data can never inject markup
+into the report.
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ class Lang:
 
     def date(self, value, style: str = "long") -> Safe:
         """A date: ``31 октября 2026 г.`` / ``October 31, 2026``; ``compact``: ``31.10.2026`` /
-        ``Oct 31, 2026``."""
+        ``Oct 31, 2026``.
+        """
         if isinstance(value, str):
             value = dt.date.fromisoformat(value[:10])
         if isinstance(value, dt.datetime):

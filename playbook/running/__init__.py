@@ -1,2 +1,3 @@
 """Running the playbook: one client's run folder, its intake and notebooks (runner), and
-what a notebook opens first (context)."""
+what a notebook opens first (context).
+"""

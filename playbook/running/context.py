@@ -37,6 +37,7 @@ class RunContext:
 
     @cached_property
     def lang(self) -> Lang:
+        """The client's language and currency, for every text and number shown."""
         return Lang(self.params.client.language, self.params.client.currency)
 
     @cached_property
@@ -46,6 +47,7 @@ class RunContext:
 
     @property
     def as_of(self) -> dt.date:
+        """The date the analysis is made as of (``as_of``, else the last transaction)."""
         return dt.date.fromisoformat(self.intake["figures"]["as_of"])
 
     def transactions(self, *, after_as_of: bool = False) -> pd.DataFrame:
@@ -63,7 +65,8 @@ class RunContext:
 
     def survey(self, name: str) -> pd.DataFrame | None:
         """A survey table read by intake (``survey``, ``survey_annual``, ``exit_survey``,
-        ``complaints``, ``survey_base``), or None when the client gave none."""
+        ``complaints``, ``survey_base``), or None when the client gave none.
+        """
         path = intake_dir(self.run_dir) / f"survey__{name}.parquet"
         return pd.read_parquet(path) if path.exists() else None
 
@@ -84,7 +87,8 @@ def _stale(out: Path, params: Params) -> bool:
 
 def _locate(params_path: str | Path) -> Path:
     """A relative path is taken from the notebooks' folder (where JupyterLab and papermill
-    run them), else from the current folder."""
+    run them), else from the current folder.
+    """
     path = Path(params_path).expanduser()
     if path.is_absolute():
         return path

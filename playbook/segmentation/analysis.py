@@ -103,7 +103,7 @@ def rfm_segment_map(overrides: dict | None = None) -> dict[str, tuple]:
 def rfm(summary: pd.DataFrame, as_of: dt.date, *, segments: dict | None = None,
         customer_id: str = "customer_id", last_purchase: str = "last_purchase",
         purchases: str = "purchase_days", monetary: str = "total_spend") -> pd.DataFrame:
-    """customer summary -> customer_id, recency_days, frequency, monetary, R, F, M, FM, segment.
+    """Customer summary -> customer_id, recency_days, frequency, monetary, R, F, M, FM, segment.
 
     Recency is days from the last purchase to ``as_of`` (fewer is better); frequency the
     number of purchase days; monetary the net spend. Scores are quintiles 1-5 (see
@@ -135,7 +135,7 @@ def abc_xyz(summary: pd.DataFrame, transactions: pd.DataFrame, as_of: dt.date, *
             xyz_cutoffs: tuple[float, float] = (0.10, 0.25),
             customer_id: str = "customer_id", date: str = "date", amount: str = "amount",
             ) -> pd.DataFrame:
-    """customers + transactions -> customer_id, value, share, cum_share, abc, periods, cv, xyz, cell.
+    """Customers, transactions -> customer_id, value, share, cum_share, abc, periods, cv, xyz, cell.
 
     ABC ranks customers by ``value`` (net revenue, or margin with ``by="margin"``): A holds
     the customers who make the first 80% of the total (the customer crossing 80% included),
@@ -238,7 +238,7 @@ def ladder(summary: pd.DataFrame, transactions: pd.DataFrame, as_of: dt.date, *,
            min_months: int = 6, window_months: int = 12, evidence: pd.DataFrame | None = None,
            adherent_share: float = 0.8, customer_id: str = "customer_id",
            date: str = "date", amount: str = "amount") -> pd.DataFrame:
-    """customers -> customer_id, active_months, rung (one of :data:`RUNGS` or ``unknown``).
+    """Customers -> customer_id, active_months, rung (one of :data:`RUNGS` or ``unknown``).
 
     Rungs 1-3 come from transactions: a *buyer* made one purchase (day), a *client* more;
     a *regular* bought in at least ``min_months`` of the last ``window_months`` months.
@@ -292,7 +292,7 @@ def ladder_counts(rungs: pd.DataFrame, *, has_evidence: bool) -> dict:
 def movement(transactions: pd.DataFrame, as_of: dt.date, *, days: int = 90,
              ladder_options: dict | None = None, segments: dict | None = None,
              evidence: pd.DataFrame | None = None) -> pd.DataFrame:
-    """transactions -> customer_id, rung_before, rung_now, segment_before, segment_now, moved_down.
+    """Transactions -> customer_id, rung_before, rung_now, segment_before, segment_now, moved_down.
 
     Both states are computed from the transactions known at each date (``as_of`` and
     ``as_of - days``), so the earlier state is what the client would have seen then.
@@ -329,7 +329,7 @@ def movement(transactions: pd.DataFrame, as_of: dt.date, *, days: int = 90,
 
 def transition_matrix(moves: pd.DataFrame, *, before: str = "rung_before",
                       now: str = "rung_now", order: list[str] | None = None) -> pd.DataFrame:
-    """moves -> a before x now table of customer counts (rows: before, columns: now)."""
+    """Moves -> a before x now table of customer counts (rows: before, columns: now)."""
     table = pd.crosstab(moves[before], moves[now])
     if order:
         rows = [r for r in order if r in table.index]
@@ -341,7 +341,7 @@ def transition_matrix(moves: pd.DataFrame, *, before: str = "rung_before",
 def base_health(transactions: pd.DataFrame, customers: pd.DataFrame | None = None, *,
                 customer_id: str = "customer_id", date: str = "date",
                 amount: str = "amount") -> pd.DataFrame:
-    """transactions -> month, active, new, returning, new_referral, referral_share.
+    """Transactions -> month, active, new, returning, new_referral, referral_share.
 
     ``active`` customers bought (net positive) in the month; ``new`` made their first
     purchase then; ``returning`` = active - new. With a customers file that says how a

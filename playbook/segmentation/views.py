@@ -20,10 +20,11 @@ from playbook.report.render import PALETTE, new_figure
 from playbook.running.context import RunContext
 from playbook.segmentation import analysis as sg
 
-__all__ = ["Segments", "analyse", "survey_evidence", "rfm_table", "rfm_chart", "rfm_sentence", "abc_table",
-           "abc_heatmap", "abc_sentences", "pareto_chart", "pareto_sentence", "ladder_table",
-           "ladder_chart", "ladder_sentences", "movement_table", "movement_sentence",
-           "health_chart", "health_sentences", "task_lists", "exports_sentence", "results"]
+__all__ = ["Segments", "analyse", "survey_evidence", "rfm_table", "rfm_chart", "rfm_sentence",
+           "abc_table", "abc_heatmap", "abc_sentences", "pareto_chart", "pareto_sentence",
+           "ladder_table", "ladder_chart", "ladder_sentences", "movement_table",
+           "movement_sentence", "health_chart", "health_sentences", "task_lists",
+           "exports_sentence", "results"]
 
 RISK = ("at_risk", "cant_lose")
 BEST = ("champions", "loyal")
@@ -145,6 +146,7 @@ def rfm_chart(seg: Segments, lang: Lang):
 
 
 def rfm_sentence(seg: Segments, lang: Lang) -> str:
+    """The best and the at-risk RFM groups: customers, revenue and its share."""
     table = _by_segment(seg)
     pick = lambda names, col: float(table.reindex(list(names))[col].fillna(0).sum())  # noqa
     return lang.t("segmentation.rfm_so_what",
@@ -198,6 +200,7 @@ def abc_heatmap(seg: Segments, lang: Lang):
 
 
 def abc_sentences(seg: Segments, run: RunContext, lang: Lang) -> list[str]:
+    """What the ABC-XYZ cells say: where the 'good' customers are and how many."""
     cfg = run.params.segmentation
     by = cfg.abc.by
     a = seg.abc[seg.abc["abc"] == "A"]
@@ -248,6 +251,7 @@ def pareto_chart(seg: Segments, lang: Lang):
 
 
 def pareto_sentence(seg: Segments, lang: Lang) -> str:
+    """The share of revenue (and margin) from the top 20% of customers."""
     share = seg.pareto["top20_revenue_share"] or 0.0
     margin = seg.pareto["top20_margin_share"]
     verdict = ("pareto_high" if share > 0.85 else "pareto_low" if share < 0.65
@@ -315,6 +319,7 @@ def ladder_chart(seg: Segments, lang: Lang):
 
 
 def ladder_sentences(seg: Segments, run: RunContext, lang: Lang) -> list[str]:
+    """How many customers stand on each rung of the loyalty ladder."""
     cfg = run.params.segmentation
     counts = seg.ladder_counts
     regular = sum(counts.get(r) or 0 for r in ("regular", "adherent", "advocate", "unknown"))
@@ -355,6 +360,7 @@ def _important_down(seg: Segments) -> pd.DataFrame:
 
 
 def movement_sentence(seg: Segments, run: RunContext, lang: Lang) -> list[str]:
+    """How many customers moved down over the movement window, and how many of them matter."""
     days = run.params.segmentation.movement_days
     before = seg.as_of - dt.timedelta(days=days)
     return [lang.t("segmentation.movement_intro", before=lang.date(before), days=lang.int(days)),
@@ -393,6 +399,7 @@ def health_chart(seg: Segments, lang: Lang):
 
 
 def health_sentences(seg: Segments, lang: Lang) -> list[str]:
+    """The base's health: active, new and returning customers, and the referral trend."""
     health = seg.health
     if health.empty:
         return []
@@ -441,11 +448,13 @@ def segment_list(seg: Segments, run: RunContext) -> pd.DataFrame:
     names = {c: exports.plain_text(lang.t(f"segmentation.tasks.column.{c}"))
              for c in ("manager", "customer_id", "customer_name", "contact")}
     names.update({"segment": exports.plain_text(lang.t("segmentation.column.segment")),
-                  "cell": "ABC-XYZ", "rung": exports.plain_text(lang.t("segmentation.column.rung"))})
+                  "cell": "ABC-XYZ",
+                  "rung": exports.plain_text(lang.t("segmentation.column.rung"))})
     return frame.rename(columns=names)
 
 
 def exports_sentence(lists: dict[str, pd.DataFrame], files: list, run: RunContext) -> str:
+    """Which task lists were written for which managers."""
     lang = run.lang
     managers = sorted({f.stem for f in files if f.suffix == ".xlsx" and f.stem != "segments"})
     return lang.t("segmentation.exports_so_what", calls=lang.int(len(lists["calls"])),
