@@ -2,7 +2,7 @@
 
 ``make bench`` (or ``.venv/bin/python bench/bench_intake.py``) generates a transactions file
 in the demo client's format (cp1251, ``;``, decimal commas, ``dd.mm.yyyy``, Russian headers;
-see :func:`playbook.demo.sales.write_large`) and runs three contenders on it, each in its own
+see :func:`playbook.demo.large.write_large`) and runs three contenders on it, each in its own
 subprocess so that its peak memory is its own:
 
 ``ours``
@@ -68,15 +68,21 @@ FLOAT_COLUMNS = ["total_spend", "avg_spend", "monetary_value", "total_margin"]
 def data_file(data_dir: Path, rows: int, seed: int) -> Path:
     """The generated file for ``rows`` and ``seed``, written once and reused afterwards.
 
-    Its name carries a digest of the generator's source as well as its version, so that a
-    file written by an edited generator is not taken for the current one's.
+    Its name carries a digest of the generator's source (every module of playbook/demo but
+    the survey's) as well as its version, so that a file written by an edited generator is
+    not taken for the current one's.
     """
     import hashlib
 
-    import playbook.demo.sales
-    from playbook.demo.sales import GENERATOR_VERSION, write_large
+    import playbook.demo
+    from playbook.demo.large import write_large
+    from playbook.demo.sales import GENERATOR_VERSION
 
-    source = hashlib.sha256(Path(playbook.demo.sales.__file__).read_bytes()).hexdigest()[:8]
+    digest = hashlib.sha256()
+    for module in sorted(Path(playbook.demo.__file__).parent.glob("*.py")):
+        if module.name != "survey.py":
+            digest.update(module.name.encode() + b"\0" + module.read_bytes())
+    source = digest.hexdigest()[:8]
     path = data_dir / f"transactions-{rows}-seed{seed}-v{GENERATOR_VERSION}-{source}.csv"
     if path.exists():
         print(f"data: reusing {_rel(path)} ({path.stat().st_size / 1e6:,.0f} MB)", flush=True)

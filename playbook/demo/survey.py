@@ -27,8 +27,9 @@ survey analyses can be checked against the truth written to ``survey_truth.json`
   dissatisfied customer complains with probability 0.06.
 
 The files are ``cp1251``, ``;``-separated with CRLF line ends, like the client's other
-exports, with the templates' Russian column headers (``playbook.survey.questionnaire.prepare_responses``
-maps them to question ids). Empty cells are unanswered questions.
+exports, with the templates' Russian column headers
+(:func:`playbook.survey.questionnaire.prepare_responses` maps them to question ids). Empty
+cells are unanswered questions.
 
 ``python -m playbook.demo.survey --out data_samples/demo`` regenerates the committed files
 byte for byte from the committed ``customers.csv`` and ``transactions.csv``.
@@ -46,7 +47,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from playbook.demo.sales import DEMO_SETTINGS
+from playbook.demo.settings import DEMO_SETTINGS
 from playbook.survey.questionnaire import META_COLUMNS, load_template
 
 __all__ = [

@@ -13,6 +13,8 @@ import pytest
 from scipy.special import hyp2f1
 
 from playbook.demo import sales as synth
+from playbook.demo.large import write_large
+from playbook.demo.purchases import simulate_bgnbd, simulate_spend
 
 COMMITTED = Path(__file__).resolve().parents[2] / "data_samples" / "demo"
 FILES = ("transactions.csv", "customers.csv", "truth.json")
@@ -279,7 +281,7 @@ def _repeats(purchases: pd.DataFrame, n: int) -> np.ndarray:
 def test_bgnbd_without_dropout_is_poisson_gamma(t):
     rng = np.random.default_rng(13)
     n, r, alpha = 50_000, 0.9, 4.0
-    purchases = synth.simulate_bgnbd(
+    purchases = simulate_bgnbd(
         n, r=r, alpha=alpha, a=1.0, b=1e7, birth_weeks=0.0, horizon_weeks=t, rng=rng
     )
     assert _repeats(purchases, n).mean() == pytest.approx(r / alpha * t, rel=0.03)
@@ -289,14 +291,14 @@ def test_bgnbd_without_dropout_is_poisson_gamma(t):
 def test_bgnbd_mean_matches_closed_form(t):
     rng = np.random.default_rng(13)
     n, params = 50_000, {"r": 0.9, "alpha": 4.0, "a": 0.8, "b": 6.0}
-    purchases = synth.simulate_bgnbd(n, **params, birth_weeks=0.0, horizon_weeks=t, rng=rng)
+    purchases = simulate_bgnbd(n, **params, birth_weeks=0.0, horizon_weeks=t, rng=rng)
     assert _repeats(purchases, n).mean() == pytest.approx(_bgnbd_mean(t, **params), rel=0.03)
 
 
 def test_bgnbd_purchase_table_shape():
     rng = np.random.default_rng(13)
     birth = np.array([0.0, 10.0, 99.5])
-    purchases = synth.simulate_bgnbd(
+    purchases = simulate_bgnbd(
         3, r=5.0, alpha=1.0, a=1.0, b=50.0, birth_weeks=birth, horizon_weeks=100.0, rng=rng
     )
     assert list(purchases.columns) == ["customer", "t_weeks", "purchase_no"]
@@ -312,7 +314,7 @@ def test_bgnbd_purchase_table_shape():
 
 def test_bgnbd_rejects_birth_after_horizon():
     with pytest.raises(ValueError, match="horizon"):
-        synth.simulate_bgnbd(
+        simulate_bgnbd(
             2, r=1.0, alpha=1.0, a=1.0, b=1.0, birth_weeks=np.array([1.0, 5.0]),
             horizon_weeks=5.0, rng=np.random.default_rng(13),
         )
@@ -322,7 +324,7 @@ def test_gamma_gamma_mean_spend():
     rng = np.random.default_rng(13)
     p, q, gamma = 6.0, 4.0, 15_000.0
     customer = np.repeat(np.arange(200_000), 3)
-    value = synth.simulate_spend(customer, p=p, q=q, gamma=gamma, rng=rng)
+    value = simulate_spend(customer, p=p, q=q, gamma=gamma, rng=rng)
     assert value.mean() == pytest.approx(p * gamma / (q - 1), rel=0.02)
     # the spend varies less within a customer than across customers
     per_customer = pd.Series(value).groupby(customer)
@@ -333,9 +335,9 @@ def test_gamma_gamma_mean_spend():
 
 
 def test_write_large_format_and_size(tmp_path):
-    path = synth.write_large(tmp_path / "big" / "t.csv", 20_000, seed=13)
+    path = write_large(tmp_path / "big" / "t.csv", 20_000, seed=13)
     raw = path.read_bytes()
-    assert raw == synth.write_large(tmp_path / "again.csv", 20_000, seed=13).read_bytes()
+    assert raw == write_large(tmp_path / "again.csv", 20_000, seed=13).read_bytes()
     frame = _read(path)
     assert ";".join(frame.columns) == TRANSACTION_HEADER
     assert 17_000 <= len(frame) <= 23_000
@@ -355,3 +357,10 @@ def test_command_line(tmp_path, capsys):
     synth.main(["--large", "3000", "--out", str(tmp_path / "big.csv")])
     assert "big.csv" in capsys.readouterr().out
     assert (tmp_path / "big.csv").read_bytes().startswith(TRANSACTION_HEADER.encode("cp1251"))
+
+
+def test_sales_module_keeps_its_public_names():
+    # the generator is split into modules; playbook.demo.sales still offers the whole API
+    assert synth.simulate_bgnbd is simulate_bgnbd and synth.write_large is write_large
+    for name in synth.__all__:
+        assert hasattr(synth, name), name
