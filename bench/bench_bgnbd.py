@@ -7,7 +7,7 @@ demo), builds one summary in days (frequency, recency, T, monetary_value; same-d
 merged), and fits it with
 
 ``ours``
-    :func:`playbook.ltv.bgnbd.fit_bgnbd` + :func:`playbook.ltv.bgnbd.fit_gamma_gamma`;
+    :func:`playbook.ltv.bgnbd.fit_bgnbd` + :func:`playbook.ltv.gammagamma.fit_gamma_gamma`;
 ``lifetimes``
     ``BetaGeoFitter().fit(frequency, recency, T)`` + ``GammaGammaFitter().fit(frequency,
     monetary_value)`` on the repeat customers (the documented default calls, lifetimes 0.11.3).
@@ -31,13 +31,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from playbook.demo.sales import (
-    DEMO_SEED,
-    HORIZON_WEEKS,
-    TRUE_PARAMS,
-    simulate_bgnbd,
-    simulate_spend,
-)
+from playbook.demo.purchases import simulate_bgnbd, simulate_spend
+from playbook.demo.sales import DEMO_SEED, HORIZON_WEEKS, TRUE_PARAMS
 from playbook.ltv.bgnbd import fit_bgnbd
 from playbook.ltv.gammagamma import fit_gamma_gamma
 

@@ -1,12 +1,13 @@
 """Customer lifetime value, the purchase side: how many purchases each customer will make.
 
-The BG/NBD model of repeat buying, and the maximum-likelihood machinery that
-:mod:`playbook.ltv.gammagamma` (the spend side: what a purchase is worth, and CLV) shares.
-Three steps, each table in, table out:
+The BG/NBD model of repeat buying, whose predictions :mod:`playbook.ltv.gammagamma` (the
+spend side: what a purchase is worth, and CLV) builds on. Three steps, each table in,
+table out:
 
-1. :func:`rfm_summary` -- transactions (customer_id, date, amount) -> one row per customer:
-   customer_id, frequency, recency, T, monetary_value, and, when there is data after the
-   calibration end, frequency_holdout and duration_holdout (the input of both models).
+1. :func:`~playbook.ltv.rfm.rfm_summary` (in :mod:`playbook.ltv.rfm`, also importable from
+   here) -- transactions (customer_id, date, amount) -> one row per customer: customer_id,
+   frequency, recency, T, monetary_value, and, when there is data after the calibration
+   end, frequency_holdout and duration_holdout (the input of both models).
 2. :func:`fit_bgnbd` -- that table -> the fitted parameters with standard errors
    (:class:`BGNBDFit`), by maximum likelihood.
 3. Per customer (a Series aligned with the summary's index): :func:`prob_alive`,
@@ -33,12 +34,10 @@ purchase to the log-likelihood (:meth:`BGNBDFit.to_unit`).
 
 Fitting
 -------
-Both fits (this module's and :func:`playbook.ltv.gammagamma.fit_gamma_gamma`) maximise the
-log-likelihood over the logarithms of the parameters (so they stay positive; an estimate
-that runs off by a factor of e**18 is reported as not converged) with BFGS and an analytic
-gradient, then polish with Newton steps on a numerical Hessian (central differences of the
-analytic gradient). Standard errors come from the inverse of that Hessian (the observed
-information) by the delta method: ``se(theta) = theta * se(ln theta)``.
+With the maximum-likelihood machinery of :mod:`playbook.ltv.likelihood`, shared with
+:func:`playbook.ltv.gammagamma.fit_gamma_gamma`: BFGS over the logarithms of the parameters
+with an analytic gradient, Newton steps on a numerical Hessian, standard errors by the delta
+method.
 
 Speed comes from evaluating each part of the likelihood on as few values as it depends on,
 all exact: equal customers are collapsed into one row with a weight; the log-gamma and
@@ -55,360 +54,49 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 from scipy.special import digamma, expit, gammaln, hyp2f1, log_expit
 
 from playbook.errors import DataError
+from playbook.ltv.likelihood import (
+    MIN_REPEAT_CUSTOMERS,
+    Distinct,
+    check_repeaters,
+    compress,
+    dot,
+    maximise,
+    standard_errors,
+    thinned,
+)
+from playbook.ltv.rfm import (
+    DAYS_PER_MONTH,
+    TIME_UNITS,
+    customer_series,
+    days_per,
+    rfm_summary,
+    validate_rfm,
+)
 
 __all__ = [
-    "TIME_UNITS",
-    "DAYS_PER_MONTH",
-    "MIN_REPEAT_CUSTOMERS",
     "BGNBDFit",
-    "rfm_summary",
     "fit_bgnbd",
     "bgnbd_loglik",
     "prob_alive",
     "expected_purchases",
+    "expected_purchases_arrays",
     "holdout_check",
     "holdout_by_frequency",
+    # Defined in playbook.ltv.rfm and playbook.ltv.likelihood; importable from here too.
+    "TIME_UNITS",
+    "DAYS_PER_MONTH",
+    "MIN_REPEAT_CUSTOMERS",
+    "rfm_summary",
 ]
 
-#: Days in an average month (365.25 / 12).
-DAYS_PER_MONTH = 365.25 / 12
-#: The time units a summary can be in, as days per unit.
-TIME_UNITS: dict[str, float] = {"day": 1.0, "week": 7.0, "month": DAYS_PER_MONTH}
-#: Fewest customers with a repeat purchase that a fit accepts.
-MIN_REPEAT_CUSTOMERS = 20
-
-# An estimate more than a factor e**_LOG_BOX (6.6e7) away from its starting value has run
-# off towards 0 or infinity: it is not a finite optimum (the parameters' bounds, in effect).
-_LOG_BOX = 18.0
-# A standard error above this multiple of its estimate: the parameter is not identified.
-_MAX_RELATIVE_SE = 10.0
 # Within this distance of a = 1, E[X] is interpolated across the removable singularity.
 _NEAR_ONE = 1e-5
 
 
-# --- the summary ---------------------------------------------------------------------------
-
-
-def _days_per(time_unit: str) -> float:
-    try:
-        return TIME_UNITS[time_unit]
-    except KeyError:
-        raise ValueError(
-            f"time_unit must be one of {', '.join(TIME_UNITS)}; got {time_unit!r}."
-        ) from None
-
-
-def _require_columns(table: pd.DataFrame, columns: list[str], what: str) -> None:
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise DataError(
-            f"The {what} has no column {', '.join(map(repr, missing))}; its columns are "
-            f"{', '.join(map(repr, map(str, table.columns)))}. Pass the right column name as a "
-            f"keyword argument."
-        )
-
-
-def rfm_summary(
-    transactions: pd.DataFrame,
-    *,
-    calibration_end: str | pd.Timestamp,
-    observation_end: str | pd.Timestamp | None = None,
-    customer_id: str = "customer_id",
-    date: str = "date",
-    amount: str = "amount",
-    time_unit: str = "week",
-) -> pd.DataFrame:
-    """Summarise transactions per customer for the BG/NBD and Gamma-Gamma models.
-
-    customer_id, date, amount (one row per transaction line) -> customer_id, frequency,
-    recency, T, monetary_value [, frequency_holdout, duration_holdout].
-
-    Parameters
-    ----------
-    transactions
-        One row per transaction line; returns are negative amounts.
-    calibration_end
-        Last day of the calibration period (included); the models are fitted on data up to it.
-    observation_end
-        Last day of the data (included). When later than ``calibration_end``, the days after
-        the calibration end are the holdout and two columns are added.
-    customer_id, date, amount
-        Column names in ``transactions``.
-    time_unit
-        ``"day"``, ``"week"`` (days / 7) or ``"month"`` (days / (365.25 / 12)): the unit of
-        recency, T and duration_holdout.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per customer with a purchase day up to ``calibration_end``, sorted by id:
-
-        - ``frequency``: repeat purchase days in the calibration period (purchase days - 1).
-          A purchase day is a day whose net amount is not negative (zero-priced orders
-          count, as in CDNOW): several purchases on one day count as one, and a day
-          holding only a return is none (as in :mod:`playbook.intake.summary`);
-        - ``recency``: from the first to the last purchase day; ``T``: from the first purchase
-          day to ``calibration_end`` (both in ``time_unit``);
-        - ``monetary_value``: the mean net amount of the repeat purchase days, 0 without repeats;
-        - ``frequency_holdout``: purchase days after ``calibration_end`` up to
-          ``observation_end``; ``duration_holdout``: the holdout's length in ``time_unit``.
-          Customers whose first purchase is in the holdout are left out.
-
-    Raises
-    ------
-    DataError
-        A column is missing or no customer bought in the calibration period.
-    ValueError
-        ``observation_end`` is before ``calibration_end`` or ``time_unit`` is unknown.
-    """
-    unit_days = _days_per(time_unit)
-    _require_columns(transactions, [customer_id, date, amount], "transactions table")
-    cal_end = pd.Timestamp(calibration_end).normalize()
-    obs_end = cal_end if observation_end is None else pd.Timestamp(observation_end).normalize()
-    if obs_end < cal_end:
-        raise ValueError(
-            f"observation_end ({obs_end.date()}) is before calibration_end ({cal_end.date()}); "
-            "it must be the same day or later."
-        )
-    day = pd.to_datetime(transactions[date]).dt.normalize()
-    keep = (day <= obs_end).to_numpy()
-    daily = (
-        pd.DataFrame({
-            "customer_id": transactions[customer_id].to_numpy()[keep],
-            "day": day.to_numpy()[keep],
-            "amount": transactions[amount].astype(float).to_numpy()[keep],
-        })
-        .groupby(["customer_id", "day"], sort=True)["amount"].sum()
-        .reset_index()
-    )
-    daily = daily[daily["amount"] >= 0]
-    in_cal = daily["day"] <= cal_end
-    cal = daily[in_cal]
-    if cal.empty:
-        raise DataError(
-            f"No customer has a purchase on or before the calibration end {cal_end.date()}; "
-            "choose a later calibration end."
-        )
-    grouped = cal.groupby("customer_id", sort=True)
-    first = grouped["day"].min()
-    days = grouped["day"].size()
-    first_amount = grouped["amount"].first()  # sorted by day: the first purchase day
-    repeat_spend = grouped["amount"].sum() - first_amount
-    frequency = (days - 1).astype("int64")
-    out = pd.DataFrame({
-        "customer_id": first.index,
-        "frequency": frequency.to_numpy(),
-        "recency": ((grouped["day"].max() - first).dt.days / unit_days).to_numpy(),
-        "T": ((cal_end - first).dt.days / unit_days).to_numpy(),
-        "monetary_value": np.where(frequency > 0, repeat_spend / frequency.clip(lower=1), 0.0),
-    })
-    if obs_end > cal_end:
-        later = daily[~in_cal].groupby("customer_id").size()
-        out["frequency_holdout"] = (
-            later.reindex(out["customer_id"]).fillna(0).astype("int64").to_numpy()
-        )
-        out["duration_holdout"] = (obs_end - cal_end).days / unit_days
-    return out
-
-
-# --- compression -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Distinct:
-    """The distinct rows of some columns, stored column by column.
-
-    ``values[k]`` holds the distinct values of column k and ``codes[k]`` each distinct row's
-    index into them (so ``values[k][codes[k]]`` is column k of the distinct rows); ``weight``
-    is how many input rows (or how much input weight) each distinct row stands for, and
-    ``inverse`` maps every input row to its distinct row.
-    """
-
-    values: list[np.ndarray]
-    codes: list[np.ndarray]
-    weight: np.ndarray
-    inverse: np.ndarray
-
-    def column(self, k: int) -> np.ndarray:
-        """Column k of the distinct rows."""
-        return self.values[k][self.codes[k]]
-
-    def weighted(self, weight: np.ndarray | None = None) -> tuple[list[np.ndarray], np.ndarray]:
-        """Return the codes and weights of the rows with a positive weight.
-
-        ``weight`` (e.g. a subsample's, from :func:`_thinned`) replaces the rows' own weights.
-        """
-        w = self.weight if weight is None else weight
-        keep = w > 0
-        return [c[keep] for c in self.codes], w[keep]
-
-
-def _compress(columns: list[np.ndarray], weights: np.ndarray | None = None) -> _Distinct:
-    """Collapse equal rows of ``columns`` into one row with a weight (exact for likelihoods).
-
-    Each column is hashed to codes once; a row's key packs its codes into one integer,
-    which is hashed again to find the distinct rows.
-    """
-    codes, values = [], []
-    for column in columns:
-        code, uniques = pd.factorize(np.asarray(column, dtype=float))
-        codes.append(code.astype(np.int64))
-        values.append(np.asarray(uniques, dtype=float))
-    sizes = [max(len(v), 1) for v in values]
-    if math.prod(sizes) < 2**62:
-        key = codes[0]
-        for code, size in zip(codes[1:], sizes[1:], strict=True):
-            key = key * size + code
-        inverse, keys = pd.factorize(key)
-        row_codes = []
-        for size in reversed(sizes[1:]):
-            row_codes.append(keys % size)
-            keys = keys // size
-        row_codes = [keys, *reversed(row_codes)]
-    else:  # too many distinct values to pack: let pandas hash the tuples
-        inverse, uniques = pd.MultiIndex.from_arrays(codes).factorize()
-        row_codes = [np.asarray(uniques.get_level_values(k)) for k in range(len(codes))]
-    weight = np.bincount(inverse, weights=weights, minlength=len(row_codes[0])).astype(float)
-    return _Distinct(values, [np.asarray(c, dtype=np.int64) for c in row_codes], weight,
-                     inverse)
-
-
-def _dot(a: np.ndarray, b: np.ndarray) -> float:
-    """Sum of ``a * b``, single-threaded (BLAS threads cost more than they save here)."""
-    return float(np.einsum("i,i->", a, b))
-
-
-def _thinned(distinct: _Distinct, n_repeat: int) -> np.ndarray | None:
-    """Weights of a random subsample of about 50,000 customers, or None if not worth it.
-
-    Each customer is kept with the same probability (binomial thinning of the weights), so
-    the subsample is a fair sample of the customers; at least 2,000 repeat customers are
-    kept. A fixed seed keeps fits reproducible.
-    """
-    total = distinct.weight.sum()
-    share = max(50_000 / total, 2_000 / max(n_repeat, 1))
-    if share >= 0.5:
-        return None
-    rng = np.random.default_rng(20050101)
-    return rng.binomial(np.round(distinct.weight).astype(np.int64), share).astype(float)
-
-
-# --- maximum likelihood ----------------------------------------------------------------------
-
-
-def _check_repeaters(n_repeat: int, model: str) -> None:
-    if n_repeat < MIN_REPEAT_CUSTOMERS:
-        raise DataError(
-            f"Only {n_repeat} customers have a repeat purchase in the calibration period; the "
-            f"{model} model needs at least {MIN_REPEAT_CUSTOMERS}. Use a later calibration end, "
-            "a longer period or more customers, or report simple repeat rates instead."
-        )
-
-
-def _bfgs(objective, theta, data):
-    # BFGS, not L-BFGS-B: with 3-4 parameters the Python BFGS is cheap, while L-BFGS-B's
-    # compiled core calls multi-threaded BLAS on tiny vectors, which on a busy machine costs
-    # more than the likelihood itself. gtol is loose: the Newton steps finish the job.
-    return minimize(objective, theta, args=(data,), jac=True, method="BFGS",
-                    options={"maxiter": 1000, "gtol": 1e-6}).x
-
-
-def _maximise(objective, data, candidates, names, model, subsample=None):
-    """Minimise a mean NLL over log-parameters; return theta, its Hessian and the minimum.
-
-    The best of the starting ``candidates`` (judged on the subsample when there is one) is
-    refined by BFGS on the subsample, then on all data; then Newton steps with a numerical
-    Hessian take it to the exact optimum (a few more digits, cheaply).
-    """
-    warm = data if subsample is None else subsample
-    start = min(candidates, key=lambda c: objective(c, warm)[0])
-    theta = start
-    if subsample is not None:
-        theta = _bfgs(objective, theta, subsample)
-    theta = _bfgs(objective, theta, data)
-    value, grad = objective(theta, data)
-    if not np.isfinite(value):
-        raise DataError(f"The {model} fit failed: the log-likelihood is not finite at the "
-                        "estimate. Check the summary for extreme values.")
-    hessian = _hessian(objective, theta, data)
-    if _is_positive_definite(hessian):
-        moved = theta
-        for _ in range(10):
-            step = np.linalg.solve(hessian, grad)
-            if np.max(np.abs(step)) < 1e-12:
-                break
-            new_value, new_grad = objective(theta - step, data)
-            if not (new_value <= value + 1e-14 * abs(value)
-                    and np.max(np.abs(new_grad)) < np.max(np.abs(grad))):
-                break
-            theta, value, grad = theta - step, new_value, new_grad
-        if np.max(np.abs(theta - moved)) > 1e-6:  # the SEs need the Hessian at the optimum
-            hessian = _hessian(objective, theta, data)
-    at_edge = [n for n, t, s in zip(names, theta, start, strict=True)
-               if abs(t - s) > _LOG_BOX]
-    flat = not _is_positive_definite(hessian)
-    if at_edge or flat or np.max(np.abs(grad)) > 1e-6:
-        why = (f" ({', '.join(at_edge)} ran off towards 0 or infinity)" if at_edge
-               else " (the likelihood has no proper peak: it keeps rising towards an extreme"
-               " parameter value)" if flat else "")
-        raise DataError(
-            f"The {model} fit did not converge{why}. The data show too little of what the "
-            "model describes (for BG/NBD: repeat buying, and customers falling silent); use a "
-            "longer calibration period or more customers, and check the summary."
-        )
-    return theta, hessian, value
-
-
-def _hessian(objective, theta, data, step=1e-5):
-    """Numerical Hessian: central differences of the analytic gradient, symmetrised."""
-    k = len(theta)
-    h = np.empty((k, k))
-    for i in range(k):
-        e = np.zeros(k)
-        e[i] = step
-        h[i] = (objective(theta + e, data)[1] - objective(theta - e, data)[1]) / (2 * step)
-    return (h + h.T) / 2
-
-
-def _is_positive_definite(matrix: np.ndarray) -> bool:
-    if not np.all(np.isfinite(matrix)):
-        return False
-    try:
-        np.linalg.cholesky(matrix)
-    except np.linalg.LinAlgError:
-        return False
-    return True
-
-
-def _standard_errors(theta, hessian_mean, total, names, model):
-    """SEs of exp(theta) from the Hessian of the mean NLL in theta (delta method).
-
-    A standard error more than :data:`_MAX_RELATIVE_SE` times its estimate means the data
-    do not determine the parameter even to within orders of magnitude (typically the
-    likelihood flattens out towards 0 or infinity): that is an error, not a fit to report.
-    Merely imprecise estimates (a small client) are returned with their SEs.
-    """
-    cov = np.linalg.inv(hessian_mean * total)  # positive definite: checked by _maximise
-    se = {n: float(np.exp(t) * np.sqrt(v))
-          for n, t, v in zip(names, theta, np.diag(cov), strict=True)}
-    loose = [f"{n} = {math.exp(t):.3g} +- {se[n]:.2g}"
-             for n, t in zip(names, theta, strict=True)
-             if se[n] > _MAX_RELATIVE_SE * math.exp(t)]
-    if loose:
-        raise DataError(
-            f"The {model} fit is not identified: {', '.join(loose)} (standard error over "
-            f"{_MAX_RELATIVE_SE:g} times the estimate). The data show too little of what the "
-            "model describes (for BG/NBD: customers falling silent after buying); use a longer "
-            "calibration period or more customers, or report simple repeat rates instead."
-        )
-    return se
-
-
-# --- BG/NBD --------------------------------------------------------------------------------
+# --- the model -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -464,7 +152,7 @@ class BGNBDFit:
             ``alpha * days_per(old) / days_per(new)``; the log-likelihood gains
             ``repeat_purchases * ln(days_per(new) / days_per(old))``.
         """
-        ratio = _days_per(time_unit) / _days_per(self.time_unit)
+        ratio = days_per(time_unit) / days_per(self.time_unit)
         return replace(
             self,
             alpha=self.alpha / ratio,
@@ -531,7 +219,7 @@ class _BGNBDData:
     total: float
 
 
-def _bgnbd_data(distinct: _Distinct, weight: np.ndarray | None = None) -> _BGNBDData:
+def _bgnbd_data(distinct: Distinct, weight: np.ndarray | None = None) -> _BGNBDData:
     """Group the distinct (x, t_x, T) rows (optionally with other weights) for the objective."""
     (ix, itx, iT), w = distinct.weighted(weight)
     x_values, tx_values, T_values = distinct.values
@@ -562,51 +250,25 @@ def _bgnbd_objective(theta: np.ndarray, d: _BGNBDData) -> tuple[float, np.ndarra
         softplus = np.maximum(u, 0.0) + np.log1p(e)
         ws = d.w * (np.where(u >= 0, 1.0, e) / (1.0 + e))  # weight * sigmoid(u)
         shape_T = r * d.n_T + d.x_T
-        ll = (_dot(d.n_x, gammaln(r + x) - gammaln(r) + gammaln(a + b) + gammaln(b + x)
-                   - gammaln(b) - gammaln(a + b + x))
-              + d.total * r * math.log(alpha) - _dot(shape_T, log_T) + _dot(d.w, softplus))
+        ll = (dot(d.n_x, gammaln(r + x) - gammaln(r) + gammaln(a + b) + gammaln(b + x)
+                  - gammaln(b) - gammaln(a + b + x))
+              + d.total * r * math.log(alpha) - dot(shape_T, log_T) + dot(d.w, softplus))
         dg_ab, dg_abx = digamma(a + b), digamma(a + b + x)
-        d_r = (_dot(d.n_x, digamma(r + x) - digamma(r)) + d.total * math.log(alpha)
-               - _dot(d.n_T, log_T) + _dot(ws, gap))
+        d_r = (dot(d.n_x, digamma(r + x) - digamma(r)) + d.total * math.log(alpha)
+               - dot(d.n_T, log_T) + dot(ws, gap))
         wsr = ws * rx
-        d_alpha = (d.total * r / alpha - _dot(shape_T, 1.0 / (alpha + d.T))
-                   + _dot(np.bincount(d.iT, weights=wsr, minlength=len(d.T)), 1.0 / (alpha + d.T))
-                   - _dot(np.bincount(d.itx, weights=wsr, minlength=len(d.tx)),
-                          1.0 / (alpha + d.tx)))
-        d_a = _dot(d.n_x, dg_ab - dg_abx) + ws.sum() / a
-        d_b = (_dot(d.n_x, dg_ab + digamma(b + x) - digamma(b) - dg_abx)
-               - _dot(np.bincount(d.ix, weights=ws, minlength=len(x)), 1.0 / b_x))
+        d_alpha = (d.total * r / alpha - dot(shape_T, 1.0 / (alpha + d.T))
+                   + dot(np.bincount(d.iT, weights=wsr, minlength=len(d.T)), 1.0 / (alpha + d.T))
+                   - dot(np.bincount(d.itx, weights=wsr, minlength=len(d.tx)),
+                         1.0 / (alpha + d.tx)))
+        d_a = dot(d.n_x, dg_ab - dg_abx) + ws.sum() / a
+        d_b = (dot(d.n_x, dg_ab + digamma(b + x) - digamma(b) - dg_abx)
+               - dot(np.bincount(d.ix, weights=ws, minlength=len(x)), 1.0 / b_x))
     value = -ll / d.total
     grad = -np.array([r * d_r, alpha * d_alpha, a * d_a, b * d_b]) / d.total
     if not (np.isfinite(value) and np.all(np.isfinite(grad))):
         return np.inf, np.zeros(4)
     return float(value), grad
-
-
-def _validate_rfm(summary, frequency, recency, T):
-    _require_columns(summary, [frequency, recency, T], "customer summary")
-    arrays = {}
-    for name in (frequency, recency, T):
-        values = pd.to_numeric(summary[name], errors="coerce").to_numpy(dtype=float)
-        bad = ~np.isfinite(values) | (values < 0)
-        if bad.any():
-            raise DataError(
-                f"Column {name!r} of the customer summary has {int(bad.sum()):,} missing, "
-                f"infinite or negative values (first at row {int(np.argmax(bad))}); rebuild the "
-                "summary with rfm_summary or drop those customers."
-            )
-        arrays[name] = values
-    x, t_x, t_obs = arrays[frequency], arrays[recency], arrays[T]
-    if np.any(x != np.round(x)):
-        raise DataError(f"Column {frequency!r} must hold whole numbers of repeat purchases.")
-    late = t_x > t_obs * (1 + 1e-9) + 1e-12
-    if late.any():
-        raise DataError(
-            f"{int(late.sum()):,} customers have {recency!r} greater than {T!r} (first at row "
-            f"{int(np.argmax(late))}): the last purchase cannot come after the end of the "
-            "calibration period. Check that both columns use the same time unit and end date."
-        )
-    return x, t_x, t_obs
 
 
 def fit_bgnbd(
@@ -624,7 +286,7 @@ def fit_bgnbd(
     Parameters
     ----------
     summary
-        One row per customer, e.g. from :func:`rfm_summary`.
+        One row per customer, e.g. from :func:`~playbook.ltv.rfm.rfm_summary`.
     frequency, recency, T
         Column names: repeat purchases; time from the first to the last purchase; time from
         the first purchase to the calibration end.
@@ -641,8 +303,9 @@ def fit_bgnbd(
     Raises
     ------
     DataError
-        The summary is invalid, has fewer than :data:`MIN_REPEAT_CUSTOMERS` customers with a
-        repeat purchase, or the fit does not converge to a finite optimum.
+        The summary is invalid, has fewer than
+        :data:`~playbook.ltv.likelihood.MIN_REPEAT_CUSTOMERS` customers with a repeat
+        purchase, or the fit does not converge to a finite optimum.
 
     Notes
     -----
@@ -652,33 +315,29 @@ def fit_bgnbd(
     subsample of 50,000 of them, which leaves the final optimisation on all data only a
     few steps to take; the estimate is that of all data either way.
     """
-    _days_per(time_unit)
-    x, t_x, t_obs = _validate_rfm(summary, frequency, recency, T)
+    days_per(time_unit)
+    x, t_x, t_obs = validate_rfm(summary, frequency, recency, T)
     n_repeat = int(np.count_nonzero(x))
-    _check_repeaters(n_repeat, "BG/NBD")
-    distinct = _compress([x, t_x, t_obs])
+    check_repeaters(n_repeat, "BG/NBD")
+    distinct = compress([x, t_x, t_obs])
     data = _bgnbd_data(distinct)
-    thinned = _thinned(distinct, n_repeat)
-    subsample = None if thinned is None else _bgnbd_data(distinct, thinned)
+    thinned_weight = thinned(distinct, n_repeat)
+    subsample = None if thinned_weight is None else _bgnbd_data(distinct, thinned_weight)
     alpha0 = max(t_obs.sum(), 1e-9) / max(x.sum(), 1.0)
     candidates = [np.log([r0, alpha0 * r0, a0, b0])
                   for r0 in (0.3, 1.0, 3.0) for a0, b0 in ((1.0, 3.0), (0.5, 5.0), (2.0, 2.0))]
     names = ["r", "alpha", "a", "b"]
-    theta, hessian, value = _maximise(_bgnbd_objective, data, candidates, names, "BG/NBD",
-                                      subsample)
+    theta, hessian, value = maximise(_bgnbd_objective, data, candidates, names, "BG/NBD",
+                                     subsample)
     r, alpha, a, b = (float(v) for v in np.exp(theta))
     return BGNBDFit(
         r=r, alpha=alpha, a=a, b=b, loglik=float(-value * data.total),
-        se=_standard_errors(theta, hessian, data.total, names, "BG/NBD"),
+        se=standard_errors(theta, hessian, data.total, names, "BG/NBD"),
         n_customers=len(x), time_unit=time_unit, repeat_purchases=int(x.sum()),
     )
 
 
-# --- per-customer predictions -------------------------------------------------------------------
-
-
-def _series(values: np.ndarray, summary: pd.DataFrame, name: str) -> pd.Series:
-    return pd.Series(values, index=summary.index, name=name)
+# --- per-customer predictions --------------------------------------------------------------------
 
 
 def _prob_alive(fit: BGNBDFit, x, t_x, T) -> np.ndarray:
@@ -715,24 +374,38 @@ def prob_alive(
     pandas.Series
         ``prob_alive`` in [0, 1], aligned with ``summary``.
     """
-    x, t_x, t_obs = _validate_rfm(summary, frequency, recency, T)
-    return _series(_prob_alive(fit, x, t_x, t_obs), summary, "prob_alive")
+    x, t_x, t_obs = validate_rfm(summary, frequency, recency, T)
+    return customer_series(_prob_alive(fit, x, t_x, t_obs), summary, "prob_alive")
 
 
-def _expected_purchases(fit: BGNBDFit, t, x, t_x, T) -> np.ndarray:
+def expected_purchases_arrays(fit: BGNBDFit, t, x, t_x, T) -> np.ndarray:
     """E[X(T, T+t) | x, t_x, T] (FHL 2005, eq. 10), on arrays that broadcast.
 
     Written with Euler's transformation of the hypergeometric function,
     ``((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z)
     = (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z)`` with ``z = t/(alpha+T+t)``, so the series'
     upper parameters do not grow with x (x = 10,000 is as cheap and exact as x = 1).
+
+    Parameters
+    ----------
+    fit
+        A BG/NBD fit; the other arguments are in its time unit.
+    t
+        Horizon.
+    x, t_x, T
+        Frequency, recency and T (e.g. from :func:`~playbook.ltv.rfm.validate_rfm`).
+
+    Returns
+    -------
+    numpy.ndarray
+        The expected repeat purchases in the next ``t``, broadcast over the arguments.
     """
     if abs(fit.a - 1.0) < _NEAR_ONE:
         # a = 1 is a removable singularity (0/0): interpolate linearly between a = 1 -+ 2e-5,
         # where the formula is accurate to ~1e-11; the interpolation error is ~1e-10.
         lo, hi = 1.0 - 2 * _NEAR_ONE, 1.0 + 2 * _NEAR_ONE
-        at_lo = _expected_purchases(replace(fit, a=lo), t, x, t_x, T)
-        at_hi = _expected_purchases(replace(fit, a=hi), t, x, t_x, T)
+        at_lo = expected_purchases_arrays(replace(fit, a=lo), t, x, t_x, T)
+        at_hi = expected_purchases_arrays(replace(fit, a=hi), t, x, t_x, T)
         return at_lo + (fit.a - lo) / (hi - lo) * (at_hi - at_lo)
     r, alpha, a, b = fit.r, fit.alpha, fit.a, fit.b
     c = a + b + x - 1.0
@@ -776,14 +449,14 @@ def expected_purchases(
     pandas.Series
         ``expected_purchases``, aligned with ``summary``.
     """
-    x, t_x, t_obs = _validate_rfm(summary, frequency, recency, T)
+    x, t_x, t_obs = validate_rfm(summary, frequency, recency, T)
     horizon = np.broadcast_to(np.asarray(t, dtype=float), x.shape)
     if np.any(~np.isfinite(horizon) | (horizon < 0)):
         raise ValueError("The horizon t must be finite and non-negative.")
-    rows = _compress([x, t_x, t_obs, horizon])  # hyp2f1 once per distinct row
-    values = _expected_purchases(fit, rows.column(3), rows.column(0), rows.column(1),
-                                 rows.column(2))[rows.inverse]
-    return _series(values, summary, "expected_purchases")
+    rows = compress([x, t_x, t_obs, horizon])  # hyp2f1 once per distinct row
+    values = expected_purchases_arrays(fit, rows.column(3), rows.column(0), rows.column(1),
+                                       rows.column(2))[rows.inverse]
+    return customer_series(values, summary, "expected_purchases")
 
 
 # --- holdout ------------------------------------------------------------------------------
@@ -818,7 +491,7 @@ def holdout_check(
     fit
         A BG/NBD fit on the calibration period.
     summary
-        :func:`rfm_summary` output with the holdout columns.
+        :func:`~playbook.ltv.rfm.rfm_summary` output with the holdout columns.
     frequency, recency, T, frequency_holdout, duration_holdout
         Column names.
 
@@ -866,7 +539,7 @@ def holdout_by_frequency(
     fit
         A BG/NBD fit on the calibration period.
     summary
-        :func:`rfm_summary` output with the holdout columns.
+        :func:`~playbook.ltv.rfm.rfm_summary` output with the holdout columns.
     max_frequency
         The last group holds every customer with at least this many calibration repeats.
     frequency, recency, T, frequency_holdout, duration_holdout

@@ -3,7 +3,7 @@
 The Gamma-Gamma model of the value of a purchase, and the customer lifetime value that
 combines it with the BG/NBD purchase model of :mod:`playbook.ltv.bgnbd`. Table in, table out:
 
-1. :func:`fit_gamma_gamma` -- the customer summary of :func:`playbook.ltv.bgnbd.rfm_summary`
+1. :func:`fit_gamma_gamma` -- the customer summary of :func:`playbook.ltv.rfm.rfm_summary`
    (frequency, monetary_value) -> the fitted parameters with standard errors
    (:class:`GammaGammaFit`), by maximum likelihood.
 2. Per customer (a Series aligned with the summary's index): :func:`expected_spend`, and
@@ -27,11 +27,11 @@ customers the easy way", Marketing Science 24(2)): :func:`clv` uses its expected
 
 Fitting
 -------
-As for BG/NBD (see :mod:`playbook.ltv.bgnbd`, whose optimiser, standard errors and compression
-of equal customers this module uses): BFGS over the logarithms of the parameters with an
-analytic gradient, Newton steps on a numerical Hessian, standard errors by the delta method;
-equal (x, m) customers are collapsed into one row with a weight, and the log-gamma terms are
-computed once per distinct frequency.
+As for BG/NBD (:mod:`playbook.ltv.bgnbd`), with the optimiser, standard errors and compression
+of equal customers of :mod:`playbook.ltv.likelihood`: BFGS over the logarithms of the
+parameters with an analytic gradient, Newton steps on a numerical Hessian, standard errors by
+the delta method; equal (x, m) customers are collapsed into one row with a weight, and the
+log-gamma terms are computed once per distinct frequency.
 """
 
 from __future__ import annotations
@@ -44,21 +44,22 @@ import pandas as pd
 from scipy.special import digamma, gammaln
 
 from playbook.errors import DataError
-from playbook.ltv.bgnbd import (
+from playbook.ltv.bgnbd import BGNBDFit, expected_purchases_arrays
+from playbook.ltv.likelihood import (
+    Distinct,
+    check_repeaters,
+    compress,
+    dot,
+    maximise,
+    standard_errors,
+    thinned,
+)
+from playbook.ltv.rfm import (
     DAYS_PER_MONTH,
-    BGNBDFit,
-    _check_repeaters,
-    _compress,
-    _days_per,
-    _Distinct,
-    _dot,
-    _expected_purchases,
-    _maximise,
-    _require_columns,
-    _series,
-    _standard_errors,
-    _thinned,
-    _validate_rfm,
+    customer_series,
+    days_per,
+    require_columns,
+    validate_rfm,
 )
 
 __all__ = [
@@ -150,13 +151,13 @@ class _GammaGammaData:
     total: float
 
 
-def _gamma_gamma_data(distinct: _Distinct, weight: np.ndarray | None = None) -> _GammaGammaData:
+def _gamma_gamma_data(distinct: Distinct, weight: np.ndarray | None = None) -> _GammaGammaData:
     (ix, im), w = distinct.weighted(weight)
     x_values, m_values = distinct.values
     x, m = x_values[ix], m_values[im]
     return _GammaGammaData(
         x=x_values, n_x=np.bincount(ix, weights=w, minlength=len(x_values)), w=w, wx=w * x,
-        xm=x * m, sum_log_m=_dot(w, np.log(m)), sum_log_xm=_dot(w, np.log(x * m)),
+        xm=x * m, sum_log_m=dot(w, np.log(m)), sum_log_xm=dot(w, np.log(x * m)),
         total=float(w.sum()),
     )
 
@@ -168,14 +169,14 @@ def _gamma_gamma_objective(theta: np.ndarray, d: _GammaGammaData) -> tuple[float
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         log1p_g = np.log1p(g / d.xm)      # ln(g + xm) = ln(xm) + log1p_g
         inv = 1.0 / (g + d.xm)
-        w_l, wx_l = _dot(d.w, log1p_g), _dot(d.wx, log1p_g)
-        ll = (_dot(d.n_x, gammaln(px + q) - gammaln(px)) - d.total * gammaln(q)
+        w_l, wx_l = dot(d.w, log1p_g), dot(d.wx, log1p_g)
+        ll = (dot(d.n_x, gammaln(px + q) - gammaln(px)) - d.total * gammaln(q)
               + d.total * q * math.log(g) - d.sum_log_m - p * wx_l - q * w_l - q * d.sum_log_xm)
         dig = digamma(px + q)
-        d_p = _dot(d.n_x, d.x * (dig - digamma(px))) - wx_l
-        d_q = (_dot(d.n_x, dig) - d.total * digamma(q) + d.total * math.log(g)
+        d_p = dot(d.n_x, d.x * (dig - digamma(px))) - wx_l
+        d_q = (dot(d.n_x, dig) - d.total * digamma(q) + d.total * math.log(g)
                - d.sum_log_xm - w_l)
-        d_g = d.total * q / g - p * _dot(d.wx, inv) - q * _dot(d.w, inv)
+        d_g = d.total * q / g - p * dot(d.wx, inv) - q * dot(d.w, inv)
     value = -ll / d.total
     grad = -np.array([p * d_p, q * d_q, g * d_g]) / d.total
     if not (np.isfinite(value) and np.all(np.isfinite(grad))):
@@ -196,7 +197,7 @@ def fit_gamma_gamma(
     Parameters
     ----------
     summary
-        One row per customer, e.g. from :func:`~playbook.ltv.bgnbd.rfm_summary`; customers with
+        One row per customer, e.g. from :func:`~playbook.ltv.rfm.rfm_summary`; customers with
         frequency 0 are skipped.
     frequency, monetary_value
         Column names: repeat purchases, and the mean value of the repeat purchases.
@@ -209,8 +210,8 @@ def fit_gamma_gamma(
     Raises
     ------
     DataError
-        Fewer than :data:`~playbook.ltv.bgnbd.MIN_REPEAT_CUSTOMERS` repeat customers, a repeat
-        customer with a non-positive mean value, or no convergence.
+        Fewer than :data:`~playbook.ltv.likelihood.MIN_REPEAT_CUSTOMERS` repeat customers, a
+        repeat customer with a non-positive mean value, or no convergence.
 
     Notes
     -----
@@ -219,11 +220,11 @@ def fit_gamma_gamma(
     Starting values: p in 1, 3, 10 and q in 2, 4 with ``gamma = (q - 1) / p`` (a mean of 1
     on that scale), the best refined as in :func:`~playbook.ltv.bgnbd.fit_bgnbd`.
     """
-    _require_columns(summary, [frequency, monetary_value], "customer summary")
+    require_columns(summary, [frequency, monetary_value], "customer summary")
     x_all = pd.to_numeric(summary[frequency], errors="coerce").to_numpy(dtype=float)
     m_all = pd.to_numeric(summary[monetary_value], errors="coerce").to_numpy(dtype=float)
     repeat = np.isfinite(x_all) & (x_all > 0)
-    _check_repeaters(int(repeat.sum()), "Gamma-Gamma")
+    check_repeaters(int(repeat.sum()), "Gamma-Gamma")
     x, m = x_all[repeat], m_all[repeat]
     bad = ~np.isfinite(m) | (m <= 0)
     if bad.any():
@@ -234,15 +235,15 @@ def fit_gamma_gamma(
             "rfm_summary (by default it counts only positive-net days)."
         )
     scale = float(m.mean())
-    distinct = _compress([x, m / scale])
+    distinct = compress([x, m / scale])
     data = _gamma_gamma_data(distinct)
-    thinned = _thinned(distinct, len(x))
-    subsample = None if thinned is None else _gamma_gamma_data(distinct, thinned)
+    thinned_weight = thinned(distinct, len(x))
+    subsample = None if thinned_weight is None else _gamma_gamma_data(distinct, thinned_weight)
     candidates = [np.log([p0, q0, (q0 - 1.0) / p0]) for p0 in (1.0, 3.0, 10.0) for q0 in (2.0, 4.0)]
     names = ["p", "q", "gamma"]
-    theta, hessian, value = _maximise(_gamma_gamma_objective, data, candidates, names,
-                                      "Gamma-Gamma", subsample)
-    se = _standard_errors(theta, hessian, data.total, names, "Gamma-Gamma")
+    theta, hessian, value = maximise(_gamma_gamma_objective, data, candidates, names,
+                                     "Gamma-Gamma", subsample)
+    se = standard_errors(theta, hessian, data.total, names, "Gamma-Gamma")
     se["gamma"] *= scale
     p, q, g = (float(v) for v in np.exp(theta))
     return GammaGammaFit(p=p, q=q, gamma=g * scale,
@@ -292,13 +293,13 @@ def expected_spend(
             f"The spend model's q = {fit.q:.3g} is not above 1, so the average purchase is not "
             "finite: a few huge purchases dominate. Cap or remove outlying purchases and refit."
         )
-    _require_columns(summary, [frequency, monetary_value], "customer summary")
+    require_columns(summary, [frequency, monetary_value], "customer summary")
     x = pd.to_numeric(summary[frequency], errors="coerce").to_numpy(dtype=float)
     m = pd.to_numeric(summary[monetary_value], errors="coerce").to_numpy(dtype=float)
     m = np.where(x > 0, m, 0.0)
     px = fit.p * x
     values = (fit.p * fit.gamma + px * m) / (px + fit.q - 1.0)
-    return _series(values, summary, "expected_spend")
+    return customer_series(values, summary, "expected_spend")
 
 
 def clv(
@@ -349,18 +350,18 @@ def clv(
         raise ValueError(f"annual_discount must be above -1; got {annual_discount!r}.")
     if not 0 <= margin <= 1:
         raise ValueError(f"margin is a share of revenue between 0 and 1; got {margin!r}.")
-    x, t_x, t_obs = _validate_rfm(summary, frequency, recency, T)
+    x, t_x, t_obs = validate_rfm(summary, frequency, recency, T)
     spend = expected_spend(gamma_gamma, summary, frequency=frequency,
                            monetary_value=monetary_value).to_numpy()
-    month = DAYS_PER_MONTH / _days_per(bgnbd.time_unit)
+    month = DAYS_PER_MONTH / days_per(bgnbd.time_unit)
     monthly = (1.0 + annual_discount) ** (1.0 / 12.0) - 1.0
-    rows = _compress([x, t_x, t_obs])
+    rows = compress([x, t_x, t_obs])
     ux, utx, uT = rows.column(0), rows.column(1), rows.column(2)
     discounted = np.zeros(len(ux))
     previous = np.zeros(len(ux))  # E[X(0)] = 0
     for m in range(1, int(months) + 1):
-        current = _expected_purchases(bgnbd, m * month, ux, utx, uT)
+        current = expected_purchases_arrays(bgnbd, m * month, ux, utx, uT)
         discounted += (current - previous) / (1.0 + monthly) ** m
         previous = current
-    return _series(margin * spend * discounted[rows.inverse], summary, "clv")
+    return customer_series(margin * spend * discounted[rows.inverse], summary, "clv")
 

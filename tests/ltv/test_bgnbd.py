@@ -1,7 +1,7 @@
-"""Tests of playbook.ltv.bgnbd and playbook.ltv.gammagamma: fitting, predictions, CLV, the holdout check.
+"""Tests of the models of playbook.ltv: the summary, fitting, predictions, CLV, the holdout check.
 
-One file for both modules: most checks (CDNOW, recovery, edge cases) run the two models on the
-same summary and share its fixtures.
+One file for playbook.ltv.rfm, .likelihood, .bgnbd and .gammagamma: most checks (CDNOW,
+recovery, edge cases) run the two models on the same summary and share its fixtures.
 
 Reference numbers come from the papers (CDNOW: Fader, Hardie & Lee 2005a, 2005b), from
 direct (non-vectorised) formulas written out here, and from lifetimes 0.11.3 where noted.
@@ -20,10 +20,10 @@ import pytest
 from pandas.testing import assert_frame_equal
 from scipy.special import hyp2f1
 
-from playbook.demo.sales import simulate_bgnbd, simulate_spend
+from playbook.demo.purchases import simulate_bgnbd, simulate_spend
 from playbook.errors import DataError
 from playbook.intake.summary import customer_summary
-from playbook.ltv import bgnbd, gammagamma
+from playbook.ltv import bgnbd, gammagamma, likelihood
 from playbook.ltv.bgnbd import (
     BGNBDFit,
     bgnbd_loglik,
@@ -32,7 +32,6 @@ from playbook.ltv.bgnbd import (
     holdout_by_frequency,
     holdout_check,
     prob_alive,
-    rfm_summary,
 )
 from playbook.ltv.gammagamma import (
     GammaGammaFit,
@@ -41,6 +40,7 @@ from playbook.ltv.gammagamma import (
     fit_gamma_gamma,
     gamma_gamma_loglik,
 )
+from playbook.ltv.rfm import rfm_summary
 
 ROOT = Path(__file__).resolve().parents[2]
 CDNOW = Path(__file__).resolve().parents[1] / "data" / "cdnow"
@@ -300,14 +300,14 @@ def test_grouped_objective_and_gradient_are_exact(model):
     data = pd.concat([data, data.iloc[:100]], ignore_index=True)  # repeated rows
     if model == "bgnbd":
         columns = [data[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T")]
-        prepared = bgnbd._bgnbd_data(bgnbd._compress(columns))
+        prepared = bgnbd._bgnbd_data(likelihood.compress(columns))
         objective, theta = bgnbd._bgnbd_objective, np.log([0.7, 3.0, 0.9, 5.0])
         direct = -bgnbd_loglik(dict(zip(["r", "alpha", "a", "b"], np.exp(theta), strict=True)),
                                *columns).mean()
     else:
         rows = data[data["frequency"] > 0]
         columns = [rows[c].to_numpy(dtype=float) for c in ("frequency", "monetary_value")]
-        prepared = gammagamma._gamma_gamma_data(bgnbd._compress(columns))
+        prepared = gammagamma._gamma_gamma_data(likelihood.compress(columns))
         objective, theta = gammagamma._gamma_gamma_objective, np.log([5.0, 3.0, 9000.0])
         direct = -gamma_gamma_loglik(dict(zip(["p", "q", "gamma"], np.exp(theta), strict=True)),
                                      *columns).mean()
@@ -336,10 +336,10 @@ def test_subsample_warm_start_does_not_change_the_estimate(monkeypatch):
     summary = simulated_summary(120_000, np.random.default_rng(13), horizon=52.0)
     columns = [summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T")]
     n_repeat = int((summary["frequency"] > 0).sum())
-    assert bgnbd._thinned(bgnbd._compress(columns), n_repeat) is not None  # the warm path
+    assert likelihood.thinned(likelihood.compress(columns), n_repeat) is not None  # the warm path
     warm = fit_bgnbd(summary), fit_gamma_gamma(summary)
-    monkeypatch.setattr(bgnbd, "_thinned", lambda *args: None)
-    monkeypatch.setattr(gammagamma, "_thinned", lambda *args: None)
+    monkeypatch.setattr(bgnbd, "thinned", lambda *args: None)
+    monkeypatch.setattr(gammagamma, "thinned", lambda *args: None)
     cold = fit_bgnbd(summary), fit_gamma_gamma(summary)
     for w, c in zip(warm, cold, strict=True):
         for name, value in w.params.items():

@@ -114,8 +114,9 @@ def test_whatif_retention_plus_five_points():
 
 
 def test_acquisition_versus_retention_cost():
-    crr = pd.DataFrame({"period_start": [dt.date(2025, 3, 31)], "period_end": [dt.date(2025, 6, 30)],
-                        "S": [100], "E": [110], "N": [20], "crr": [90.0], "churn": [10.0]})
+    crr = pd.DataFrame({"period_start": [dt.date(2025, 3, 31)],
+                        "period_end": [dt.date(2025, 6, 30)], "S": [100], "E": [110],
+                        "N": [20], "crr": [90.0], "churn": [10.0]})
     spend = pd.DataFrame({"period_start": ["2025-04-01"], "period_end": ["2025-06-30"],
                           "acquisition": [100_000.0], "retention": [30_000.0]})
     table = ltv.acquisition_vs_retention(spend, crr)
