@@ -48,7 +48,7 @@ class Segments:
 
 def survey_evidence(run: RunContext) -> pd.DataFrame | None:
     """Share of wallet and would-recommend per customer from the annual survey, if any."""
-    from playbook.survey.stats import wallet_and_recommend
+    from playbook.survey.customer_base import wallet_and_recommend
 
     annual = run.survey("survey_annual")
     if annual is None or not {"customer_id", "share_of_wallet", "recommend"} <= set(annual):

@@ -1,13 +1,14 @@
 """What the client's survey tables say: NPS, satisfaction, drivers, exits and complaints.
 
 :func:`load` reads the client's survey tables from a run; :func:`analyse` runs the
-statistics of :mod:`playbook.survey.stats`, :mod:`playbook.survey.drivers` and :mod:`playbook.survey.exits` on
-them (tables in, no run needed) and keeps everything in one :class:`SurveyAnalysis`;
-:func:`results` turns it into the survey keys of results.json. Each part needs only its own
-file: a client without exit questionnaires gets no exit part. A part whose data cannot
-support it (too few answers, one segment only) is left out, and the reason is kept in
-``SurveyAnalysis.errors`` for the consultant, never raised. What the report shows of it is
-in :mod:`playbook.survey.views`.
+statistics of :mod:`playbook.survey.scores`, :mod:`playbook.survey.customer_base`,
+:mod:`playbook.survey.drivers` and :mod:`playbook.survey.exits` on them (tables in, no run
+needed) and keeps everything in one :class:`SurveyAnalysis`; :func:`results` (from
+:mod:`playbook.survey.results_json`) turns it into the survey keys of results.json. Each
+part needs only its own file: a client without exit questionnaires gets no exit part. A
+part whose data cannot support it (too few answers, one segment only) is left out, and the
+reason is kept in ``SurveyAnalysis.errors`` for the consultant, never raised. What the
+report shows of it is in :mod:`playbook.survey.views`.
 """
 
 from __future__ import annotations
@@ -22,10 +23,13 @@ import pandas as pd
 from playbook.errors import PlaybookError
 from playbook.intake import SURVEY_TEMPLATES
 from playbook.running.context import RunContext
+from playbook.survey import customer_base as cb
 from playbook.survey import drivers as dr
 from playbook.survey import exits as ex
 from playbook.survey import questionnaire as forms
-from playbook.survey import stats as st
+from playbook.survey import scores as sc
+from playbook.survey.checks import float_or_none
+from playbook.survey.results_json import results
 
 __all__ = ["COMPLAIN_SHARE", "ALPHA_FLOOR", "PARTS", "SurveyData", "SurveyAnalysis", "load",
            "analyse", "results"]
@@ -253,11 +257,11 @@ def _response(an: SurveyAnalysis) -> None:
     r, base = an.data.responses, an.base_main
     if base is not None:
         covered = r[r["wave"].astype(str).isin(set(base["wave"].astype(str)))]
-        by_wave = st.response_summary(r, base=base, by="wave", invited_col=_invited(base))
-        total = st.response_summary(covered, base=base, invited_col=_invited(base))
+        by_wave = sc.response_summary(r, base=base, by="wave", invited_col=_invited(base))
+        total = sc.response_summary(covered, base=base, invited_col=_invited(base))
     else:
-        by_wave = st.response_summary(r, by="wave") if an.waves else None
-        total = st.response_summary(r)
+        by_wave = sc.response_summary(r, by="wave") if an.waves else None
+        total = sc.response_summary(r)
     if by_wave is not None:
         by_wave["wave"] = by_wave["wave"].astype(str)
         by_wave = by_wave.set_index("wave").reindex(
@@ -265,20 +269,17 @@ def _response(an: SurveyAnalysis) -> None:
     an.response = by_wave
     row = total.iloc[0]
     an.response_total = {"responses": len(r), "covered": int(row["responses"]),
-                         "invited": _num(row["invited"]),
-                         "population": _num(row["population"]),
-                         "response_rate": _num(row["response_rate"]),
-                         "margin_of_error": _num(row["margin_of_error"])}
-
-
-def _num(value) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
+                         "invited": float_or_none(row["invited"]),
+                         "population": float_or_none(row["population"]),
+                         "response_rate": float_or_none(row["response_rate"]),
+                         "margin_of_error": float_or_none(row["margin_of_error"])}
 
 
 def _nps_row(row: pd.Series) -> dict:
     return {"value": float(row["nps"]), "ci_low": float(row["ci_low"]),
             "ci_high": float(row["ci_high"]), "n": int(row["n"]),
-            "boot_low": _num(row.get("boot_low")), "boot_high": _num(row.get("boot_high")),
+            "boot_low": float_or_none(row.get("boot_low")),
+            "boot_high": float_or_none(row.get("boot_high")),
             "promoters": float(row["promoter_share"]),
             "detractors": float(row["detractor_share"])}
 
@@ -290,13 +291,12 @@ def _pairs(groups: list[str], counts: dict[str, int]) -> list[tuple[str, str]]:
     return [(g, reference) for g in groups if g != reference]
 
 
-
 def _nps_by(responses: pd.DataFrame, column: str, order, score_col: str, n_boot: int,
             seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The answers that name a ``column`` group, and NPS per group in ``order``."""
     part = responses[responses[column].notna()]
     part = part.assign(**{column: part[column].astype(str)})
-    table = st.nps(part, score_col=score_col, by=column, n_boot=n_boot, seed=seed)
+    table = sc.nps(part, score_col=score_col, by=column, n_boot=n_boot, seed=seed)
     return part, _reorder(table[table["n"] > 0], column, order)
 
 
@@ -304,7 +304,7 @@ def _nps(an: SurveyAnalysis, n_boot: int, seed: int) -> None:
     if an.recommend is None:
         return
     r = an.data.responses
-    total = st.nps(r, score_col=an.recommend, n_boot=n_boot, seed=seed).iloc[0]
+    total = sc.nps(r, score_col=an.recommend, n_boot=n_boot, seed=seed).iloc[0]
     if total["n"] == 0:
         return
     an.nps = _nps_row(total)
@@ -313,7 +313,7 @@ def _nps(an: SurveyAnalysis, n_boot: int, seed: int) -> None:
                                           seed)
         groups = list(an.nps_by_segment["segment"])
         if len(groups) >= 2:
-            an.tests_segment = st.nps_compare(
+            an.tests_segment = sc.nps_compare(
                 part, group_col="segment", score_col=an.recommend,
                 pairs=_pairs(groups, dict(zip(groups, an.nps_by_segment["n"], strict=True))))
     if len(an.waves) >= 2:
@@ -323,7 +323,7 @@ def _nps(an: SurveyAnalysis, n_boot: int, seed: int) -> None:
             pairs = list(zip(waves[:-1], waves[1:], strict=True))
             if len(waves) > 2:
                 pairs.append((waves[0], waves[-1]))
-            an.tests_wave = st.nps_compare(part, group_col="wave", score_col=an.recommend,
+            an.tests_wave = sc.nps_compare(part, group_col="wave", score_col=an.recommend,
                                            pairs=pairs)
 
 
@@ -337,23 +337,23 @@ def _satisfaction(an: SurveyAnalysis) -> None:
     r = an.data.responses
     if an.csat_col is not None:
         low, high = an.bounds(an.csat_col)
-        row = st.csat(r, col=an.csat_col, scale_min=low, scale_max=high).iloc[0]
+        row = sc.csat(r, col=an.csat_col, scale_min=low, scale_max=high).iloc[0]
         an.csat = {"value": float(row["csat"]), "ci_low": float(row["ci_low"]),
                    "ci_high": float(row["ci_high"]), "n": int(row["n"]),
                    "question": an.csat_col, "top_boxes": [high - 1, high],
                    "scale": [low, high]}
     if an.ces_col is not None:
-        row = st.ces(r, col=an.ces_col).iloc[0]
+        row = sc.ces(r, col=an.ces_col).iloc[0]
         an.ces = {"mean": float(row["mean"]), "ci_low": float(row["ci_low"]),
                   "ci_high": float(row["ci_high"]), "n": int(row["n"]),
                   "question": an.ces_col, "scale": list(an.bounds(an.ces_col))}
     if an.overall is not None:
-        row = st.likert_summary(r, items=[an.overall]).iloc[0]
+        row = sc.likert_summary(r, items=[an.overall]).iloc[0]
         an.overall_mean = {"mean": float(row["mean"]), "ci_low": float(row["ci_low"]),
                            "ci_high": float(row["ci_high"]), "n": int(row["n"]),
                            "scale": list(an.bounds(an.overall))}
     if an.attributes:
-        likert = st.likert_summary(r, items=an.attributes)
+        likert = sc.likert_summary(r, items=an.attributes)
         likert["top_two"] = [
             float((v >= an.bounds(q)[1] - 1).sum() / v.notna().sum()) if v.notna().any()
             else math.nan
@@ -368,7 +368,7 @@ def _reliability(an: SurveyAnalysis) -> None:
             if not all(i in frame.columns for i in scale.items):
                 continue
             try:
-                table = st.scale_reliability(frame, scales={scale.id: scale.items},
+                table = sc.scale_reliability(frame, scales={scale.id: scale.items},
                                              threshold=ALPHA_FLOOR)
             except _FAILURES as error:
                 an.errors[f"reliability.{survey}.{scale.id}"] = str(error)
@@ -432,8 +432,8 @@ def _crosstabs(an: SurveyAnalysis) -> None:
               and bands.dropna(subset=[q])["segment"].nunique() >= 2]
     if not usable:
         return
-    an.crosstabs = st.crosstab_tests(bands, segment_col="segment", questions=usable)
-    shares = {q: st.crosstab(bands, question=q, segment_col="segment").reindex(
+    an.crosstabs = cb.crosstab_tests(bands, segment_col="segment", questions=usable)
+    shares = {q: cb.crosstab(bands, question=q, segment_col="segment").reindex(
         ["top"]).fillna(0.0).iloc[0] for q in usable}
     top = pd.DataFrame(shares).T
     an.top_shares = top[[s for s in an.segments if s in top.columns]]
@@ -448,7 +448,7 @@ def _nonresponse(an: SurveyAnalysis) -> None:
     covered["segment"] = covered["segment"].astype(str)
     covered["wave"] = covered["wave"].astype(str)
     base = base.assign(segment=base["segment"].astype(str), wave=base["wave"].astype(str))
-    by_segment = st.response_summary(covered, base=base, by="segment",
+    by_segment = sc.response_summary(covered, base=base, by="segment",
                                      invited_col=_invited(base))
     if an.nps_by_segment is not None:
         by_segment = by_segment.merge(an.nps_by_segment[["segment", "nps"]], on="segment",
@@ -456,14 +456,14 @@ def _nonresponse(an: SurveyAnalysis) -> None:
     an.response_by_segment = _reorder(by_segment, "segment", an.segments)
     if an.recommend is None:
         return
-    pooled = st.weighted_nps(covered, population=base, score_col=an.recommend).iloc[0]
+    pooled = cb.weighted_nps(covered, population=base, score_col=an.recommend).iloc[0]
     an.weighted = {"value": float(pooled["nps_weighted"]), "ci_low": float(pooled["ci_low"]),
                    "ci_high": float(pooled["ci_high"]), "n": int(pooled["n"]),
                    "unweighted": float(pooled["nps_unweighted"]),
                    "design_effect": float(pooled["design_effect"])}
     if len(an.waves) >= 2:
         try:
-            by_wave = st.weighted_nps(covered, population=base, score_col=an.recommend,
+            by_wave = cb.weighted_nps(covered, population=base, score_col=an.recommend,
                                       by="wave")
         except _FAILURES as error:
             an.errors["nonresponse.by_wave"] = str(error)
@@ -481,17 +481,18 @@ def _annual(an: SurveyAnalysis) -> None:
     if base is not None and "wave" in a.columns and "wave" in base.columns:
         mine = base[base["wave"].astype(str).isin(set(a["wave"].dropna().astype(str)))]
         if len(mine):
-            row = st.response_summary(a, base=mine, invited_col=_invited(mine)).iloc[0]
-            out.update(invited=_num(row["invited"]), response_rate=_num(row["response_rate"]),
-                       margin_of_error=_num(row["margin_of_error"]))
+            row = sc.response_summary(a, base=mine, invited_col=_invited(mine)).iloc[0]
+            out.update(invited=float_or_none(row["invited"]),
+                       response_rate=float_or_none(row["response_rate"]),
+                       margin_of_error=float_or_none(row["margin_of_error"]))
     if rec is not None:
-        out["nps"] = _nps_row(st.nps(a, score_col=rec, n_boot=0).iloc[0])
+        out["nps"] = _nps_row(sc.nps(a, score_col=rec, n_boot=0).iloc[0])
     if share_col is not None:
         share = pd.to_numeric(a[share_col], errors="coerce") / 100
-        out["share_of_wallet"] = _num(share.mean())
+        out["share_of_wallet"] = float_or_none(share.mean())
         out["share_n"] = int(share.notna().sum())
         if rec is not None and "customer_id" in a.columns:
-            wallet = st.wallet_and_recommend(a, share_col=share_col, score_col=rec,
+            wallet = cb.wallet_and_recommend(a, share_col=share_col, score_col=rec,
                                              date_col="date" if "date" in a.columns else None)
             adherent = wallet["share_of_wallet"] >= an.adherent_share
             out.update(customers=len(wallet), adherents=int(adherent.sum()),
@@ -505,7 +506,7 @@ def _annual(an: SurveyAnalysis) -> None:
                 n=("_share", "size"), share_of_wallet=("_share", "mean"),
                 adherent_share=("_adherent", "mean")).reset_index()
             if rec is not None:
-                nps = st.nps(frame, score_col=rec, by="segment", n_boot=0)
+                nps = sc.nps(frame, score_col=rec, by="segment", n_boot=0)
                 table = table.merge(nps[["segment", "nps"]], on="segment", how="left")
             order = an.segments or _order(a["segment"], base["segment"] if base is not None
                                           and "segment" in base.columns else None)
@@ -529,7 +530,7 @@ def _exits(an: SurveyAnalysis) -> None:
     if not columns:
         raise PlaybookError("The exit questionnaires have none of the template's three "
                             "open questions (product, staff, the moment of sale).")
-    an.exit_keywords = forms.load_exit_keywords()
+    an.exit_keywords = ex.load_exit_keywords()
     coded = ex.code_exit_reasons(e, text_cols=columns, keywords=an.exit_keywords, id_col=None)
     an.exit_coded = coded.assign(_row=np.arange(len(coded)))
 
@@ -538,138 +539,4 @@ def _complaints(an: SurveyAnalysis) -> None:
     c = an.data.complaints
     base_col = ("customers" if "customers" in c.columns and c["customers"].notna().all()
                 and (pd.to_numeric(c["customers"], errors="coerce") > 0).all() else None)
-    an.iceberg = st.complaint_iceberg(c, complain_share=an.complain_share, base_col=base_col)
-
-
-# --- results.json ---------------------------------------------------------------------------
-
-
-def _records(frame: pd.DataFrame | None, key: str) -> dict:
-    if frame is None:
-        return {}
-    return {str(getattr(r, key)): {"value": float(r.nps), "ci_low": float(r.ci_low),
-                                   "ci_high": float(r.ci_high), "n": int(r.n)}
-            for r in frame.itertuples(index=False)}
-
-
-def _tests(frame: pd.DataFrame | None) -> list[dict]:
-    if frame is None:
-        return []
-    return [{"a": str(r.group_a), "b": str(r.group_b), "difference": float(r.difference),
-             "p_value": float(r.p_value), "p_holm": float(r.p_holm)}
-            for r in frame.itertuples(index=False)]
-
-
-def results(an: SurveyAnalysis) -> dict:
-    """The survey keys of results.json (see docs/results.md)."""
-    d = an.data
-    out: dict = {
-        "files": {"survey": bool(_rows(d.responses)), "survey_annual": bool(_rows(d.annual)),
-                  "exit_survey": bool(_rows(d.exits)), "complaints": bool(_rows(d.complaints)),
-                  "survey_base": bool(_rows(d.base))},
-        "template": an.template.id if an.template is not None else None,
-        "parts": an.parts,
-        "n": _rows(d.responses),
-        "waves": an.waves,
-        "nps": None, "nps_weighted": None, "csat": None,
-        "cronbach_alpha": {}, "drivers": [], "exit_reasons": {},
-    }
-    if an.response_total is not None:
-        t = an.response_total
-        out["response"] = {"responses": t["responses"], "invited": t["invited"],
-                           "rate": t["response_rate"], "margin_of_error": t["margin_of_error"],
-                           "by_wave": [] if an.response is None else [
-                               {"wave": str(r.wave), "responses": int(r.responses),
-                                "invited": _num(r.invited), "rate": _num(r.response_rate),
-                                "margin_of_error": _num(r.margin_of_error)}
-                               for r in an.response.itertuples(index=False)]}
-    if an.nps is not None:
-        out["nps"] = dict(an.nps)
-        out["nps_by_segment"] = _records(an.nps_by_segment, "segment")
-        out["nps_by_wave"] = _records(an.nps_by_wave, "wave")
-        out["nps_tests"] = {"segment": _tests(an.tests_segment), "wave": _tests(an.tests_wave)}
-    if an.weighted is not None:
-        out["nps_weighted"] = dict(an.weighted)
-        if an.weighted_by_wave is not None:
-            out["nps_weighted_by_wave"] = {
-                str(r.wave): {"value": float(r.nps_weighted), "ci_low": float(r.ci_low),
-                              "ci_high": float(r.ci_high), "n": int(r.n)}
-                for r in an.weighted_by_wave.itertuples(index=False)}
-    if an.response_by_segment is not None:
-        out["response_by_segment"] = {
-            str(r.segment): {"responses": int(r.responses), "base": _num(r.population),
-                             "rate": _num(r.response_rate)}
-            for r in an.response_by_segment.itertuples(index=False)}
-    if an.csat is not None:
-        out["csat"] = an.csat["value"]
-        out["csat_detail"] = dict(an.csat)
-    if an.ces is not None:
-        out["ces"] = dict(an.ces)
-    if an.overall_mean is not None:
-        out["overall_mean"] = dict(an.overall_mean)
-    if an.likert is not None:
-        out["attributes"] = {r.item: {"mean": float(r.mean), "ci_low": float(r.ci_low),
-                                      "ci_high": float(r.ci_high), "n": int(r.n),
-                                      "top_two": _num(r.top_two)}
-                             for r in an.likert.itertuples(index=False)}
-    if an.reliability is not None:
-        main = an.reliability[an.reliability["survey"] == "survey"]
-        out["cronbach_alpha"] = {r.scale: float(r.alpha) for r in main.itertuples(index=False)}
-        annual = an.reliability[an.reliability["survey"] == "annual"]
-        if len(annual):
-            out["cronbach_alpha_annual"] = {r.scale: float(r.alpha)
-                                            for r in annual.itertuples(index=False)}
-    if an.drivers is not None:
-        dd = an.drivers
-        out["drivers"] = [{"attribute": r.attribute, "importance": float(r.importance),
-                           "share": float(r.share), "rank": int(r.rank), "coef": float(r.coef),
-                           "se": float(r.se), "p_value": float(r.p_value),
-                           "mean": float(r.mean), "quadrant": r.quadrant,
-                           "ologit_coef": _num(r.ologit_coef), "ologit_p": _num(r.ologit_p)}
-                          for r in dd.itertuples(index=False)]
-        out["drivers_fit"] = {"outcome": dd.attrs["outcome"], "n": int(dd.attrs["n"]),
-                              "r_squared": float(dd.attrs["r_squared"]),
-                              "ologit_converged": dd.attrs.get("ologit_converged")}
-        out["fix_first"] = [r.attribute for r in dd.itertuples(index=False)
-                            if r.quadrant == "fix_first"]
-    if an.crosstabs is not None:
-        out["crosstabs"] = [{"question": r.question, "chi2": float(r.chi2), "dof": int(r.dof),
-                             "p_value": float(r.p_value), "p_holm": float(r.p_adjusted),
-                             "significant": bool(r.significant),
-                             "cramers_v": float(r.cramers_v)}
-                            for r in an.crosstabs.itertuples(index=False)]
-    if an.annual is not None:
-        out["annual"] = dict(an.annual)
-        if an.annual_by_segment is not None:
-            out["annual"]["by_segment"] = {
-                str(r["segment"]): {k: _num(r[k]) if k != "n" else int(r[k])
-                                    for k in an.annual_by_segment.columns if k != "segment"}
-                for _, r in an.annual_by_segment.iterrows()}
-    if an.exit_coded is not None:
-        s = ex.exit_summary(an.exit_coded, keywords=an.exit_keywords, lang="en")
-        out["exit_reasons"] = {r.category: int(r.count) for r in s.itertuples(index=False)}
-        causes = an.exit_keywords["causes"]
-        coded = an.exit_coded
-        answered = coded[coded["answered"].astype(bool)]
-        out["exit"] = {
-            "questionnaires": len(coded), "answered": len(answered),
-            "areas": {r.category: int(r.count) for r in s[s["dimension"] == "area"]
-                      .itertuples(index=False)},
-            "causes": {r.category: int(r.count) for r in s[s["dimension"] == "cause"]
-                       .itertuples(index=False)},
-            "winnable": int(answered["cause"].isin(
-                [c for c, v in causes.items() if v.get("winnable")]).sum()),
-            "not_winnable": int(answered["cause"].isin(
-                [c for c, v in causes.items() if v.get("winnable") is False]).sum()),
-        }
-    if an.iceberg is not None:
-        t = an.iceberg
-        keep = [c for c in ("period", "complaints", "customers", "dissatisfied_estimate",
-                            "dissatisfied_share") if c in t.columns]
-        rows = t[keep].to_dict(orient="records")
-        out["iceberg"] = {"complain_share": an.complain_share, "by_period": rows,
-                          "last": rows[-1] if rows else None}
-    if an.errors:
-        out["errors"] = dict(an.errors)
-    return out
-
+    an.iceberg = cb.complaint_iceberg(c, complain_share=an.complain_share, base_col=base_col)

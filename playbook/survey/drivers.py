@@ -1,8 +1,9 @@
 """Key drivers: which attributes move overall satisfaction or would-recommend, and what to fix.
 
 Every function takes a table of responses (one row per response, columns named by the
-questionnaire's question ids, see :mod:`playbook.survey.questionnaire`) plus the names of the outcome and
-attribute columns, and returns a new table. Nothing here reads files or prints.
+questionnaire's question ids, see :mod:`playbook.survey.questionnaire`) plus the names of the
+outcome and attribute columns, and returns a new table. Nothing here prints; the quadrants'
+labels are read from the locale (``survey.quadrant`` in ``playbook/locales/<lang>/``).
 
 Three views of the same question, computed on the responses that answered the outcome and
 every attribute:
@@ -28,10 +29,11 @@ import numpy as np
 import pandas as pd
 
 from playbook.errors import DataError
-from playbook.survey.stats import _check_lang, _numeric, _require
+from playbook.report import i18n
+from playbook.survey.checks import check_lang, numeric, require
 
 __all__ = [
-    "QUADRANT_LABELS",
+    "QUADRANTS",
     "MAX_SHAPLEY_ATTRIBUTES",
     "MAX_ORDERED_LEVELS",
     "driver_regression",
@@ -41,13 +43,9 @@ __all__ = [
     "importance_performance",
 ]
 
-#: Quadrants of the importance-performance table: code -> label in each language.
-QUADRANT_LABELS: dict[str, dict[str, str]] = {
-    "fix_first": {"ru": "Исправить в первую очередь", "en": "Fix first"},
-    "keep_up": {"ru": "Держать уровень", "en": "Keep up the good work"},
-    "possible_overkill": {"ru": "Возможно, лишние усилия", "en": "Possible overkill"},
-    "low_priority": {"ru": "Не в приоритете", "en": "Low priority"},
-}
+#: Quadrants of the importance-performance table; each code's label is the locale's
+#: ``survey.quadrant.<code>``.
+QUADRANTS = ("fix_first", "keep_up", "possible_overkill", "low_priority")
 #: Exact Shapley decomposition fits 2**k regressions; above this many attributes, group them.
 MAX_SHAPLEY_ATTRIBUTES = 15
 #: The ordered logit fits one threshold per answer; it is meant for rating scales.
@@ -62,8 +60,8 @@ def _complete_cases(responses: pd.DataFrame, outcome: str, attributes: Sequence[
     if outcome in attributes:
         raise DataError(f"The outcome {outcome!r} is also listed among the attributes; "
                         "take it out of the attributes.")
-    _require(responses, [outcome] + attributes, "the key-driver analysis")
-    data = pd.DataFrame({c: _numeric(responses, c, "rating") for c in [outcome] + attributes})
+    require(responses, [outcome] + attributes, "the key-driver analysis")
+    data = pd.DataFrame({c: numeric(responses, c, "rating") for c in [outcome] + attributes})
     data = data.dropna()
     if len(data) < len(attributes) + 2:
         raise DataError(f"Only {len(data)} responses answered the outcome {outcome!r} and all "
@@ -303,7 +301,7 @@ def key_drivers(
     ols = driver_regression(responses, outcome=outcome, attributes=attributes,
                             confidence=confidence)
     shapley = shapley_r2(responses, outcome=outcome, attributes=attributes)
-    means = {c: float(_numeric(responses, c, "rating").mean()) for c in attributes}
+    means = {c: float(numeric(responses, c, "rating").mean()) for c in attributes}
     out = ols[["attribute", "coef", "se", "p_value", "ci_low", "ci_high"]].merge(
         shapley[["attribute", "importance", "share", "rank"]], on="attribute")
     out.insert(1, "mean", out["attribute"].map(means))
@@ -354,11 +352,11 @@ def importance_performance(
     -------
     pandas.DataFrame
         The input with the quadrant columns added; ``quadrant`` is a code from
-        :data:`QUADRANT_LABELS`.
+        :data:`QUADRANTS`, ``label`` its name in ``lang``.
     """
-    _check_lang(lang)
-    _require(drivers, [attribute_col, importance_col, performance_col],
-             "the importance-performance table")
+    check_lang(lang)
+    require(drivers, [attribute_col, importance_col, performance_col],
+            "the importance-performance table")
     out = drivers.copy()
     imp = out[importance_col].astype(float)
     perf = out[performance_col].astype(float)
@@ -370,5 +368,6 @@ def importance_performance(
          ~out["high_importance"] & out["high_performance"]],
         ["fix_first", "keep_up", "possible_overkill"], default="low_priority")
     out["quadrant"] = codes
-    out["label"] = [QUADRANT_LABELS[c][lang] for c in codes]
+    labels = i18n.texts(lang)
+    out["label"] = [labels[f"survey.quadrant.{c}"] for c in codes]
     return out

@@ -1,46 +1,134 @@
 """Exit reasons: why customers left, in their own words, and which of them could be won back.
 
 The exit questionnaire asks three open questions (product or service, staff, the moment of
-sale). :func:`code_exit_reasons` codes each answer by keyword into areas and a cause with
-the dictionary from :func:`playbook.survey.questionnaire.load_exit_keywords`; :func:`exit_summary` counts
-them and :func:`exit_quotes` picks example answers to show, with contacts hidden by
-:func:`mask_contacts`. Nothing here reads files or prints.
+sale). :func:`load_exit_keywords` reads the dictionary of stems that codes them
+(``templates/surveys/exit_keywords.yaml``); :func:`code_exit_reasons` codes each answer by
+keyword into areas and a cause; :func:`exit_summary` counts them and :func:`exit_quotes`
+picks example answers to show, with contacts hidden by :func:`mask_contacts`. Nothing here
+prints or reads a file but the dictionary and the locale, whose ``survey.uncoded`` labels
+name the answers no keyword placed.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
+from pydantic import Field, ValidationError, field_validator
 
 from playbook.errors import DataError
-from playbook.survey.stats import _check_lang, _require
+from playbook.report import i18n
+from playbook.survey.checks import check_lang, require
+from playbook.survey.questionnaire import (
+    KEYWORDS_FILE,
+    TEMPLATES_DIR,
+    StrictModel,
+    SurveyTemplateError,
+    Text,
+)
 
 __all__ = [
-    "UNCODED_LABELS",
+    "load_exit_keywords",
     "code_exit_reasons",
     "exit_summary",
     "exit_quotes",
     "mask_contacts",
 ]
 
-#: Labels of exit answers that no keyword placed.
-UNCODED_LABELS: dict[str, dict[str, str]] = {
-    "other": {"ru": "Не удалось отнести", "en": "Could not be placed"},
-    "unclear": {"ru": "Причина не ясна", "en": "Cause unclear"},
-}
 
-
-# --- keyword coding ------------------------------------------------------------------------------
+# --- the keyword dictionary ----------------------------------------------------------------------
 
 _TOKEN = re.compile(r"[0-9a-zа-я]+")
 
 
+class _Category(StrictModel):
+    label: Text
+    winnable: bool | None = None
+    ru: list[str] = Field(default_factory=list)
+    en: list[str] = Field(default_factory=list)
+
+    @field_validator("ru", "en")
+    @classmethod
+    def _stems(cls, stems: list[str]) -> list[str]:
+        cleaned = [" ".join(str(s).split()) for s in stems]
+        if any(not s for s in cleaned):
+            raise ValueError("a stem is blank")
+        return cleaned
+
+
+class _Phrases(StrictModel):
+    ru: list[str] = Field(default_factory=list)
+    en: list[str] = Field(default_factory=list)
+
+
+class _Keywords(StrictModel):
+    no_answer: _Phrases = Field(default_factory=_Phrases)
+    areas: dict[str, _Category] = Field(min_length=1)
+    causes: dict[str, _Category] = Field(min_length=1)
+
+
+def load_exit_keywords(path: str | Path | None = None) -> dict:
+    """Read and check the keyword dictionary that codes exit answers.
+
+    Parameters
+    ----------
+    path
+        A YAML file; default ``templates/surveys/exit_keywords.yaml``.
+
+    Returns
+    -------
+    dict
+        ``{"no_answer": [...], "areas": {name: {"label": {"ru", "en"}, "stems": [...]}},
+        "causes": {...}}`` with the Russian and English stems of each category together,
+        normalised for matching (lower case, ``ё`` as ``е``); causes also carry
+        ``winnable``; ``no_answer`` lists whole answers that mean "nothing was wrong".
+
+    Raises
+    ------
+    SurveyTemplateError
+        When the file is missing or malformed.
+    """
+    path = Path(path) if path is not None else TEMPLATES_DIR / KEYWORDS_FILE
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        checked = _Keywords.model_validate(data)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise SurveyTemplateError(f"Cannot read the exit keyword dictionary {path}: {error}. "
+                                  "Save it as UTF-8 YAML and try again.") from None
+    except ValidationError as error:
+        raise SurveyTemplateError(
+            f"The exit keyword dictionary {path} is not valid: {error.errors()[0]['loc']}: "
+            f"{error.errors()[0]['msg']}. It needs 'areas' and 'causes', each category with a "
+            "'label' (ru, en) and lists of stems under 'ru' and 'en'.") from None
+
+    def normal(category: _Category) -> dict:
+        stems = [_normalise(s) for s in (*category.ru, *category.en)]
+        entry = {"label": {"ru": category.label.ru, "en": category.label.en},
+                 "stems": list(dict.fromkeys(stems))}
+        if category.winnable is not None:
+            entry["winnable"] = category.winnable
+        return entry
+
+    no_answer = [" ".join(_tokens(p)) for p in (*checked.no_answer.ru, *checked.no_answer.en)]
+    return {"no_answer": [p for p in dict.fromkeys(no_answer) if p],
+            "areas": {k: normal(v) for k, v in checked.areas.items()},
+            "causes": {k: normal(v) for k, v in checked.causes.items()}}
+
+
+def _normalise(text: str) -> str:
+    """Lower-case, read ``ё`` as ``е`` and drop apostrophes: how stems and answers are matched."""
+    return str(text).lower().replace("ё", "е").replace("'", "").replace("\u2019", "")
+
+
 def _tokens(text: str) -> list[str]:
-    norm = text.lower().replace("ё", "е").replace("'", "").replace("\u2019", "")
-    return _TOKEN.findall(norm)
+    return _TOKEN.findall(_normalise(text))
+
+
+# --- keyword coding ------------------------------------------------------------------------------
 
 
 def _matches(tokens: list[str], stems: Sequence[str]) -> list[str]:
@@ -83,7 +171,7 @@ def code_exit_reasons(
     text_cols
         The open-answer columns (e.g. ``product_issue, staff_issue, sale_issue``).
     keywords
-        The dictionary from :func:`playbook.survey.questionnaire.load_exit_keywords`.
+        The dictionary from :func:`load_exit_keywords`.
     id_col
         The customer id column to carry over, or ``None``.
 
@@ -96,12 +184,13 @@ def code_exit_reasons(
         stems found.
     """
     text_cols = list(text_cols)
-    _require(answers, text_cols + ([id_col] if id_col else []), "coding exit reasons")
+    require(answers, text_cols + ([id_col] if id_col else []), "coding exit reasons")
     try:
         areas, causes = dict(keywords["areas"]), dict(keywords["causes"])
     except (KeyError, TypeError):
         raise DataError("The exit keywords must be the dictionary returned by "
-                        "playbook.survey.questionnaire.load_exit_keywords(), with 'areas' and 'causes'.") from None
+                        "playbook.survey.exits.load_exit_keywords(), with 'areas' and "
+                        "'causes'.") from None
     nothing = set(keywords.get("no_answer", ()))
 
     def real(answer: str) -> bool:
@@ -159,21 +248,22 @@ def exit_summary(coded: pd.DataFrame, *, keywords: Mapping, lang: str = "ru") ->
         anything (areas can add up to more than 1). Area ``other`` counts answers no area
         stem matched; cause ``unclear`` those no cause stem matched.
     """
-    _check_lang(lang)
+    check_lang(lang)
+    labels = i18n.texts(lang)
     areas, causes = keywords["areas"], keywords["causes"]
-    _require(coded, ["answered", "cause", "n_areas", *areas], "the exit summary")
+    require(coded, ["answered", "cause", "n_areas", *areas], "the exit summary")
     answered = coded[coded["answered"].astype(bool)]
     n = len(answered)
     rows = []
     for name, spec in areas.items():
         count = int(answered[name].astype(bool).sum())
         rows.append(("area", name, spec["label"][lang], count, pd.NA))
-    rows.append(("area", "other", UNCODED_LABELS["other"][lang],
+    rows.append(("area", "other", labels["survey.uncoded.other"],
                  int((answered["n_areas"] == 0).sum()), pd.NA))
     for name, spec in causes.items():
         rows.append(("cause", name, spec["label"][lang], int((answered["cause"] == name).sum()),
                      spec.get("winnable", pd.NA)))
-    rows.append(("cause", "unclear", UNCODED_LABELS["unclear"][lang],
+    rows.append(("cause", "unclear", labels["survey.uncoded.unclear"],
                  int((answered["cause"] == "unclear").sum()), pd.NA))
     out = pd.DataFrame(rows, columns=["dimension", "category", "label", "count", "winnable"])
     out.insert(4, "share", out["count"] / n if n else np.nan)

@@ -1,4 +1,4 @@
-"""Questionnaire templates: loading, validation, response tables and printable forms.
+"""Questionnaire templates: the model, loading and validation, and reading response tables.
 
 The five questionnaires of the methodology live in ``templates/surveys/`` as YAML, one file
 per template, each question with an id, its wording in Russian and English, its type and
@@ -12,15 +12,15 @@ scale, and the column header it has in a client's export of the answers:
 
 ``load_template("quarterly")`` validates a template strictly (an unknown key names the
 nearest valid one); ``prepare_responses(frame, "quarterly")`` renames an export's headers
-to question ids and checks every answer against its scale; ``render_form("exit", "ru")``
-returns a printable HTML page. ``load_exit_keywords()`` reads the dictionary that codes the
-exit questionnaire's open answers (see :func:`playbook.survey.exits.code_exit_reasons`).
+to question ids and checks every answer against its scale. The printable form of a
+template is :mod:`playbook.survey.printable_form`; the dictionary that codes the exit
+questionnaire's open answers, which lives beside the templates, is read by
+:func:`playbook.survey.exits.load_exit_keywords`.
 """
 
 from __future__ import annotations
 
 import difflib
-import html
 import re
 from pathlib import Path
 from typing import Literal
@@ -32,14 +32,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from playbook.errors import DataError, PlaybookError, format_rows
 from playbook.params import PROJECT_ROOT
+from playbook.survey.checks import check_lang
 
 __all__ = [
     "TEMPLATES_DIR",
     "TEMPLATE_IDS",
+    "KEYWORDS_FILE",
     "META_COLUMNS",
     "QUESTION_TYPES",
     "ROLES",
     "SurveyTemplateError",
+    "StrictModel",
     "Text",
     "Scale",
     "Option",
@@ -52,15 +55,14 @@ __all__ = [
     "template_from_dict",
     "column_map",
     "prepare_responses",
-    "render_form",
-    "load_exit_keywords",
 ]
 
 #: Where the questionnaire templates and the exit keyword dictionary live.
 TEMPLATES_DIR = PROJECT_ROOT / "templates" / "surveys"
 #: The five templates the methodology calls for.
 TEMPLATE_IDS = ("checkout", "phone_monthly", "quarterly", "annual", "exit")
-_KEYWORDS_FILE = "exit_keywords.yaml"
+#: The exit keyword dictionary's file in :data:`TEMPLATES_DIR` (not a template).
+KEYWORDS_FILE = "exit_keywords.yaml"
 
 #: Columns of a response export that are not questions: id -> header in each language.
 META_COLUMNS: dict[str, dict[str, str]] = {
@@ -97,23 +99,19 @@ _ROLE_TYPES = {
     "other": set(QUESTION_TYPES),
 }
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
-_UI = {
-    "ru": {"customer": "Клиент", "date": "Дата", "contact": "Контактное лицо",
-           "percent": "примерно", "one": "отметьте один вариант", "question": "Вопрос"},
-    "en": {"customer": "Customer", "date": "Date", "contact": "Contact person",
-           "percent": "roughly", "one": "tick one", "question": "Question"},
-}
 
 
 class SurveyTemplateError(PlaybookError):
     """A questionnaire template is missing, malformed or inconsistent."""
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """A part of a template: unknown keys are refused and nothing changes once read."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Text(_Strict):
+class Text(StrictModel):
     """A piece of wording in both report languages."""
 
     ru: str
@@ -128,10 +126,10 @@ class Text(_Strict):
 
     def get(self, lang: str) -> str:
         """Return the wording in ``lang`` (``ru`` or ``en``)."""
-        return getattr(self, _check_lang(lang))
+        return getattr(self, check_lang(lang))
 
 
-class Scale(_Strict):
+class Scale(StrictModel):
     """An integer answer scale from ``min`` to ``max`` with optional end-point labels."""
 
     min: int
@@ -148,14 +146,14 @@ class Scale(_Strict):
         return self
 
 
-class Option(_Strict):
+class Option(StrictModel):
     """One option of a ``choice`` question."""
 
     id: str
     text: Text
 
 
-class Question(_Strict):
+class Question(StrictModel):
     """One question: id, type, role, wording, the export's column header and its scale."""
 
     id: str
@@ -210,7 +208,7 @@ class Question(_Strict):
         return None
 
 
-class Section(_Strict):
+class Section(StrictModel):
     """A heading that groups questions on the printed form."""
 
     id: str
@@ -218,7 +216,7 @@ class Section(_Strict):
     note: Text | None = None
 
 
-class ItemScale(_Strict):
+class ItemScale(StrictModel):
     """A multi-item scale: rating questions that measure one thing (checked by Cronbach's alpha)."""
 
     id: str
@@ -226,7 +224,7 @@ class ItemScale(_Strict):
     items: list[str] = Field(min_length=2)
 
 
-class SurveyTemplate(_Strict):
+class SurveyTemplate(StrictModel):
     """A validated questionnaire template (see ``templates/surveys/*.yaml``)."""
 
     id: str
@@ -312,12 +310,6 @@ _MODEL_OF_KEY: dict[str, type[BaseModel]] = {
 }
 
 
-def _check_lang(lang: str) -> str:
-    if lang not in ("ru", "en"):
-        raise ValueError(f"unsupported language {lang!r}; use 'ru' or 'en'")
-    return lang
-
-
 def _header_key(text: str) -> str:
     """Normalise a header for matching: trim, case-fold, read ``ё`` as ``е``, collapse spaces."""
     return " ".join(str(text).replace("ё", "е").replace("Ё", "Е").casefold().split())
@@ -352,7 +344,7 @@ def _model_at(loc: tuple) -> type[BaseModel]:
 
 def list_templates() -> list[str]:
     """List the template ids in ``templates/surveys/``, the methodology's five first."""
-    found = sorted(p.stem for p in TEMPLATES_DIR.glob("*.yaml") if p.name != _KEYWORDS_FILE)
+    found = sorted(p.stem for p in TEMPLATES_DIR.glob("*.yaml") if p.name != KEYWORDS_FILE)
     return [t for t in TEMPLATE_IDS if t in found] + [t for t in found if t not in TEMPLATE_IDS]
 
 
@@ -443,7 +435,7 @@ def column_map(template: str | Path | SurveyTemplate, lang: str = "ru") -> dict[
         ``{"Готовность рекомендовать": "recommend", ..., "Код клиента": "customer_id"}``.
     """
     spec = load_template(template)
-    _check_lang(lang)
+    check_lang(lang)
     mapping = {q.column.get(lang): q.id for q in spec.questions}
     mapping.update({names[lang]: key for key, names in META_COLUMNS.items()})
     return mapping
@@ -576,219 +568,11 @@ def prepare_responses(
     return out
 
 
-# --- printable forms -----------------------------------------------------------------------
+def __getattr__(name: str):
+    # ``playbook.cli`` imports render_form from here; the form is in printable_form, which
+    # imports this module, hence the import on first use.
+    if name == "render_form":
+        from playbook.survey.printable_form import render_form
 
-_CSS = """
-@page { size: A4; margin: 14mm 16mm 16mm 16mm; }
-* { box-sizing: border-box; }
-html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-body { font-family: "DejaVu Sans", "Segoe UI", Arial, sans-serif; font-size: 11pt;
-       line-height: 1.35; color: #111; margin: 0 auto; max-width: 180mm; padding: 8mm 0; }
-h1 { font-size: 17pt; margin: 0 0 3mm 0; }
-h2 { font-size: 12.5pt; margin: 6mm 0 1mm 0; border-bottom: 0.4mm solid #444; }
-.intro { margin: 0 0 4mm 0; }
-.note { font-size: 9.5pt; color: #333; margin: 0 0 2mm 0; }
-.fields { display: flex; gap: 8mm; margin: 0 0 4mm 0; }
-.field { flex: 1; border-bottom: 0.3mm solid #333; padding-top: 5mm; font-size: 9.5pt; }
-ol.questions { list-style: none; padding: 0; margin: 0; counter-reset: q; }
-li.q { break-inside: avoid; page-break-inside: avoid; margin: 0 0 4.5mm 0;
-       counter-increment: q; }
-.wording::before { content: counter(q) ". "; font-weight: bold; }
-.wording { font-weight: 600; }
-.qid { font-size: 7.5pt; color: #666; font-family: "DejaVu Sans Mono", monospace;
-       margin-left: 2mm; font-weight: normal; }
-.scale { display: flex; align-items: flex-start; gap: 1.6mm; margin-top: 1.5mm; }
-.point { text-align: center; font-size: 9pt; width: 9mm; }
-.box { display: block; width: 6mm; height: 6mm; border: 0.35mm solid #111;
-       margin: 0 auto 0.5mm auto; }
-.ends { display: flex; justify-content: space-between; font-size: 8.5pt; color: #333;
-        margin-top: 0.5mm; }
-.options { margin-top: 1.5mm; }
-.option { display: inline-flex; align-items: center; gap: 1.5mm; margin: 0 6mm 1.5mm 0;
-          font-size: 10pt; }
-.option .box { margin: 0; width: 4.5mm; height: 4.5mm; }
-.line { border-bottom: 0.3mm solid #777; height: 8mm; }
-.percent { margin-top: 2mm; }
-.percent .blank { display: inline-block; width: 22mm; border-bottom: 0.3mm solid #111;
-                  height: 6mm; vertical-align: bottom; }
-.thanks { margin-top: 6mm; font-style: italic; }
-@media screen { body { padding: 12mm; } }
-@media print { body { padding: 0; max-width: none; } a { color: inherit; } }
-"""
-
-
-def _e(text: str) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _render_question(q: Question, lang: str) -> str:
-    ui = _UI[lang]
-    parts = [f'<li class="q" data-question="{_e(q.id)}">',
-             f'<div class="wording">{_e(q.text.get(lang))}'
-             f'<span class="qid">[{_e(q.id)}]</span></div>']
-    if q.type in ("nps", "rating"):
-        low, high = q.bounds
-        points = "".join(f'<div class="point"><span class="box"></span>{v}</div>'
-                         for v in range(low, high + 1))
-        parts.append(f'<div class="scale">{points}</div>')
-        if q.scale is not None and (q.scale.low or q.scale.high):
-            width = (high - low + 1) * 10.6
-            left = _e(f"{low} — {q.scale.low.get(lang)}") if q.scale.low else ""
-            right = _e(f"{high} — {q.scale.high.get(lang)}") if q.scale.high else ""
-            parts.append(f'<div class="ends" style="width:{width:.0f}mm">'
-                         f"<span>{left}</span><span>{right}</span></div>")
-    elif q.type == "choice":
-        options = "".join(f'<span class="option"><span class="box"></span>{_e(o.text.get(lang))}'
-                          f"</span>" for o in q.options or [])
-        parts.append(f'<div class="note">({_e(ui["one"])})</div>'
-                     f'<div class="options">{options}</div>')
-    elif q.type == "percent":
-        parts.append(f'<div class="percent">{_e(ui["percent"])} '
-                     '<span class="blank"></span> %</div>')
-    else:
-        parts.append("".join('<div class="line"></div>' for _ in range(q.lines)))
-    parts.append("</li>")
-    return "".join(parts)
-
-
-def render_form(template: str | Path | SurveyTemplate, lang: str) -> str:
-    """Render a printable questionnaire: one self-contained HTML page for A4 paper.
-
-    The page has inline CSS only (no scripts, no external resources, no network request),
-    prints on A4 without splitting a question across pages, and escapes every piece of
-    text. Each question shows its id (``[recommend]``) so whoever types the answers in
-    knows which column they go to.
-
-    Parameters
-    ----------
-    template
-        A template id (``"quarterly"``), the path of a template YAML file, or a loaded
-        template.
-    lang
-        ``ru`` or ``en``.
-
-    Returns
-    -------
-    str
-        The complete HTML document.
-    """
-    _check_lang(lang)
-    spec = load_template(template)
-    ui = _UI[lang]
-    body = [f"<h1>{_e(spec.title.get(lang))}</h1>",
-            f'<p class="intro">{_e(spec.intro.get(lang))}</p>']
-    if spec.identify:
-        body.append('<div class="fields">' + "".join(
-            f'<div class="field">{_e(ui[k])}</div>' for k in ("customer", "contact", "date"))
-            + "</div>")
-    sections = {s.id: s for s in spec.sections}
-    current: object = object()
-    opened = False
-    for q in spec.questions:
-        if q.section != current:
-            if opened:
-                body.append("</ol>")
-            current = q.section
-            if q.section is not None:
-                section = sections[q.section]
-                body.append(f"<h2>{_e(section.title.get(lang))}</h2>")
-                if section.note is not None:
-                    body.append(f'<p class="note">{_e(section.note.get(lang))}</p>')
-            start = spec.questions.index(q)
-            body.append(f'<ol class="questions" style="counter-reset: q {start}">')
-            opened = True
-        body.append(_render_question(q, lang))
-    if opened:
-        body.append("</ol>")
-    if spec.thanks is not None:
-        body.append(f'<p class="thanks">{_e(spec.thanks.get(lang))}</p>')
-    return (
-        "<!DOCTYPE html>\n"
-        f'<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_e(spec.title.get(lang))}</title>\n<style>{_CSS}</style>\n</head>\n"
-        f'<body data-template="{_e(spec.id)}">\n' + "\n".join(body) + "\n</body>\n</html>\n"
-    )
-
-
-# --- the exit keyword dictionary -------------------------------------------------------------
-
-
-class _Category(_Strict):
-    label: Text
-    winnable: bool | None = None
-    ru: list[str] = Field(default_factory=list)
-    en: list[str] = Field(default_factory=list)
-
-    @field_validator("ru", "en")
-    @classmethod
-    def _stems(cls, stems: list[str]) -> list[str]:
-        cleaned = [" ".join(str(s).split()) for s in stems]
-        if any(not s for s in cleaned):
-            raise ValueError("a stem is blank")
-        return cleaned
-
-
-class _Phrases(_Strict):
-    ru: list[str] = Field(default_factory=list)
-    en: list[str] = Field(default_factory=list)
-
-
-class _Keywords(_Strict):
-    no_answer: _Phrases = Field(default_factory=_Phrases)
-    areas: dict[str, _Category] = Field(min_length=1)
-    causes: dict[str, _Category] = Field(min_length=1)
-
-
-def load_exit_keywords(path: str | Path | None = None) -> dict:
-    """Read and check the keyword dictionary that codes exit answers.
-
-    Parameters
-    ----------
-    path
-        A YAML file; default ``templates/surveys/exit_keywords.yaml``.
-
-    Returns
-    -------
-    dict
-        ``{"no_answer": [...], "areas": {name: {"label": {"ru", "en"}, "stems": [...]}},
-        "causes": {...}}`` with the Russian and English stems of each category together,
-        normalised for matching (lower case, ``ё`` as ``е``); causes also carry
-        ``winnable``; ``no_answer`` lists whole answers that mean "nothing was wrong".
-
-    Raises
-    ------
-    SurveyTemplateError
-        When the file is missing or malformed.
-    """
-    path = Path(path) if path is not None else TEMPLATES_DIR / _KEYWORDS_FILE
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        checked = _Keywords.model_validate(data)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise SurveyTemplateError(f"Cannot read the exit keyword dictionary {path}: {error}. "
-                                  "Save it as UTF-8 YAML and try again.") from None
-    except ValidationError as error:
-        raise SurveyTemplateError(
-            f"The exit keyword dictionary {path} is not valid: {error.errors()[0]['loc']}: "
-            f"{error.errors()[0]['msg']}. It needs 'areas' and 'causes', each category with a "
-            "'label' (ru, en) and lists of stems under 'ru' and 'en'.") from None
-
-    def normal(category: _Category) -> dict:
-        stems = [_stem_text(s) for s in (*category.ru, *category.en)]
-        entry = {"label": {"ru": category.label.ru, "en": category.label.en},
-                 "stems": list(dict.fromkeys(stems))}
-        if category.winnable is not None:
-            entry["winnable"] = category.winnable
-        return entry
-
-    no_answer = [" ".join(re.findall(r"[0-9a-zа-я]+", _stem_text(p)))
-                 for p in (*checked.no_answer.ru, *checked.no_answer.en)]
-    return {"no_answer": [p for p in dict.fromkeys(no_answer) if p],
-            "areas": {k: normal(v) for k, v in checked.areas.items()},
-            "causes": {k: normal(v) for k, v in checked.causes.items()}}
-
-
-def _stem_text(text: str) -> str:
-    """Lower-case, read ``ё`` as ``е`` and drop apostrophes, as the exit coding does."""
-    return str(text).lower().replace("ё", "е").replace("'", "").replace("\u2019", "")
+        return render_form
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

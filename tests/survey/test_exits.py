@@ -1,4 +1,6 @@
-"""Tests of the exit-reason coding, the summary and quotes, and the masking of contacts."""
+"""Tests of the exit keyword dictionary, the coding of reasons, the summary and quotes, and the
+masking of contacts.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +8,36 @@ import pandas as pd
 import pytest
 
 from playbook.survey import exits
-from playbook.survey import questionnaire as forms
+from playbook.survey.questionnaire import SurveyTemplateError
+
+# --- exit keywords --------------------------------------------------------------------------------
+
+
+def test_exit_keywords_load_normalised():
+    kw = exits.load_exit_keywords()
+    assert set(kw["areas"]) == {"product", "staff", "sale"}
+    assert list(kw["causes"]) == ["offence", "terms"]
+    assert kw["causes"]["offence"]["winnable"] is False and kw["causes"]["terms"]["winnable"]
+    for group in ("areas", "causes"):
+        for spec in kw[group].values():
+            assert spec["label"]["ru"] and spec["label"]["en"]
+            assert all(s == s.lower() and "ё" not in s for s in spec["stems"])
+    assert "все устраивало" in kw["no_answer"] and "no complaints" in kw["no_answer"]
+
+
+def test_exit_keywords_errors_are_readable(tmp_path):
+    bad = tmp_path / "kw.yaml"
+    bad.write_text("areas: {}\n", encoding="utf-8")
+    with pytest.raises(SurveyTemplateError, match="needs 'areas' and 'causes'"):
+        exits.load_exit_keywords(bad)
+
 
 # --- exit reasons ------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def keywords() -> dict:
-    return forms.load_exit_keywords()
+    return exits.load_exit_keywords()
 
 
 @pytest.mark.parametrize("text, areas, cause", [

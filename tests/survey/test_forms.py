@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from playbook.errors import DataError
+from playbook.survey import printable_form
 from playbook.survey import questionnaire as forms
 from playbook.survey.questionnaire import SurveyTemplateError
 
@@ -169,7 +170,7 @@ def test_prepare_responses_says_what_headers_it_expects():
 @pytest.mark.parametrize("lang", ["ru", "en"])
 @pytest.mark.parametrize("template", FIVE)
 def test_forms_render_every_question_self_contained(template, lang):
-    page = forms.render_form(template, lang)
+    page = printable_form.render_form(template, lang)
     spec = forms.load_template(template)
     assert page.startswith("<!DOCTYPE html>") and f'<html lang="{lang}">' in page
     assert "@page" in page and "size: A4" in page
@@ -184,7 +185,7 @@ def test_forms_render_every_question_self_contained(template, lang):
 
 
 def test_form_language_is_the_one_asked_for():
-    ru, en = forms.render_form("exit", "ru"), forms.render_form("exit", "en")
+    ru, en = printable_form.render_form("exit", "ru"), printable_form.render_form("exit", "en")
     assert "Почему вы перестали у нас покупать" in ru and "Почему" not in en
     assert "Why you stopped buying from us" in en
 
@@ -194,14 +195,14 @@ def test_form_escapes_text_from_the_template():
     data["title"]["ru"] = "Анкета <script>alert(1)</script> & «кавычки»"
     data["questions"][2]["text"]["ru"] = 'Что "улучшить" <b>сразу</b>?'
     spec = forms.template_from_dict(data)
-    page = forms.render_form(spec, "ru")
+    page = printable_form.render_form(spec, "ru")
     assert "<script>" not in page and "<b>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; «кавычки»" in page
     assert "Что &quot;улучшить&quot; &lt;b&gt;сразу&lt;/b&gt;?" in page
 
 
 def test_rating_forms_show_every_point_of_the_scale():
-    page = forms.render_form("checkout", "en")
+    page = printable_form.render_form("checkout", "en")
     block = page[page.index('data-question="recommend"'):]
     block = block[:block.index("</li>")]
     assert block.count('class="box"') == 11
@@ -210,26 +211,11 @@ def test_rating_forms_show_every_point_of_the_scale():
 
 def test_unsupported_language_is_an_error():
     with pytest.raises(ValueError, match="use 'ru' or 'en'"):
-        forms.render_form("checkout", "de")
+        printable_form.render_form("checkout", "de")
 
 
-# --- exit keywords --------------------------------------------------------------------------------
+def test_the_cli_still_finds_the_form_in_the_questionnaire_module():
+    from playbook.survey.questionnaire import render_form  # as playbook.cli imports it
 
-
-def test_exit_keywords_load_normalised():
-    kw = forms.load_exit_keywords()
-    assert set(kw["areas"]) == {"product", "staff", "sale"}
-    assert list(kw["causes"]) == ["offence", "terms"]
-    assert kw["causes"]["offence"]["winnable"] is False and kw["causes"]["terms"]["winnable"]
-    for group in ("areas", "causes"):
-        for spec in kw[group].values():
-            assert spec["label"]["ru"] and spec["label"]["en"]
-            assert all(s == s.lower() and "ё" not in s for s in spec["stems"])
-    assert "все устраивало" in kw["no_answer"] and "no complaints" in kw["no_answer"]
-
-
-def test_exit_keywords_errors_are_readable(tmp_path):
-    bad = tmp_path / "kw.yaml"
-    bad.write_text("areas: {}\n", encoding="utf-8")
-    with pytest.raises(SurveyTemplateError, match="needs 'areas' and 'causes'"):
-        forms.load_exit_keywords(bad)
+    assert render_form is printable_form.render_form
+    assert not hasattr(forms, "render_page")

@@ -18,9 +18,8 @@ from statsmodels.stats.proportion import proportion_confint
 
 from playbook.demo import survey as synth_survey
 from playbook.errors import DataError
-from playbook.survey import drivers, exits
+from playbook.survey import customer_base, drivers, exits, scores
 from playbook.survey import questionnaire as forms
-from playbook.survey import stats as survey
 
 DEMO = Path(__file__).resolve().parents[2] / "data_samples" / "demo"
 Z95 = stats.norm.ppf(0.975)
@@ -30,22 +29,22 @@ Z95 = stats.norm.ppf(0.975)
 
 
 def test_margin_of_error_by_hand():
-    assert survey.margin_of_error(100) == pytest.approx(Z95 * 0.05)
+    assert scores.margin_of_error(100) == pytest.approx(Z95 * 0.05)
     # finite population correction sqrt((400 - 100) / 399)
-    assert survey.margin_of_error(100, population=400) == pytest.approx(
+    assert scores.margin_of_error(100, population=400) == pytest.approx(
         Z95 * 0.05 * math.sqrt(300 / 399))
-    assert survey.margin_of_error(400, population=400) == 0.0
-    assert survey.margin_of_error(50, p=0.2, confidence=0.9) == pytest.approx(
+    assert scores.margin_of_error(400, population=400) == 0.0
+    assert scores.margin_of_error(50, p=0.2, confidence=0.9) == pytest.approx(
         stats.norm.ppf(0.95) * math.sqrt(0.16 / 50))
     with pytest.raises(DataError, match="more responses than customers"):
-        survey.margin_of_error(10, population=5)
+        scores.margin_of_error(10, population=5)
 
 
 def test_response_summary_by_wave():
     responses = pd.DataFrame({"wave": ["Q1"] * 3 + ["Q2"] * 5})
     base = pd.DataFrame({"wave": ["Q1", "Q1", "Q2", "Q2"], "segment": ["a", "b", "a", "b"],
                          "customers": [10, 10, 15, 5], "invited": [6, 6, 10, 5]})
-    out = survey.response_summary(responses, base=base, by="wave", invited_col="invited")
+    out = scores.response_summary(responses, base=base, by="wave", invited_col="invited")
     expected = pd.DataFrame({
         "wave": ["Q1", "Q2"], "responses": [3, 5], "population": [20, 20],
         "invited": [12, 15], "response_rate": [3 / 12, 5 / 15],
@@ -53,10 +52,10 @@ def test_response_summary_by_wave():
                             Z95 * 0.5 / math.sqrt(5) * math.sqrt(15 / 19)],
     })
     assert_frame_equal(out, expected, check_dtype=False)
-    overall = survey.response_summary(responses, base=base)
+    overall = scores.response_summary(responses, base=base)
     assert overall.loc[0, "responses"] == 8 and overall.loc[0, "population"] == 40
     assert overall.loc[0, "response_rate"] == pytest.approx(0.2)
-    unknown = survey.response_summary(responses)
+    unknown = scores.response_summary(responses)
     assert math.isnan(unknown.loc[0, "response_rate"])
     assert unknown.loc[0, "margin_of_error"] == pytest.approx(Z95 * 0.5 / math.sqrt(8))
 
@@ -65,8 +64,8 @@ def test_response_summary_by_wave():
 
 
 def test_nps_by_hand():
-    scores = pd.DataFrame({"recommend": [10, 10, 10, 9, 8, 2, np.nan]})
-    out = survey.nps(scores, n_boot=0).iloc[0]
+    answers = pd.DataFrame({"recommend": [10, 10, 10, 9, 8, 2, np.nan]})
+    out = scores.nps(answers, n_boot=0).iloc[0]
     # 6 answers: 4 promoters, 1 passive, 1 detractor
     assert (out["n"], out["promoters"], out["passives"], out["detractors"]) == (6, 4, 1, 1)
     assert out["nps"] == pytest.approx(50.0)
@@ -78,7 +77,7 @@ def test_nps_by_hand():
 
 
 def test_nps_category_cut_points():
-    labels = survey.nps_category(pd.Series([0, 6, 7, 8, 9, 10, None]))
+    labels = scores.nps_category(pd.Series([0, 6, 7, 8, 9, 10, None]))
     assert labels.tolist()[:6] == ["detractor", "detractor", "passive", "passive", "promoter",
                                    "promoter"]
     assert pd.isna(labels.iat[6])
@@ -86,20 +85,20 @@ def test_nps_category_cut_points():
 
 def test_nps_per_group_and_errors():
     frame = pd.DataFrame({"seg": ["b", "a", "a", "b"], "recommend": [0, 10, 9, 10]})
-    out = survey.nps(frame, by="seg", n_boot=0)
+    out = scores.nps(frame, by="seg", n_boot=0)
     assert out["seg"].tolist() == ["a", "b"] and out["nps"].tolist() == [100.0, 0.0]
     with pytest.raises(DataError, match="outside 0-10"):
-        survey.nps(pd.DataFrame({"recommend": [11]}))
+        scores.nps(pd.DataFrame({"recommend": [11]}))
     with pytest.raises(DataError, match="no column 'score'"):
-        survey.nps(frame, score_col="score")
+        scores.nps(frame, score_col="score")
 
 
 def test_bootstrap_interval_brackets_the_analytic_one():
     rng = np.random.default_rng(13)
     frame = pd.DataFrame({"recommend": rng.choice(11, size=600, p=[0.03] * 7 + [0.12, 0.14,
                                                                                 0.2, 0.33])})
-    a = survey.nps(frame, n_boot=4000, seed=7).iloc[0]
-    b = survey.nps(frame, n_boot=4000, seed=7).iloc[0]
+    a = scores.nps(frame, n_boot=4000, seed=7).iloc[0]
+    b = scores.nps(frame, n_boot=4000, seed=7).iloc[0]
     assert (a["boot_low"], a["boot_high"]) == (b["boot_low"], b["boot_high"])  # seeded
     width = a["ci_high"] - a["ci_low"]
     assert a["boot_low"] < a["nps"] < a["boot_high"]
@@ -110,7 +109,7 @@ def test_bootstrap_interval_brackets_the_analytic_one():
 def test_nps_compare_z_test_by_hand():
     frame = pd.DataFrame({"g": ["a"] * 4 + ["b"] * 4,
                           "recommend": [10, 10, 9, 0, 10, 6, 6, 7]})
-    out = survey.nps_compare(frame, group_col="g").iloc[0]
+    out = scores.nps_compare(frame, group_col="g").iloc[0]
     # a: NPS 50, var 1 - 0.25; b: NPS -25, var 0.75 - 0.0625
     se = 100 * math.sqrt(0.75 / 4 + 0.6875 / 4)
     assert out["difference"] == pytest.approx(75.0) and out["se"] == pytest.approx(se)
@@ -125,14 +124,14 @@ def test_nps_compare_holm_matches_statsmodels():
                           "recommend": np.concatenate([rng.integers(4, 11, 150),
                                                        rng.integers(3, 11, 150),
                                                        rng.integers(0, 11, 150)])})
-    out = survey.nps_compare(frame, group_col="wave")
+    out = scores.nps_compare(frame, group_col="wave")
     assert list(zip(out["group_a"], out["group_b"], strict=True)) == list(
         combinations(["w1", "w2", "w3"], 2))
     np.testing.assert_allclose(out["p_holm"], multipletests(out["p_value"], method="holm")[1])
-    against = survey.nps_compare(frame, group_col="wave", reference="w1")
+    against = scores.nps_compare(frame, group_col="wave", reference="w1")
     assert against["group_b"].tolist() == ["w1", "w1"]
     with pytest.raises(DataError, match="reference group"):
-        survey.nps_compare(frame, group_col="wave", reference="w9")
+        scores.nps_compare(frame, group_col="wave", reference="w9")
 
 
 # --- CSAT, CES, Likert ----------------------------------------------------------------------------
@@ -140,22 +139,22 @@ def test_nps_compare_holm_matches_statsmodels():
 
 def test_csat_top_two_box_with_wilson_interval():
     frame = pd.DataFrame({"csat": [5, 4, 3, 2, 1, 5, np.nan]})
-    out = survey.csat(frame).iloc[0]
+    out = scores.csat(frame).iloc[0]
     assert (out["n"], out["satisfied"], out["csat"]) == (6, 3, 0.5)
     low, high = proportion_confint(3, 6, method="wilson")
     assert (out["ci_low"], out["ci_high"]) == pytest.approx((low, high))
     with pytest.raises(DataError, match="outside 1-5"):
-        survey.csat(pd.DataFrame({"csat": [6]}))
+        scores.csat(pd.DataFrame({"csat": [6]}))
 
 
 def test_likert_and_ces_t_interval_by_hand():
     frame = pd.DataFrame({"a": [1, 2, 3, 4, 5], "ease": [2, 2, 2, 2, np.nan]})
-    out = survey.likert_summary(frame, items=["a"]).iloc[0]
+    out = scores.likert_summary(frame, items=["a"]).iloc[0]
     sd = math.sqrt(2.5)
     half = stats.t.ppf(0.975, 4) * sd / math.sqrt(5)
     assert (out["mean"], out["sd"]) == pytest.approx((3.0, sd))
     assert (out["ci_low"], out["ci_high"]) == pytest.approx((3 - half, 3 + half))
-    ces = survey.ces(frame)
+    ces = scores.ces(frame)
     assert list(ces.columns) == ["n", "mean", "sd", "se", "ci_low", "ci_high"]
     assert ces.loc[0, "n"] == 4 and ces.loc[0, "ci_low"] == pytest.approx(2.0)
 
@@ -166,13 +165,13 @@ def test_likert_and_ces_t_interval_by_hand():
 def test_cronbach_alpha_by_hand():
     # var(a) = var(b) = 1, var(a + b) = var([2, 5, 5]) = 3: alpha = 2 (1 - 2/3)
     frame = pd.DataFrame({"a": [1, 2, 3, np.nan], "b": [1, 3, 2, 4]})
-    assert survey.cronbach_alpha(frame, items=["a", "b"]) == pytest.approx(2 / 3)
+    assert scores.cronbach_alpha(frame, items=["a", "b"]) == pytest.approx(2 / 3)
     parallel = pd.DataFrame({"a": [1, 2, 3, 4], "b": [2, 3, 4, 5], "c": [1, 2, 3, 4]})
-    assert survey.cronbach_alpha(parallel, items=["a", "b", "c"]) == pytest.approx(1.0)
+    assert scores.cronbach_alpha(parallel, items=["a", "b", "c"]) == pytest.approx(1.0)
     with pytest.raises(DataError, match="at least two items"):
-        survey.cronbach_alpha(frame, items=["a"])
+        scores.cronbach_alpha(frame, items=["a"])
     with pytest.raises(DataError, match="does not vary"):
-        survey.cronbach_alpha(pd.DataFrame({"a": [1, 1], "b": [2, 2]}), items=["a", "b"])
+        scores.cronbach_alpha(pd.DataFrame({"a": [1, 1], "b": [2, 2]}), items=["a", "b"])
 
 
 def test_cronbach_alpha_matches_pingouin():
@@ -184,14 +183,14 @@ def test_cronbach_alpha_matches_pingouin():
                                                                            size=300)), 1, 5)
                           for k in range(4)})
     frame.iloc[::17, 2] = np.nan
-    ours = survey.cronbach_alpha(frame, items=list(frame.columns))
+    ours = scores.cronbach_alpha(frame, items=list(frame.columns))
     theirs = pingouin.cronbach_alpha(data=frame, nan_policy="listwise")[0]
     assert ours == pytest.approx(theirs, abs=1e-10)
 
 
 def test_scale_reliability_table():
     frame = pd.DataFrame({"a": [1, 2, 3], "b": [1, 3, 2], "c": [3, 1, 2]})
-    out = survey.scale_reliability(frame, scales={"ab": ["a", "b"], "ac": ["a", "c"]})
+    out = scores.scale_reliability(frame, scales={"ab": ["a", "b"], "ac": ["a", "c"]})
     assert out["scale"].tolist() == ["ab", "ac"] and out["k"].tolist() == [2, 2]
     # a + c = [4, 3, 5] varies less than its items: alpha = 2 (1 - 2 / 1) = -2
     assert out["alpha"].tolist() == pytest.approx([2 / 3, -2.0])
@@ -209,7 +208,7 @@ def test_crosstab_tests_by_hand_and_holm():
         "q2": ["yes"] * 15 + ["no"] * 15 + ["yes"] * 14 + ["no"] * 16,
         "q3": list("abc" * 10) + list("aab" * 10),
     })
-    out = survey.crosstab_tests(frame, segment_col="seg", questions=["q1", "q2", "q3"])
+    out = customer_base.crosstab_tests(frame, segment_col="seg", questions=["q1", "q2", "q3"])
     # q1: every expected count is 15, so chi2 = 4 * 25 / 15
     assert out.loc[0, "chi2"] == pytest.approx(20 / 3) and out.loc[0, "dof"] == 1
     assert out.loc[0, "p_value"] == pytest.approx(stats.chi2.sf(20 / 3, 1))
@@ -217,7 +216,7 @@ def test_crosstab_tests_by_hand_and_holm():
     np.testing.assert_allclose(out["p_adjusted"],
                                multipletests(out["p_value"], method="holm")[1])
     assert out["significant"].tolist() == (out["p_adjusted"] < 0.05).tolist()
-    shares = survey.crosstab(frame, question="q1", segment_col="seg")
+    shares = customer_base.crosstab(frame, question="q1", segment_col="seg")
     assert shares.loc["yes", "x"] == pytest.approx(1 / 3)
 
 
@@ -228,24 +227,24 @@ def test_crosstab_tests_by_hand_and_holm():
 def test_complaint_iceberg_by_hand():
     frame = pd.DataFrame({"quarter": ["Q1", "Q2"], "complaints": [6, 3],
                           "customers": [1000, 20]})
-    out = survey.complaint_iceberg(frame, base_col="customers")
+    out = customer_base.complaint_iceberg(frame, base_col="customers")
     assert out["dissatisfied_estimate"].tolist() == pytest.approx([100.0, 50.0])
     assert out["dissatisfied_share"].tolist() == pytest.approx([0.1, 1.0])  # capped at 1
-    assert survey.complaint_iceberg(frame, complain_share=0.5)[
+    assert customer_base.complaint_iceberg(frame, complain_share=0.5)[
         "dissatisfied_estimate"].tolist() == [12.0, 6.0]
     with pytest.raises(DataError, match="0.06"):
-        survey.complaint_iceberg(frame, complain_share=0)
+        customer_base.complaint_iceberg(frame, complain_share=0)
     with pytest.raises(DataError, match="answers below 0, e.g. -1"):
-        survey.complaint_iceberg(frame.assign(complaints=[-1, 2]))
+        customer_base.complaint_iceberg(frame.assign(complaints=[-1, 2]))
 
 
 def test_poststratification_and_weighted_nps_by_hand():
     responses = pd.DataFrame({"segment": ["A"] * 4 + ["B"] * 4,
                               "recommend": [10, 10, 10, 0, 0, 0, 0, 10]})
     population = pd.DataFrame({"segment": ["A", "B"], "customers": [80, 20]})
-    weighted = survey.poststratification_weights(responses, population=population)
+    weighted = customer_base.poststratification_weights(responses, population=population)
     assert weighted["weight"].tolist() == pytest.approx([1.6] * 4 + [0.4] * 4)
-    out = survey.weighted_nps(responses, population=population).iloc[0]
+    out = customer_base.weighted_nps(responses, population=population).iloc[0]
     # A: NPS 50 (var 1 - 0.25), B: NPS -50 (var 0.75); W = 0.8, 0.2
     assert out["nps_unweighted"] == pytest.approx(0.0)
     assert out["nps_weighted"] == pytest.approx(0.8 * 50 + 0.2 * -50)
@@ -259,10 +258,11 @@ def test_weights_need_every_segment_answered():
     population = pd.DataFrame({"wave": ["w1", "w1"], "segment": ["A", "B"],
                                "customers": [5, 5]})
     with pytest.raises(DataError, match="Segment 'B' in wave 'w1' has 5 customers"):
-        survey.weighted_nps(responses, population=population, by="wave")
+        customer_base.weighted_nps(responses, population=population, by="wave")
     with pytest.raises(DataError, match=r"segment\(s\) \['C'\] which the customer base does not"):
-        survey.poststratification_weights(responses.assign(segment=["A", "C"]),
-                                          population=population[population["segment"] == "A"])
+        customer_base.poststratification_weights(
+            responses.assign(segment=["A", "C"]),
+            population=population[population["segment"] == "A"])
 
 
 def test_wallet_and_recommend_keeps_the_latest_answer():
@@ -272,7 +272,7 @@ def test_wallet_and_recommend_keeps_the_latest_answer():
         "share_of_wallet": [100, 40, 90, np.nan],
         "recommend": [9, 6, 10, np.nan],
     })
-    out = survey.wallet_and_recommend(responses, date_col="date")
+    out = customer_base.wallet_and_recommend(responses, date_col="date")
     expected = pd.DataFrame({"customer_id": ["К-1", "К-2", "К-3"],
                              "share_of_wallet": [0.4, 1.0, np.nan],
                              "recommend_score": [6.0, 9.0, np.nan],
@@ -327,7 +327,7 @@ def test_demo_files_look_like_the_clients_exports():
 
 
 def test_demo_response_rates(quarterly, base, truth):
-    summary = survey.response_summary(quarterly, base=base[base["wave"] != "2026"], by="wave",
+    summary = scores.response_summary(quarterly, base=base[base["wave"] != "2026"], by="wave",
                                       invited_col="invited")
     assert summary["responses"].tolist() == list(truth["responses"]["quarterly"].values())
     assert summary["response_rate"].between(0.22, 0.29).all()  # ~25% by design
@@ -346,26 +346,26 @@ def test_demo_recovers_the_true_drivers(quarterly, truth):
     assert ranked["agree"].sum() >= 10           # the ordered logit tells the same story
     quadrants = drivers.importance_performance(ranked)
     assert quadrants.set_index("attribute").loc["delivery_time", "quadrant"] == "fix_first"
-    reliability = survey.scale_reliability(quarterly, scales=spec.item_scales)
+    reliability = scores.scale_reliability(quarterly, scales=spec.item_scales)
     assert (reliability["alpha"] > 0.6).all()
 
 
 def test_demo_recovers_the_true_nps(quarterly, base, truth):
     quarters = base[base["wave"] != "2026"]
     # per segment (pooled over waves): within 3 standard errors, shares within 0.06
-    by_segment = survey.nps(quarterly, by="segment", n_boot=0).set_index("segment")
+    by_segment = scores.nps(quarterly, by="segment", n_boot=0).set_index("segment")
     for segment, true in truth["nps"]["quarterly_by_segment"].items():
         row = by_segment.loc[segment]
         assert abs(row["nps"] - true["nps"]) < 3 * row["se"], segment
         assert abs(row["promoter_share"] - true["promoter"]) < 0.06
         assert abs(row["detractor_share"] - true["detractor"]) < 0.06
     # per wave, weighted to the base: within 3 standard errors of the population truth
-    waves = survey.weighted_nps(quarterly, population=quarters, by="wave").set_index("wave")
+    waves = customer_base.weighted_nps(quarterly, population=quarters, by="wave").set_index("wave")
     for wave, row in waves.iterrows():
         assert abs(row["nps_weighted"] - truth["nps"]["waves"][wave]["nps_population"]) < (
             3 * row["se_weighted"]), wave
     # pooled: the weighted NPS is within 5 points; the unweighted one leans to large customers
-    pooled = survey.weighted_nps(quarterly, population=quarters).iloc[0]
+    pooled = customer_base.weighted_nps(quarterly, population=quarters).iloc[0]
     target = truth["nps"]["quarterly_population_mean"]
     assert abs(pooled["nps_weighted"] - target) < 5
     assert pooled["nps_unweighted"] - target > abs(pooled["nps_weighted"] - target)
@@ -373,7 +373,7 @@ def test_demo_recovers_the_true_nps(quarterly, base, truth):
 
 def test_demo_annual_share_of_wallet(truth):
     annual = forms.prepare_responses(_read("survey_annual.csv"), "annual")
-    table = survey.wallet_and_recommend(annual, date_col="date")
+    table = customer_base.wallet_and_recommend(annual, date_col="date")
     assert len(table) == truth["annual"]["respondents"]
     assert table["share_of_wallet"].dropna().between(0, 1).all()
     segment = annual.set_index("customer_id")["segment"]
@@ -381,13 +381,13 @@ def test_demo_annual_share_of_wallet(truth):
     target = table["customer_id"].map(segment).map(expected)
     mask = table["share_of_wallet"].notna()
     assert abs(table.loc[mask, "share_of_wallet"].mean() - target[mask].mean()) < 0.04
-    reliability = survey.scale_reliability(
+    reliability = scores.scale_reliability(
         annual, scales=forms.load_template("annual").item_scales)
     assert reliability["acceptable"].all()
 
 
 def test_demo_exit_coding_matches_the_truth(truth):
-    keywords = forms.load_exit_keywords()
+    keywords = exits.load_exit_keywords()
     answers = forms.prepare_responses(_read("survey_exit.csv"), "exit")
     coded = exits.code_exit_reasons(answers, text_cols=["product_issue", "staff_issue",
                                                         "sale_issue"], keywords=keywords)
@@ -404,6 +404,6 @@ def test_demo_exit_coding_matches_the_truth(truth):
 
 def test_demo_complaint_iceberg(truth):
     complaints = _read("survey_complaints.csv").astype({"Жалоб": int, "Клиентов в базе": int})
-    out = survey.complaint_iceberg(complaints, count_col="Жалоб", base_col="Клиентов в базе")
+    out = customer_base.complaint_iceberg(complaints, count_col="Жалоб", base_col="Клиентов в базе")
     true = sum(q["dissatisfied"] for q in truth["complaints"]["by_quarter"].values())
     assert abs(out["dissatisfied_estimate"].sum() / true - 1) < 0.25
