@@ -16,13 +16,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from playbook.errors import PlaybookError
 from playbook.intake import SURVEY_TEMPLATES
-from playbook.running.context import RunContext
 from playbook.survey import customer_base as cb
 from playbook.survey import drivers as dr
 from playbook.survey import exits as ex
@@ -30,6 +30,9 @@ from playbook.survey import questionnaire as forms
 from playbook.survey import scores as sc
 from playbook.survey.checks import float_or_none
 from playbook.survey.results_json import results
+
+if TYPE_CHECKING:  # a run is only handed in; the analysis imports nothing from running
+    from playbook.running.context import RunContext
 
 __all__ = ["COMPLAIN_SHARE", "ALPHA_FLOOR", "PARTS", "SurveyData", "SurveyAnalysis", "load",
            "analyse", "results"]
