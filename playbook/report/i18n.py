@@ -16,12 +16,18 @@ from functools import cache
 from pathlib import Path
 
 import yaml
+from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 
-__all__ = ["LANGUAGES", "texts", "Lang", "Safe"]
+__all__ = ["LANGUAGES", "PLURAL_FORMS", "texts", "Lang", "Safe", "Count"]
 
 LANGUAGES = {"ru": "ru_RU", "en": "en_US"}
+#: The CLDR plural categories a noun's forms are written in, per language: a locale text
+#: writes ``{n} {n:клиент|клиента|клиентов}`` (one, few, many) or ``{n:customer|customers}``.
+#: A fraction is CLDR's "other": in Russian it takes the "few" form (1,5 клиента) unless a
+#: fourth form is given.
+PLURAL_FORMS = {"ru": ("one", "few", "many", "other"), "en": ("one", "other")}
 _LOCALES = Path(__file__).resolve().parents[1] / "locales"
 
 
@@ -71,14 +77,22 @@ class Lang:
         """Whether the catalogue has ``key``."""
         return key in self._texts
 
-    def int(self, value) -> Safe:
+    def int(self, value) -> Count:
         """A whole number with the locale's grouping: ``12 345`` / ``12,345``."""
-        return Safe(babel_numbers.format_decimal(round(value), locale=self.locale))
+        value = round(value)
+        return Count(babel_numbers.format_decimal(value, locale=self.locale), value, self.code)
 
-    def num(self, value, digits: int = 1) -> Safe:
+    def num(self, value, digits: int = 1) -> Count:
         """A number with ``digits`` decimals."""
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return Safe(babel_numbers.format_decimal(value, format=pattern, locale=self.locale))
+        return Count(babel_numbers.format_decimal(value, format=pattern, locale=self.locale),
+                     round(value, digits) if digits else round(value), self.code)
+
+    def plural(self, value, forms: str) -> str:
+        """The form of a noun that agrees with ``value``: ``plural(21, "клиент|клиента|клиентов")``
+        gives ``клиент`` (CLDR plural rules, see :data:`PLURAL_FORMS`).
+        """
+        return format(Count(str(value), value, self.code), forms)
 
     def money(self, value, digits: int = 0) -> Safe:
         """An amount in the client's currency: ``1 234 567 ₽`` / ``RUB 1,234,567``."""
@@ -116,3 +130,34 @@ class Lang:
 
 class Safe(str):
     """A string already safe for HTML (formatted numbers, escaped text)."""
+
+
+class Count(Safe):
+    """A formatted number that also picks the form of the noun it counts.
+
+    ``"{n} {n:клиент|клиента|клиентов}".format(n=lang.int(21))`` gives ``21 клиент``: the
+    format spec lists the noun's forms in the order of the language's CLDR plural
+    categories (:data:`PLURAL_FORMS`); an empty spec gives the number itself.
+    """
+
+    def __new__(cls, text: str, value, code: str):
+        """``text`` as shown, ``value`` the number it shows, ``code`` the language."""
+        self = super().__new__(cls, text)
+        self.value, self.code = value, code
+        return self
+
+    def __format__(self, spec: str) -> str:
+        if not spec:
+            return str(self)
+        forms = spec.split("|")
+        category = _plural_rule(self.code)(abs(self.value))
+        order = PLURAL_FORMS[self.code]
+        if category == "other" and len(forms) < len(order) and "few" in order:
+            category = "few"  # a fraction takes the genitive singular: 1,5 клиента
+        index = order.index(category) if category in order else len(order) - 1
+        return forms[min(index, len(forms) - 1)]
+
+
+@cache
+def _plural_rule(code: str):
+    return Locale.parse(LANGUAGES[code]).plural_form

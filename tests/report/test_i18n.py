@@ -41,3 +41,31 @@ def test_locale_formats(code, money, pct, date):
 def test_unknown_language_is_rejected():
     with pytest.raises(ValueError, match="unsupported language"):
         texts("de")
+
+
+@pytest.mark.parametrize(("n", "noun"), [
+    (0, "клиентов"), (1, "клиент"), (2, "клиента"), (4, "клиента"), (5, "клиентов"),
+    (11, "клиентов"), (12, "клиентов"), (14, "клиентов"), (21, "клиент"), (22, "клиента"),
+    (25, "клиентов"), (101, "клиент"), (111, "клиентов"), (744, "клиента"),
+    (1_000_001, "клиент"),
+])
+def test_russian_nouns_agree_with_their_numerals(n, noun):
+    lang = Lang("ru")
+    assert "{n} {n:клиент|клиента|клиентов}".format(n=lang.int(n)) == f"{lang.int(n)} {noun}"
+    assert lang.plural(n, "клиент|клиента|клиентов") == noun
+
+
+def test_fractions_and_english_plurals():
+    ru, en = Lang("ru"), Lang("en")
+    assert "{n:клиент|клиента|клиентов}".format(n=ru.num(1.5)) == "клиента"
+    assert "{n:клиент|клиента|клиентов|клиентам}".format(n=ru.num(1.5)) == "клиентам"
+    assert ["{n:customer|customers}".format(n=en.int(k)) for k in (0, 1, 2, 1234)] == \
+        ["customers", "customer", "customers", "customers"]
+    assert f"{en.int(1234)}" == "1,234"  # an empty spec is the number itself
+
+
+def test_plural_forms_reach_a_sentence_through_t(monkeypatch):
+    lang = Lang("ru")
+    monkeypatch.setitem(lang._texts, "x.count", "{n} {n:клиент|клиента|клиентов} купили")
+    assert lang.t("x.count", n=lang.int(21)) == "21 клиент купили"
+    assert lang.t("x.count", n=lang.int(3)) == "3 клиента купили"
