@@ -146,6 +146,9 @@ class Count(Safe):
         self.value, self.code = value, code
         return self
 
+    def __reduce__(self):
+        return Count, (str(self), self.value, self.code)  # copies and pickles keep the value
+
     def __format__(self, spec: str) -> str:
         if not spec:
             return str(self)

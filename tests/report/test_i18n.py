@@ -57,9 +57,9 @@ def test_russian_nouns_agree_with_their_numerals(n, noun):
 
 def test_fractions_and_english_plurals():
     ru, en = Lang("ru"), Lang("en")
-    assert "{n:клиент|клиента|клиентов}".format(n=ru.num(1.5)) == "клиента"
-    assert "{n:клиент|клиента|клиентов|клиентам}".format(n=ru.num(1.5)) == "клиентам"
-    assert ["{n:customer|customers}".format(n=en.int(k)) for k in (0, 1, 2, 1234)] == \
+    assert f"{ru.num(1.5):клиент|клиента|клиентов}" == "клиента"
+    assert f"{ru.num(1.5):клиент|клиента|клиентов|клиентам}" == "клиентам"
+    assert [f"{en.int(k):customer|customers}" for k in (0, 1, 2, 1234)] == \
         ["customers", "customer", "customers", "customers"]
     assert f"{en.int(1234)}" == "1,234"  # an empty spec is the number itself
 
@@ -69,3 +69,12 @@ def test_plural_forms_reach_a_sentence_through_t(monkeypatch):
     monkeypatch.setitem(lang._texts, "x.count", "{n} {n:клиент|клиента|клиентов} купили")
     assert lang.t("x.count", n=lang.int(21)) == "21 клиент купили"
     assert lang.t("x.count", n=lang.int(3)) == "3 клиента купили"
+
+
+def test_counts_survive_copies_and_pickles():
+    import copy
+    import pickle
+
+    count = Lang("ru").int(21)
+    for twin in (copy.deepcopy(count), pickle.loads(pickle.dumps(count))):
+        assert twin == "21" and format(twin, "клиент|клиента|клиентов") == "клиент"
