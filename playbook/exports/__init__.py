@@ -8,6 +8,7 @@ from playbook.exports.tasks import (
     call_list,
     greetings_list,
     last_known,
+    manager_stem,
     neutralise,
     penetration_list,
     people,
@@ -18,5 +19,5 @@ from playbook.exports.tasks import (
 )
 
 __all__ = ["TASK_COLUMNS", "UNASSIGNED", "call_list", "greetings_list", "last_known",
-           "neutralise", "penetration_list", "people", "plain_text", "with_people",
+           "manager_stem", "neutralise", "penetration_list", "people", "plain_text", "with_people",
            "write_segment_list", "write_task_lists"]

@@ -2,7 +2,8 @@
 
 :func:`call_list`, :func:`greetings_list` and :func:`penetration_list` build task tables
 (one row per task) from the segmentation tables; :func:`write_task_lists` writes them per
-manager as CSV (UTF-8 with BOM, so Excel opens it) and XLSX into the run's ``exports/``.
+manager as CSV (UTF-8 with BOM, so Excel opens it) and XLSX into the run's ``exports/``,
+in files named by :func:`manager_stem` (readable, safe on every system, one per manager).
 Contact details live only here, never in the report.
 
 Every text cell is passed through :func:`neutralise`: a value starting with ``=``, ``+``,
@@ -14,7 +15,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import re
+import unicodedata
 from pathlib import Path
 
 import pandas as pd
@@ -22,8 +25,8 @@ import pandas as pd
 from playbook.report.i18n import Lang
 
 __all__ = ["TASK_COLUMNS", "neutralise", "people", "last_known", "plain_text", "with_people",
-           "call_list", "greetings_list", "penetration_list",
-           "write_task_lists", "write_segment_list", "UNASSIGNED"]
+           "call_list", "greetings_list", "penetration_list", "manager_stem",
+           "write_task_lists", "write_segment_list", "UNASSIGNED", "MAX_STEM_BYTES"]
 
 TASK_COLUMNS = ["manager", "customer_id", "customer_name", "contact", "reason",
                 "suggested_action", "due_date"]
@@ -50,7 +53,7 @@ def people(customers: pd.DataFrame | None, transactions: pd.DataFrame,
 
     The customers file is the source; where it says nothing (or is not given), the last
     manager and customer name seen in the transactions fill in. Customers without a manager
-    go to :data:`UNASSIGNED`.
+    (or with a blank one) go to :data:`UNASSIGNED`.
     """
     out = pd.DataFrame({"customer_id": ids.to_numpy()})
     info = (customers.drop_duplicates("customer_id").set_index("customer_id")
@@ -61,7 +64,8 @@ def people(customers: pd.DataFrame | None, transactions: pd.DataFrame,
         last_known(transactions, "manager")))
     out["name"] = out["name"].fillna(out["customer_id"].map(
         last_known(transactions, "customer_name")))
-    out["manager"] = out["manager"].fillna(UNASSIGNED)
+    blank = out["manager"].map(lambda v: isinstance(v, str) and not v.strip())
+    out["manager"] = out["manager"].mask(blank).fillna(UNASSIGNED)
     out["customer_name"] = out["name"].fillna(out["customer_id"])
     out["contact"] = [_contact(r) for r in out.to_dict("records")]
     return out[["customer_id", "manager", "customer_name", "contact"]]
@@ -170,9 +174,48 @@ def with_people(rows: list[dict], people: pd.DataFrame) -> pd.DataFrame:
     return tasks[TASK_COLUMNS].reset_index(drop=True)
 
 
-def _slug(name: str) -> str:
-    slug = re.sub(r"[^\w]+", "_", str(name), flags=re.UNICODE).strip("_")
-    return slug[:60] or UNASSIGNED
+#: The longest file stem in UTF-8 bytes; with ``__<list>.csv`` a file name stays under 100.
+MAX_STEM_BYTES = 80
+_HASH_CHARS = 8
+_WORD = re.compile(r"[^\W_]+")  # a run of letters and digits
+#: Stems Windows keeps for devices (also with an extension), and the exports' own files.
+_RESERVED = re.compile(r"(?:con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$"
+                       r"|unassigned|segments)", re.IGNORECASE)
+
+
+def manager_stem(manager) -> str:
+    """The file stem of a manager's workbook and CSV files: readable, safe and distinct.
+
+    A plain name (words of letters and digits, one space between them, each word
+    capitalised as a name is: ``Лебедев Дмитрий Сергеевич``) gives its words joined by
+    ``_``. Any other name gives the readable part (its letters and digits, cut to fit)
+    and ``-`` with the first eight hex digits of the SHA-256 of the exact name:
+    ``Иванов И. И.`` -> ``Иванов_И_И-0cab8971``, ``a/b`` and ``a:b`` two different stems,
+    ``😀`` -> ``manager-f0443a34``. So does a plain name that Windows reserves (``Con``, ``Lpt1``)
+    or that the exports use (``Segments``), or one longer than :data:`MAX_STEM_BYTES`.
+    The same name always gives the same stem; two names never share one, even where file
+    names ignore case (plain stems have no ``-`` and differ in more than case; hashed ones
+    differ in the hash). Customers without a manager go to ``unassigned``.
+    """
+    if manager == UNASSIGNED:
+        return UNASSIGNED
+    name = str(manager)
+    words = _WORD.findall(unicodedata.normalize("NFC", name))
+    readable = "_".join(words)
+    plain = (bool(words) and name == " ".join(words) and name == name.title()
+             and not _RESERVED.fullmatch(readable)
+             and len(readable.encode("utf-8")) <= MAX_STEM_BYTES)
+    if plain:
+        return readable
+    digest = _digest(name)[:_HASH_CHARS]
+    room = MAX_STEM_BYTES - _HASH_CHARS - 1
+    cut = readable.encode("utf-8")[:room].decode("utf-8", "ignore").rstrip("_")
+    return f"{cut or 'manager'}-{digest}"
+
+
+def _digest(name: str) -> str:
+    """The SHA-256 of a manager's exact name: in the file name (cut) and the workbook."""
+    return hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _headers(lang: Lang) -> list[str]:
@@ -181,7 +224,7 @@ def _headers(lang: Lang) -> list[str]:
 
 def _display(tasks: pd.DataFrame, lang: Lang) -> pd.DataFrame:
     shown = tasks.copy()
-    shown["manager"] = shown["manager"].replace(
+    shown["manager"] = shown["manager"].map(str).replace(
         {UNASSIGNED: plain_text(lang.t("segmentation.tasks.unassigned"))})
     shown["due_date"] = [d.isoformat() if isinstance(d, dt.date) else d
                          for d in shown["due_date"]]
@@ -199,25 +242,49 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     partial.replace(path)
 
 
-def _write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
+def _write_xlsx(sheets: dict[str, pd.DataFrame], path: Path, *,
+                owner: tuple[str, str] | None = None) -> None:
+    r"""Write ``sheets`` into the workbook at ``path``, keeping its other sheets.
+
+    ``owner`` is the manager's exact name and the name to show: the name to show goes into
+    the workbook's ``title`` and the header of every printed page, ``sha256:<hex>`` of the
+    exact name into its ``identifier`` (XML keeps no control characters, and turns ``\r``
+    into ``\n``); a workbook already there that belongs to another manager is an error,
+    never overwritten.
+    """
     import openpyxl
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
 
+    def xml_text(value):  # control characters (a vertical tab from 1C) are not allowed
+        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+    identifier = f"sha256:{_digest(owner[0])}" if owner else None
     if path.exists():  # another notebook wrote this manager's workbook: add our sheets
         book = openpyxl.load_workbook(path)
+        if owner and book.properties.identifier not in (None, identifier):
+            raise RuntimeError(
+                f"{path} holds the tasks of manager {book.properties.title!r}, not of "
+                f"{owner[0]!r}: two managers' names gave one file name. Nothing was "
+                "overwritten; rename one of the managers in the client's data.")
     else:
         book = Workbook()
         book.remove(book.active)
+    if owner:
+        book.properties.identifier, book.properties.title = identifier, xml_text(owner[1])
     for title, frame in sheets.items():
         if title[:31] in book.sheetnames:
             book.remove(book[title[:31]])
         sheet = book.create_sheet(title[:31])
-        sheet.append(list(frame.columns))
+        if owner:  # printed, every page says whose list it is (Excel takes 255 characters)
+            header = f"{xml_text(owner[1])[:100]}: {title}"
+            sheet.oddHeader.center.text = header.replace("&", "&&")
+        sheet.append([xml_text(c) for c in frame.columns])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in frame.itertuples(index=False):
-            sheet.append(list(row))
+            sheet.append([xml_text(v) for v in row])
         for cells in sheet.iter_rows(min_row=2):
             for cell in cells:  # text stays text, even if it looks like a formula
                 if isinstance(cell.value, str):
@@ -234,8 +301,13 @@ def _write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
 def write_task_lists(lists: dict[str, pd.DataFrame], folder: Path, lang: Lang) -> list[Path]:
     """Write each manager's task lists as CSV files (one per list) and one XLSX workbook.
 
-    A manager's workbook already written by another notebook keeps its sheets; a sheet
-    of the same list is replaced.
+    Files are named by :func:`manager_stem` (``<stem>.xlsx``, ``<stem>__<list>.csv``), so
+    two managers never share a file and the same manager gets the same files from every
+    notebook: a workbook already written by another notebook keeps its sheets, and a sheet
+    of the same list is replaced. Managers are told apart by their names as text (a
+    manager ``101`` in one file and ``"101"`` in another is one manager). The workbook
+    names its manager (properties and printed header) and every row of every file does
+    too, so the rows of each list over all the files are exactly the list's tasks.
 
     Parameters
     ----------
@@ -249,22 +321,37 @@ def write_task_lists(lists: dict[str, pd.DataFrame], folder: Path, lang: Lang) -
     -------
     list of Path
         The files written, sorted.
+
+    Raises
+    ------
+    RuntimeError
+        When two managers' names would share a file (two hashes equal: in theory only).
     """
     folder.mkdir(parents=True, exist_ok=True)
-    managers = sorted(set().union(*[set(t["manager"]) for t in lists.values()]) or set())
+    names = {name: tasks["manager"].map(str) for name, tasks in lists.items()}
+    managers = sorted(set().union(*[set(n) for n in names.values()]))
+    stems = {manager: manager_stem(manager) for manager in managers}
+    seen: dict[str, str] = {}
+    for manager, stem in stems.items():
+        other = seen.setdefault(stem.casefold(), manager)
+        if other != manager:
+            raise RuntimeError(f"Managers {other!r} and {manager!r} would share the file "
+                               f"{stem}.xlsx; rename one of them in the client's data.")
+    unassigned = plain_text(lang.t("segmentation.tasks.unassigned"))
     written = []
     for manager in managers:
-        slug = _slug(manager if manager != UNASSIGNED else UNASSIGNED)
+        stem = stems[manager]
         sheets = {}
         for name, tasks in lists.items():
-            mine = _display(tasks[tasks["manager"] == manager], lang)
+            mine = _display(tasks[names[name] == manager], lang)
             title = plain_text(lang.t(f"segmentation.tasks.list.{name}"))
             sheets[title] = mine
-            path = folder / f"{slug}__{name}.csv"
+            path = folder / f"{stem}__{name}.csv"
             _write_csv(mine, path)
             written.append(path)
-        xlsx = folder / f"{slug}.xlsx"
-        _write_xlsx(sheets, xlsx)
+        xlsx = folder / f"{stem}.xlsx"
+        shown = unassigned if manager == UNASSIGNED else manager
+        _write_xlsx(sheets, xlsx, owner=(manager, shown))
         written.append(xlsx)
     return sorted(written)
 

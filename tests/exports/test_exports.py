@@ -47,9 +47,11 @@ def test_task_lists_are_written_per_manager_and_neutralised(tmp_path):
              "penetration": _tasks(["x", "y"])}
     files = exports.write_task_lists(lists, tmp_path, LANG)
     names = sorted(p.name for p in files)
-    assert "unassigned.xlsx" in names and "Иванов_И_И.xlsx" in names
-    assert "Иванов_И_И__calls.csv" in names
-    raw = (tmp_path / "Иванов_И_И__calls.csv").read_bytes()
+    ivanov = exports.manager_stem("Иванов И. И.")  # dots and spaces: the readable part + hash
+    assert ivanov.startswith("Иванов_И_И-")
+    assert "unassigned.xlsx" in names and f"{ivanov}.xlsx" in names
+    assert f"{ivanov}__calls.csv" in names
+    raw = (tmp_path / f"{ivanov}__calls.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel opens UTF-8 correctly
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines(), delimiter=";"))
     assert rows[0] == ["Менеджер", "Код клиента", "Клиент", "Контакт", "Причина",
@@ -61,6 +63,10 @@ def test_task_lists_are_written_per_manager_and_neutralised(tmp_path):
     sheet = book["Звонки"]
     assert sheet["C2"].value == "'@evil" and sheet["C2"].data_type == "s"
     assert sheet["A2"].value == "Без менеджера"
+    assert book.properties.title == "Без менеджера"
+    book = openpyxl.load_workbook(tmp_path / f"{ivanov}.xlsx")
+    assert book.properties.title == "Иванов И. И."
+    assert book["Звонки"].oddHeader.center.text == "Иванов И. И.: Звонки"
     assert not list(tmp_path.glob("*.partial"))
 
 
@@ -93,3 +99,11 @@ def test_people_fall_back_to_transactions_for_manager_and_name():
     who = exports.people(None, transactions, pd.Series(["a", "b"])).set_index("customer_id")
     assert who.loc["a", "manager"] == "New" and who.loc["b", "manager"] == exports.UNASSIGNED
     assert who.loc["b", "customer_name"] == "Beta" and who.loc["a", "contact"] == ""
+
+
+def test_a_blank_manager_is_no_manager():
+    customers = pd.DataFrame({"customer_id": ["a", "b"], "manager": ["  ", "Петров П."]})
+    who = exports.people(customers, pd.DataFrame({"customer_id": [], "date": []}),
+                         customers["customer_id"]).set_index("customer_id")
+    assert who.loc["a", "manager"] == exports.UNASSIGNED
+    assert who.loc["b", "manager"] == "Петров П."

@@ -1,0 +1,168 @@
+"""Managers' files: one per manager whatever the name, safe everywhere, every task in one."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+
+import openpyxl
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from playbook.exports import tasks as exports
+from playbook.report.i18n import Lang
+
+LANG = Lang("ru")
+WINDOWS_RESERVED = re.compile(r"(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?", re.I)
+FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+LIST_TITLES = {name: exports.plain_text(LANG.t(f"segmentation.tasks.list.{name}"))
+               for name in ("calls", "greetings", "penetration", "retain")}
+
+HOSTILE = [
+    "a/b", "a:b", "a\\b", "a|b", "Иванов И.И.", "Иванов И. И.", "Иванов И.И", "Иванов Иван",
+    "ИВАНОВ ИВАН", "иванов иван", "Иванов Иван ", " Иванов Иван", "Иванов  Иван",
+    "Иванов\u00a0Иван", "Иванов\tИван", "Иванов\x0bИван", "Йошкин", unicodedata.normalize(
+        "NFD", "Йошкин"), "CON", "con", "Con", "CON.txt", "nul.xlsx", "COM1", "Lpt9", "Com¹",
+    "AUX", "Prn", "😀", "😀😀", "👩\u200d💼", "!!!", "...", " ", "-", "_", "", ".", "..",
+    "Segments", "segments", "Unassigned", "unassigned", "=HYPERLINK(\"x\")", "@SUM(A1)",
+    "Ж" * 300, "a" * 500, "Иванов " * 30, "Иванов Иван Иванович Петров-Водкин" * 4,
+    "Smith & Sons &P", "$x^2$", "a__calls", "x-1a2b3c4d", "manager", "Manager",
+]
+NAMES = st.one_of(st.sampled_from(HOSTILE),
+                  st.text(st.characters(exclude_categories=("Cs",)), max_size=120))
+
+
+def test_names_that_used_to_share_a_file_get_their_own():
+    for a, b in [("a/b", "a:b"), ("Иванов И.И.", "Иванов И. И."), ("Con", "CON"),
+                 ("Иванов Иван", "ИВАНОВ ИВАН"), ("😀", "😀😀"), ("!!!", "..."),
+                 ("Ж" * 300, "Ж" * 301)]:
+        assert exports.manager_stem(a).casefold() != exports.manager_stem(b).casefold()
+
+
+@pytest.mark.parametrize(("name", "stem"), [
+    # the scheme, pinned: the same name gives the same files in every run and version
+    ("Лебедев Дмитрий Сергеевич", "Лебедев_Дмитрий_Сергеевич"),
+    ("Иванов И. И.", "Иванов_И_И-0cab8971"),
+    ("Иванов И.И.", "Иванов_И_И-9ee827a2"),
+    ("a/b", "a_b-c14cddc0"),
+    ("CON", "CON-a3dbc4b6"),
+    ("😀", "manager-f0443a34"),
+    (exports.UNASSIGNED, "unassigned"),
+])
+def test_stems_are_readable_and_stable(name, stem):
+    assert exports.manager_stem(name) == stem
+
+
+@pytest.mark.parametrize("name", ["Ж" * 300, "a" * 500, "😀" * 40, "Иванов " * 30])
+def test_long_names_are_cut_to_the_byte_limit(name):
+    stem = exports.manager_stem(name)
+    assert len(stem.encode("utf-8")) <= exports.MAX_STEM_BYTES
+    assert len(f"{stem}__penetration.csv".encode()) <= 100
+    assert exports.manager_stem(name + "x") != stem
+
+
+def _check_file_name(path) -> None:
+    name = path.name
+    assert len(name.encode("utf-8")) <= 100, name
+    assert not FORBIDDEN.search(name), name
+    assert not WINDOWS_RESERVED.fullmatch(name.split(".")[0]), name
+    assert not name.startswith((".", "-", " ")) and name == name.strip(), name
+    assert unicodedata.normalize("NFC", name) == name, name
+
+
+def _xml(text) -> str:
+    """Text as it comes back from a workbook: no control characters, \r read as \n."""
+    text = openpyxl.cell.cell.ILLEGAL_CHARACTERS_RE.sub("", text or "")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _csv_rows(path) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.reader(handle, delimiter=";"))[1:]
+
+
+@st.composite
+def task_lists(draw):
+    """Managers with hostile names and the task lists the notebooks hand over."""
+    managers = draw(st.lists(NAMES, min_size=1, max_size=5, unique=True))
+    managers.append(exports.UNASSIGNED)
+
+    def tasks(n):
+        who = draw(st.lists(st.sampled_from(managers), min_size=n, max_size=n))
+        return pd.DataFrame({
+            "manager": who, "customer_id": [f"K-{i}" for i in range(n)],
+            "customer_name": draw(st.lists(NAMES, min_size=n, max_size=n)),
+            "contact": ["+7 912 345-67-89"] * n, "reason": ["r"] * n,
+            "suggested_action": ["a"] * n, "due_date": [dt.date(2026, 11, 7)] * n})
+
+    sizes = draw(st.lists(st.integers(0, 6), min_size=4, max_size=4))
+    return {name: tasks(n) for name, n in zip(LIST_TITLES, sizes, strict=True)}
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(task_lists())
+def test_every_task_lands_in_its_managers_files_once(tmp_path_factory, lists):
+    folder = tmp_path_factory.mktemp("exports")
+    segmentation = {k: v for k, v in lists.items() if k != "retain"}
+    files = exports.write_task_lists(segmentation, folder, LANG)  # 10_segmentation
+    files += exports.write_task_lists({"retain": lists["retain"]}, folder, LANG)  # 20_ltv
+    for path in files:
+        _check_file_name(path)
+    stems = {p.stem for p in folder.glob("*.xlsx")}
+    managers = set().union(*[set(t["manager"].map(str)) for t in lists.values()])
+    assert len({s.casefold() for s in stems}) == len(stems) == len(managers)
+    assert stems == {exports.manager_stem(m) for m in managers}
+
+    for name, tasks in lists.items():
+        csv_rows = [row for p in folder.glob(f"*__{name}.csv") for row in _csv_rows(p)]
+        assert len(csv_rows) == len(tasks), name
+        assert sorted(r[1] for r in csv_rows) == sorted(tasks["customer_id"]), name
+
+    for manager in managers:
+        stem = exports.manager_stem(manager)
+        book = openpyxl.load_workbook(folder / f"{stem}.xlsx")
+        shown = "Без менеджера" if manager == exports.UNASSIGNED else manager
+        digest = hashlib.sha256(manager.encode("utf-8", "surrogatepass")).hexdigest()
+        assert book.properties.identifier == f"sha256:{digest}"  # whose workbook it is
+        assert _xml(book.properties.title) == _xml(shown)
+        calls = [*segmentation] if any((t["manager"].map(str) == manager).any()
+                                       for t in segmentation.values()) else []
+        retain = ["retain"] if (lists["retain"]["manager"].map(str) == manager).any() else []
+        assert book.sheetnames == [LIST_TITLES[n][:31] for n in calls + retain]
+        for name, tasks in lists.items():
+            mine = tasks[tasks["manager"].map(str) == manager]
+            if name not in calls + retain:  # that notebook had nothing for this manager
+                assert mine.empty
+                continue
+            sheet = book[LIST_TITLES[name][:31]]
+            rows = list(sheet.iter_rows(min_row=2, values_only=True))
+            assert len(rows) == len(mine)
+            assert all(_xml(r[0]) == _xml(exports.neutralise(shown)) for r in rows)
+            assert len(_csv_rows(folder / f"{stem}__{name}.csv")) == len(mine)
+
+
+def test_names_equal_as_text_are_one_manager(tmp_path):
+    frame = pd.DataFrame({"manager": [101, "101"], "customer_id": ["a", "b"],
+                          "customer_name": ["A", "B"], "contact": ["", ""], "reason": ["r", "r"],
+                          "suggested_action": ["s", "s"], "due_date": [dt.date(2026, 1, 1)] * 2})
+    exports.write_task_lists({"calls": frame}, tmp_path, LANG)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["101.xlsx", "101__calls.csv"]
+    assert len(_csv_rows(tmp_path / "101__calls.csv")) == 2
+
+
+def test_a_workbook_of_another_manager_is_never_overwritten(tmp_path):
+    frame = pd.DataFrame({"manager": ["Иванов Иван"], "customer_id": ["a"],
+                          "customer_name": ["A"], "contact": [""], "reason": ["r"],
+                          "suggested_action": ["s"], "due_date": [dt.date(2026, 1, 1)]})
+    exports.write_task_lists({"calls": frame}, tmp_path, LANG)
+    book = openpyxl.load_workbook(tmp_path / "Иванов_Иван.xlsx")
+    book.properties.identifier, book.properties.title = "sha256:0", "Someone else"
+    book.save(tmp_path / "Иванов_Иван.xlsx")
+    with pytest.raises(RuntimeError, match="Someone else"):
+        exports.write_task_lists({"retain": frame}, tmp_path, LANG)

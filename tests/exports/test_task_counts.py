@@ -1,0 +1,86 @@
+"""The demo's managers' files hold exactly the tasks the report and results.json count."""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from playbook.exports import plain_text
+from playbook.report.i18n import Lang, texts
+
+pytestmark = pytest.mark.slow
+
+#: The report's sentences that state each list's count: {list: (locale keys, placeholder)}.
+SENTENCES = {
+    "calls": (["segmentation.exports_so_what"], "calls"),
+    "greetings": (["segmentation.exports_so_what"], "greetings"),
+    "penetration": (["segmentation.exports_so_what"], "penetration"),
+    "retain": (["ltv.retain_so_what", "ltv.retain_so_what_recency"], "n"),
+}
+
+
+def _counts(run: Path) -> dict[str, int]:
+    results = json.loads((run / "results.json").read_text("utf-8"))
+    return {**results["segmentation"]["tasks"], "retain": results["ltv"]["retain_tasks"]}
+
+
+def _csv_rows(path: Path) -> int:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return len(list(csv.reader(handle, delimiter=";"))) - 1
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _report_text(run: Path) -> str:
+    markup = (run / "report.html").read_text("utf-8")
+    markup = re.sub(r"<(script|style)\b.*?</\1>", " ", markup, flags=re.S)
+    return _words(html.unescape(re.sub(r"<[^>]+>", " ", markup)))
+
+
+#: A whole number as Lang.int writes it: 7, 1 234, 1,234.
+NUMBER = r"(?<![\d.,])\d{1,3}(?:[\s,]\d{3})*(?![\d.,]\d)"
+
+
+def _stated(report: str, template: str, field: str) -> str | None:
+    """The number a locale sentence states in ``field``, read back from the report's text."""
+    pattern, seen = "", set()
+    for literal, name, spec in re.findall(r"([^{]*)(?:\{(\w+)(?::([^}]*))?\})?",
+                                          html.unescape(template)):
+        pattern += r"\s*".join(re.escape(part) for part in re.split(r"\s+", literal))
+        if name == field and not spec and name not in seen:
+            seen.add(name)
+            pattern += rf"(?P<{name}>{NUMBER})"
+        elif name:
+            pattern += r".+?"
+    match = re.search(pattern, report)
+    return match[field] if match else None
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_tasks_in_the_files_add_up_to_the_counts_stated(demo_runs, language):
+    run, lang = demo_runs[language], Lang(language)
+    counts = _counts(run)
+    assert set(counts) == set(SENTENCES) and sum(counts.values()) > 0
+    folder = run / "exports"
+    books = [openpyxl.load_workbook(p, read_only=True) for p in sorted(folder.glob("*.xlsx"))
+             if p.stem != "segments"]
+    report = _report_text(run)
+    for name, count in counts.items():
+        assert sum(_csv_rows(p) for p in folder.glob(f"*__{name}.csv")) == count, name
+        title = plain_text(lang.t(f"segmentation.tasks.list.{name}"))[:31]
+        in_books = sum(sum(1 for _ in book[title].iter_rows(min_row=2))
+                       for book in books if title in book.sheetnames)
+        assert in_books == count, name
+        keys, field = SENTENCES[name]
+        stated = [s for key in keys if key in texts(language)
+                  for s in [_stated(report, texts(language)[key], field)] if s]
+        assert stated, f"no sentence of {keys} in the report"
+        assert _words(stated[0]) == _words(str(lang.int(count))), name
