@@ -4,7 +4,8 @@ The exit questionnaire asks three open questions (product or service, staff, the
 sale). :func:`load_exit_keywords` reads the dictionary of stems that codes them
 (``templates/surveys/exit_keywords.yaml``); :func:`code_exit_reasons` codes each answer by
 keyword into areas and a cause; :func:`exit_summary` counts them and :func:`exit_quotes`
-picks example answers to show, with contacts hidden by :func:`mask_contacts`. Nothing here
+picks example answers to show, with contacts hidden by
+:func:`playbook.report.privacy.mask_contacts` (imported here too). Nothing here
 prints or reads a file but the dictionary and the locale, whose ``survey.uncoded`` labels
 name the answers no keyword placed.
 """
@@ -22,6 +23,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from playbook.errors import DataError
 from playbook.report import i18n
+from playbook.report.privacy import mask_contacts
 from playbook.survey.checks import check_lang, require
 from playbook.survey.questionnaire import (
     KEYWORDS_FILE,
@@ -283,8 +285,9 @@ def exit_quotes(
     """Pick a few example answers for each area and cause, with contacts masked.
 
     Quotes are plain text (e-mail addresses and phone numbers masked by
-    :func:`mask_contacts`, whitespace collapsed, cut at ``max_chars``); whoever renders
-    them must escape them. Answers that name a single area are preferred for an area.
+    :func:`playbook.report.privacy.mask_contacts`, whitespace collapsed, cut at
+    ``max_chars``); whoever renders them must escape them. Answers that name a single
+    area are preferred for an area.
 
     ``coded -> dimension, category, customer_id, quote``
 
@@ -326,50 +329,3 @@ def exit_quotes(
                             **({id_col: row[id_col]} if id_col else {}), "quote": quote})
     columns = ["dimension", "category", *([id_col] if id_col else []), "quote"]
     return pd.DataFrame(records, columns=columns)
-
-
-# --- contacts in free text -----------------------------------------------------------------------
-
-_SEP = r"[\s\-\u2010-\u2015()]*"
-_EMAIL = re.compile(r"(?<![\w.+\-])[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)*\.[^\W\d_]{2,}(?![\w\-])")
-_PHONES = [
-    # Russian: +7 / 8 / 7 followed by ten digits in any grouping
-    re.compile(r"(?<![\w+])(?:\+\s?7|8|7)" + rf"(?:{_SEP}\d){{10}}(?!\d)"),
-    # international: + country code and 7-13 more digits
-    re.compile(r"(?<![\w+])\+\s?\d{1,3}" + rf"(?:{_SEP}\d){{6,12}}(?!\d)"),
-    # a Russian mobile without the country code: (912) 345-67-89, 912 345 67 89
-    re.compile(r"(?<![\w+])\(?9\d\d\)?" + rf"(?:{_SEP}\d){{7}}(?!\d)"),
-    # a local number with dashes: 345-67-89
-    re.compile(r"(?<![\w+\-])\d{3}-\d{2}-\d{2}(?![\w\-])"),
-]
-_MASKS = {"ru": ("[e-mail скрыт]", "[телефон скрыт]"), "en": ("[e-mail hidden]", "[phone hidden]")}
-
-
-def mask_contacts(text: str | None, *, lang: str = "ru") -> str:
-    """Mask e-mail addresses and phone numbers in a free-text answer, for display.
-
-    Phones: Russian numbers in any usual grouping (``+7 (912) 345-67-89``,
-    ``8-912-345-67-89``, ``89123456789``, ``8 (3452) 12-34-56``), mobiles without the
-    country code (``(912) 345-67-89``), local numbers with dashes (``345-67-89``) and
-    international numbers starting with ``+``. Dates, amounts and 10- or 12-digit tax
-    numbers are left alone.
-
-    Parameters
-    ----------
-    text
-        The answer; ``None`` or a missing value gives ``""``.
-    lang
-        Language of the masks (``[телефон скрыт]`` / ``[phone hidden]``).
-
-    Returns
-    -------
-    str
-        The text with every contact replaced by a mask; plain text, not escaped.
-    """
-    if text is None or (not isinstance(text, str) and pd.isna(text)):
-        return ""
-    email_mask, phone_mask = _MASKS[lang if lang in _MASKS else "ru"]
-    out = _EMAIL.sub(email_mask, str(text))
-    for pattern in _PHONES:
-        out = pattern.sub(phone_mask, out)
-    return out
