@@ -1,9 +1,12 @@
-"""Showing things in a notebook the way the report prints them.
+r"""Showing things in a notebook the way the report prints them.
 
 Notebooks call :func:`show` for sentences, :func:`table` for tables and :func:`figure` for
 charts. Everything is emitted as HTML or PNG so the executed notebook *is* the report's
 content: the nbconvert template in ``templates/report`` only drops the code around it.
 Text from client data is escaped here (tables) or in :mod:`playbook.report.i18n` (sentences).
+In charts it is plain text: every text of a figure from :func:`new_figure` (titles, labels,
+tick labels, annotations, legends) is drawn as written, so a customer named ``$x^2$`` is not
+typeset as mathematics and an unbalanced ``$\frac{`` in a survey answer cannot break it.
 """
 
 from __future__ import annotations
@@ -11,12 +14,16 @@ from __future__ import annotations
 import html
 import io
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
+import matplotlib as mpl
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
-__all__ = ["show", "table", "figure", "new_figure", "PALETTE"]
+__all__ = ["show", "table", "figure", "new_figure", "plain_text", "PlainFigure", "PALETTE",
+           "PLAIN_TEXT"]
 
 #: A colour-blind-safe palette (Okabe & Ito).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442",
@@ -92,10 +99,55 @@ def _missing(value) -> bool:
         return False
 
 
+#: Text settings of every chart: client text is drawn as written (no mathtext, no TeX).
+PLAIN_TEXT = {"text.parse_math": False, "text.usetex": False}
+
+
+@contextmanager
+def plain_text(fig: Figure) -> Iterator[None]:
+    """Draw ``fig`` with every text as written: no mathtext ``$...$``, no TeX.
+
+    Texts already in the figure are switched over; texts matplotlib makes while drawing
+    (tick labels, above all) are made under :data:`PLAIN_TEXT`.
+    """
+    with mpl.rc_context(PLAIN_TEXT):
+        for text in fig.findobj(Text):
+            text.set_parse_math(False)
+            text.set_usetex(False)
+        yield
+
+
+class PlainFigure(Figure):
+    """A figure whose texts are plain text whenever it is drawn or measured.
+
+    Matplotlib reads a text's ``parse_math`` when it lays the text out, at drawing time;
+    views add titles, labels and annotations after :func:`new_figure`, so the switch is
+    made there rather than when the figure is created. So no chart can use mathtext on
+    purpose (a log axis's ``10^2`` tick labels would show their ``$``): write such labels
+    with a formatter. One rule is matplotlib's own and stays: a series whose label starts
+    with ``_`` is left out of the legend, so client text goes to tick labels and
+    annotations, never to series labels.
+    """
+
+    def draw(self, renderer):  # noqa: D102
+        with plain_text(self):
+            super().draw(renderer)
+
+    def get_tightbbox(self, renderer=None, *args, **kwargs):  # noqa: D102
+        with plain_text(self):
+            return super().get_tightbbox(renderer, *args, **kwargs)
+
+
 def new_figure(width: float = 8, height: float = 3.6) -> tuple[Figure, object]:
-    """A figure and axes in the house style, not tied to pyplot's global state."""
-    fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
-    ax = fig.add_subplot()
+    r"""A figure and axes in the house style, not tied to pyplot's global state.
+
+    The figure is a :class:`PlainFigure`: text from client data in its title, labels, tick
+    labels and annotations is drawn literally (``$x$``, ``$\frac{1}{2}$``, ``_nolegend_``
+    stay as written).
+    """
+    with mpl.rc_context(PLAIN_TEXT):
+        fig = PlainFigure(figsize=(width, height), dpi=110, layout="constrained")
+        ax = fig.add_subplot()
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", color="#dddddd", linewidth=0.8)
     ax.set_axisbelow(True)
@@ -112,7 +164,11 @@ class _Png:
 
 
 def figure(fig: Figure, alt: str) -> _Png:
-    """A figure as an embedded PNG with alternative text (what the chart shows, in words)."""
+    """A figure as an embedded PNG with alternative text (what the chart shows, in words).
+
+    Any figure, from :func:`new_figure` or not, is drawn with its texts as plain text.
+    """
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
+    with plain_text(fig):
+        fig.savefig(buffer, format="png", metadata={"Software": None})
     return _Png(buffer.getvalue(), alt)
