@@ -7,20 +7,22 @@
     playbook survey-form TEMPLATE [--lang ru|en] [--out F]
                                         a printable questionnaire (HTML) to hand out
 
-Exit codes: 0 success; 2 bad parameters or data; 1 a notebook failed or an unexpected error.
-Messages are one paragraph; tracebacks go to the run's log file, never to the console.
+Exit codes: 0 success; 2 bad parameters or data, or a run folder that cannot be written;
+1 a notebook failed or an unexpected error. Messages are one paragraph (at most 1,500
+characters); tracebacks go to the run's log file, never to the console.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import tempfile
 import traceback
 from pathlib import Path
 
-from playbook.errors import PlaybookError
+from playbook.errors import PlaybookError, bounded, shorten
 
 __all__ = ["main"]
 
@@ -59,20 +61,31 @@ def _validate(args) -> int:
 
 
 def _new_client(args) -> int:
-    from playbook.params import PROJECT_ROOT, client_slug, new_client_yaml
+    from playbook.params import PROJECT_ROOT, check_text, client_slug, new_client_yaml
 
+    problem = check_text(args.name, "The client's name", limit=200)
+    if problem or not args.name.strip():
+        raise PlaybookError(f"{problem or 'The client name is empty'}. Give the client's name "
+                            f"as it should appear on the report.")
     target = Path(args.out) if args.out else (
         PROJECT_ROOT / "params" / "clients" / f"{client_slug(args.name)}.yaml")
-    if target.exists():
-        raise PlaybookError(f"{target} already exists; choose another name or --out path.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(new_client_yaml(args.name), encoding="utf-8")
+    shown = shorten(target, 200)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("x", encoding="utf-8") as handle:  # never replaces an existing file
+            handle.write(new_client_yaml(args.name))
+    except FileExistsError:
+        raise PlaybookError(f"{shown} already exists (a link or a folder counts too); it was "
+                            f"left as it is. Edit it, or give another path with --out.") from None
+    except OSError as exc:
+        raise PlaybookError(f"Cannot write {shown}: {shorten(exc.strerror, 80)}. Give a path "
+                            f"you can write to with --out.") from None
     print(target)
     return 0
 
 
 def _survey_form(args) -> int:
-    from playbook.survey.questionnaire import render_form
+    from playbook.survey.printable_form import render_form
 
     page = render_form(args.template, args.lang)
     if args.out is None:
@@ -112,26 +125,45 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _error_log(details: str) -> str | None:
+    """Write ``details`` to a new private file (``mkstemp``: created exclusively, mode 0600,
+    never through a link) in the temporary folder; its path, or None when it cannot be written.
+    """
+    try:
+        fd, path = tempfile.mkstemp(prefix="playbook-error-", suffix=".log")
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(details)
+    except OSError:
+        return None
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``playbook`` command; returns the exit code."""
     args = _parser().parse_args(argv)
-    # Library logs go to the run's log file (see runner), never to the console.
+    # Library logs go to the run's log file (see runner), never to the console; a log file
+    # that cannot be written (a full disk) is not reported with a traceback either.
+    logging.raiseExceptions = False
     for name in ("papermill", "nbclient", "traitlets", "playbook"):
         logging.getLogger(name).addHandler(logging.NullHandler())
         logging.getLogger(name).propagate = False
     try:
         return args.handler(args)
     except PlaybookError as exc:
-        print(f"playbook: {exc}", file=sys.stderr)
+        print(f"playbook: {bounded(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("playbook: interrupted.", file=sys.stderr)
         return 130
     except Exception as exc:  # the last line of defence: no traceback on the console
-        log_path = Path(tempfile.gettempdir()) / "playbook-error.log"
-        log_path.write_text(traceback.format_exc(), encoding="utf-8")
-        print(f"playbook: unexpected error ({type(exc).__name__}: {exc}). The details are in "
-              f"{log_path}; please report them with the parameters file.", file=sys.stderr)
+        log_path = _error_log(traceback.format_exc())
+        where = (f"The details are in {log_path}" if log_path else
+                 "The details could not be written to a file")
+        print(f"playbook: unexpected error ({type(exc).__name__}: {shorten(exc, 300)}). "
+              f"{where}; please report them with the parameters file.", file=sys.stderr)
         return 1
 
 

@@ -12,11 +12,17 @@ __all__ = [
     "ParamsError",
     "DataError",
     "NotebookError",
+    "OutputError",
     "format_rows",
+    "shorten",
+    "bounded",
+    "MAX_MESSAGE",
 ]
 
 #: How many offending rows an error message quotes.
 MAX_ROWS_QUOTED = 5
+#: The longest message the command line prints (characters); a longer one is cut.
+MAX_MESSAGE = 1500
 
 
 class PlaybookError(Exception):
@@ -31,6 +37,12 @@ class ParamsError(PlaybookError):
 
 class DataError(PlaybookError):
     """A client's data file cannot be read or does not hold what the playbook needs."""
+
+
+class OutputError(PlaybookError):
+    """The run folder cannot be made or written: a file in the way, a read-only folder, a
+    full disk. The message names the folder and what to do; exit code 2.
+    """
 
 
 class NotebookError(PlaybookError):
@@ -58,3 +70,21 @@ def format_rows(rows: list[tuple[int, object]], total: int) -> str:
     shown = ", ".join(f"row {n} ({value!r})" for n, value in rows[:MAX_ROWS_QUOTED])
     rest = total - min(len(rows), MAX_ROWS_QUOTED)
     return shown + (f" and {rest:,} more" if rest > 0 else "")
+
+
+def shorten(text: object, limit: int = 80) -> str:
+    """``text`` cut to at most ``limit`` characters, keeping its start and end (``ab…yz``).
+
+    Used for every value or key an error message echoes, so that a hostile or huge input
+    never makes a huge message.
+    """
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) * 2 // 3
+    return text[:head] + "…" + text[len(text) - (limit - 1 - head):]
+
+
+def bounded(message: str, limit: int = MAX_MESSAGE) -> str:
+    """A message cut to ``limit`` characters, marked as cut: the command line's last bound."""
+    return message if len(message) <= limit else message[:limit - 1] + "…"

@@ -3,21 +3,33 @@
 ``load_params(path)`` reads ``params/defaults.yaml``, deep-merges the client's file over it,
 resolves data paths relative to the client's file and validates the result with pydantic.
 A typo is an error that names the nearest valid key, before anything runs.
+
+Hostile or broken input is refused with a short message, never a hang: the file must be a
+regular file of at most 1 MB, YAML aliases may not expand beyond a bound, every text must be
+short and free of control characters, data paths must not be pipes, devices or folders, and
+``run.notebooks`` may name only the playbook's own notebooks. Messages never echo more than
+80 characters of a value or key.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
+import errno
+import hashlib
 import json
+import os
 import re
+import stat
+import unicodedata
+from collections import deque
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
-from playbook.errors import ParamsError
+from playbook.errors import DataError, ParamsError, shorten
 
 __all__ = [
     "PROJECT_ROOT",
@@ -28,10 +40,27 @@ __all__ = [
     "params_from_dict",
     "client_slug",
     "new_client_yaml",
+    "check_text",
+    "playbook_notebooks",
+    "NOTEBOOKS_DIR",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS_PATH = PROJECT_ROOT / "params" / "defaults.yaml"
+#: The playbook's notebooks: the only ones ``run.notebooks`` may name.
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+
+#: The largest parameters file read (bytes); a real one is a few kilobytes.
+MAX_PARAMS_BYTES = 1 << 20
+#: The most values (scalars, lists and mappings, aliases expanded) a parameters file may hold.
+MAX_YAML_VALUES = 100_000
+#: The longest key (characters) and the longest text value anywhere in the parameters.
+MAX_KEY = 80
+MAX_TEXT = 4096
+#: The longest column header or sheet name the parameters may name.
+MAX_HEADER = 255
+#: How many problems one message lists.
+MAX_PROBLEMS = 5
 
 #: Canonical transaction columns: required first, then optional ones.
 TRANSACTION_COLUMNS = (
@@ -62,11 +91,27 @@ class Source(Strict):
     path: Path
     columns: dict[str, str | int] = Field(default_factory=dict)
     sheet: str | int | None = None
-    encoding: str | None = None
-    delimiter: str | None = None
+    encoding: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,40}$")
+    delimiter: str | None = Field(default=None, min_length=1, max_length=4)
     decimal: Literal[",", "."] | None = None
-    date_format: str | None = None
+    date_format: str | None = Field(default=None, max_length=100)
     header: bool = True
+
+    @field_validator("columns")
+    @classmethod
+    def _headers(cls, columns: dict[str, str | int]) -> dict[str, str | int]:
+        for key, header in columns.items():
+            if isinstance(header, str) and not 0 < len(header) <= MAX_HEADER:
+                raise ValueError(f"the header given for {shorten(key)!r} must be 1 to "
+                                 f"{MAX_HEADER} characters long")
+        return columns
+
+    @field_validator("sheet")
+    @classmethod
+    def _sheet(cls, sheet: str | int | None) -> str | int | None:
+        if isinstance(sheet, str) and not 0 < len(sheet) <= MAX_HEADER:
+            raise ValueError(f"a sheet name must be 1 to {MAX_HEADER} characters long")
+        return sheet
 
 
 SourceField = Annotated[Source, BeforeValidator(_path_or_mapping)]
@@ -103,13 +148,26 @@ class SurveySource(Source):
     (headers in the template's own wording are recognised without it).
     """
 
-    template: str | None = None
+    template: str | None = Field(default=None, min_length=1, max_length=255)
+
+    @field_validator("columns")
+    @classmethod
+    def _question_ids(cls, columns: dict[str, str | int]) -> dict[str, str | int]:
+        for key in columns:
+            if not _QUESTION_ID.match(key):
+                raise ValueError(f"{shorten(key)!r} is not a question id: ids are lowercase "
+                                 f"Latin letters, digits and _ (as in the template), e.g. "
+                                 f"'recommend'")
+        return columns
+
+
+_QUESTION_ID = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
 
 
 class Client(Strict):
     """Who the report is for."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=200)
     language: Literal["ru", "en"]
     currency: str = Field(pattern=r"^[A-Z]{3}$")
 
@@ -132,14 +190,30 @@ class Intake(Strict):
     bad_rows: Literal["stop", "drop"]
     duplicates: Literal["auto", "drop", "keep"]
     max_future_days: int = Field(ge=0)
+    relogged_lines: Literal["keep", "drop"]
 
 
 class Run(Strict):
-    """How notebooks are executed."""
+    """How notebooks are executed: only the playbook's own notebooks, by name."""
 
     notebooks: list[str]
     cell_timeout: int = Field(gt=0)
-    kernel: str
+    kernel: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,100}$")
+
+    @field_validator("notebooks")
+    @classmethod
+    def _playbook_notebooks(cls, names: list[str]) -> list[str]:
+        available = playbook_notebooks()
+        for name in names:
+            if name not in available:
+                why = ("a path: name the notebook only" if ("/" in name or "\\" in name
+                                                            or name.startswith(".")) else
+                       "not one of the playbook's notebooks")
+                raise ValueError(f"{shorten(name)!r} is {why}{_did_you_mean(name, available)}; "
+                                 f"run.notebooks may name only {', '.join(available)}")
+        if len(set(names)) != len(names):
+            raise ValueError("a notebook is named twice")
+        return names
 
 
 class RfmRule(Strict):
@@ -185,6 +259,18 @@ class Segmentation(Strict):
     call_due_days: int = Field(ge=0)
     question_due_days: int = Field(ge=0)
 
+    @field_validator("rfm_segments")
+    @classmethod
+    def _segment_names(cls, segments: dict[str, RfmRule] | None) -> dict[str, RfmRule] | None:
+        for name in segments or {}:  # shown in tables and on charts, where $...$ is math
+            if not _SEGMENT_NAME.match(name):
+                raise ValueError(f"segment name {shorten(name, 40)!r} may hold only letters, "
+                                 f"digits, spaces, - and _ (at most 40 characters)")
+        return segments
+
+
+_SEGMENT_NAME = re.compile(r"^\w[\w -]{0,39}$")
+
 
 class MarketingSpend(Strict):
     """Marketing spend of one period, split into winning new and keeping existing customers."""
@@ -207,6 +293,8 @@ class Ltv(Strict):
     active_window_months: int = Field(gt=0)
     retain_top_share: float = Field(gt=0, le=1)
     retain_alive_drop: float = Field(gt=0, lt=1)
+    holdout_min_weeks: float = Field(default=8, gt=0)
+    lapse_gaps: float = Field(default=2, gt=0)
     marketing: list[MarketingSpend] = Field(default_factory=list)
 
 
@@ -230,6 +318,11 @@ class Params(Strict):
     source_file: Path | None = None
 
 
+def playbook_notebooks() -> list[str]:
+    """The names of the playbook's notebooks (``notebooks/*.ipynb``), in run order."""
+    return sorted(p.name for p in NOTEBOOKS_DIR.glob("*.ipynb") if p.is_file())
+
+
 def _did_you_mean(word: str, candidates) -> str:
     match = difflib.get_close_matches(str(word), list(candidates), n=1, cutoff=0.5)
     return f" (did you mean {match[0]!r}?)" if match else ""
@@ -245,35 +338,261 @@ def _deep_merge(base: dict, override: dict) -> dict:
     return merged
 
 
-def _read_yaml(path: Path) -> dict:
+_FILE_KINDS = ((stat.S_ISFIFO, "a pipe (FIFO)"), (stat.S_ISCHR, "a device"),
+               (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _not_regular(mode: int) -> str | None:
+    """What a file is when it is not a regular file or a folder (``"a pipe (FIFO)"``)."""
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return next((kind for test, kind in _FILE_KINDS if test(mode)), "not a regular file")
+
+
+def _stat_problem(exc: OSError) -> str:
+    """Why ``os.stat`` failed, in words."""
+    if exc.errno == errno.ELOOP:
+        return "is a symbolic link that loops back on itself"
+    if exc.errno == errno.ENAMETOOLONG:
+        return "is a path too long for the system"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "cannot be read: permission denied"
+    return f"cannot be read ({exc.strerror or type(exc).__name__})"
+
+
+def _read_text(path: Path) -> str:
+    """The parameters file's text: a regular file of at most :data:`MAX_PARAMS_BYTES`.
+
+    The file is checked with ``os.stat`` before it is opened, and opened without blocking,
+    so a pipe, a device, ``/dev/fd/N`` or a symlink loop is refused instead of read forever.
+    """
+    shown = shorten(os.path.abspath(path), 200)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ParamsError(f"Parameters file {path} does not exist. Check the path, or start "
+        info = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise ParamsError(f"Parameters file {shown} does not exist. Check the path, or start "
                           f"one with `playbook new-client NAME`.") from None
-    except IsADirectoryError:
-        raise ParamsError(f"Parameters file {path} is a folder, not a file. Give the path of "
+    except (OSError, ValueError) as exc:
+        why = _stat_problem(exc) if isinstance(exc, OSError) else "is not a valid path"
+        raise ParamsError(f"Parameters file {shown} {why}. Give the path of the client's "
+                          f".yaml file.") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ParamsError(f"Parameters file {shown} is a folder, not a file. Give the path of "
                           f"the client's .yaml file.") from None
-    except UnicodeDecodeError:
-        raise ParamsError(f"Parameters file {path} is not UTF-8 text. Save it as UTF-8 "
-                          f"and run again.") from None
+    kind = _not_regular(info.st_mode)
+    if kind:
+        raise ParamsError(f"Parameters file {shown} is {kind}, not a regular file: "
+                          f"parameters are read only from a file saved on disk, not from a "
+                          f"pipe, a device or a <(...) substitution. Save them as a .yaml file "
+                          f"and give its path.")
+    too_big = (f"Parameters file {shown} is larger than {MAX_PARAMS_BYTES // 1024:,} KB; a "
+               f"parameters file is a few kilobytes. Check that this is the client's .yaml "
+               f"file.")
+    if info.st_size > MAX_PARAMS_BYTES:
+        raise ParamsError(too_big)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) \
+        | getattr(os, "O_CLOEXEC", 0)
     try:
-        loaded = yaml.safe_load(text)
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise ParamsError(f"Parameters file {shown} {_stat_problem(exc)}. Give the path of "
+                          f"the client's .yaml file.") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced since it was checked
+            raise ParamsError(f"Parameters file {shown} is not a regular file. Save the "
+                              f"parameters as a .yaml file and give its path.")
+        chunks, size = [], 0
+        while size <= MAX_PARAMS_BYTES:
+            chunk = os.read(fd, MAX_PARAMS_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise ParamsError(f"Parameters file {shown} cannot be read ({exc.strerror}). Check "
+                          f"the file and run again.") from None
+    finally:
+        os.close(fd)
+    if size > MAX_PARAMS_BYTES:
+        raise ParamsError(too_big)
+    try:
+        return b"".join(chunks).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ParamsError(f"Parameters file {shown} is not UTF-8 text. Save it as UTF-8 "
+                          f"and run again.") from None
+
+
+class _ValueUnreadable(yaml.constructor.ConstructorError):
+    """A scalar YAML recognises (a date, a number) but whose value is out of range."""
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, with a value out of range (``2024-13-45``, a 5,000-digit number)
+    reported at its line instead of raising a bare ``ValueError``.
+    """
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError, TypeError) as exc:
+            value = node.value if isinstance(node.value, str) else node.tag
+            raise _ValueUnreadable(
+                None, None, f"the value {shorten(value, 40)!r} cannot be read "
+                            f"({shorten(exc, 80)})", node.start_mark) from None
+
+
+def _expanded_size(root: yaml.Node) -> int | None:
+    """How many values the document holds once every alias is expanded, or None when an
+    alias refers to a node that contains it (an endless document).
+
+    Counted on the node graph (an alias is the same node object), so a "billion laughs"
+    document is measured without being expanded. A long text counts one per 80 characters.
+    """
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            children = _children(node)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[key] > MAX_YAML_VALUES:
+                return sizes[key]
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            return None
+        if isinstance(node, yaml.ScalarNode):
+            sizes[key] = 1 + len(node.value) // 80
+            continue
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+    return sizes[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _parse_yaml(text: str, shown: str):
+    """The YAML document in ``text``, bounded: see :data:`MAX_YAML_VALUES`."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        size = _expanded_size(node)
+        if size is None:
+            raise ParamsError(f"Parameters file {shown} has an alias (*name) that refers to "
+                              f"a value containing itself. Write the value out instead of "
+                              f"the alias.")
+        if size > MAX_YAML_VALUES:
+            raise ParamsError(f"Parameters file {shown} holds more than {MAX_YAML_VALUES:,} "
+                              f"values once its aliases (*name) are expanded; a parameters "
+                              f"file holds a few dozen. Remove the aliases and write the "
+                              f"values out.")
+        return loader.construct_document(node)
+    except RecursionError:
+        raise ParamsError(f"Parameters file {shown} is nested too deeply to be parameters. "
+                          f"Check the indentation and brackets.") from None
+    finally:
+        loader.dispose()
+
+
+def _read_yaml(path: Path) -> dict:
+    shown = shorten(os.path.abspath(path), 200)
+    text = _read_text(path)
+    try:
+        loaded = _parse_yaml(text, shown)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
         problem = getattr(exc, "problem", None) or "it is not valid YAML"
         fix = "Check the indentation and quoting there."
-        if isinstance(exc, yaml.constructor.ConstructorError):
+        if isinstance(exc, yaml.reader.ReaderError):
+            line = f" at character {exc.position + 1}"
+            code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+            problem = f"a control character (U+{code:04X}) that YAML does not allow"
+            fix = "Remove it (save the file as plain UTF-8 text)."
+        elif isinstance(exc, _ValueUnreadable):
+            fix = "Write dates as YYYY-MM-DD and numbers as plain digits."
+        elif isinstance(exc, yaml.constructor.ConstructorError):
             fix = "Tags such as !!python/... are not allowed: remove the tag and write the value."
-        raise ParamsError(f"Parameters file {path} cannot be read{line}: {problem}. "
-                          f"{fix}") from None
+        raise ParamsError(f"Parameters file {shown} cannot be read{line}: "
+                          f"{shorten(problem, 160)}. {fix}") from None
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
-        raise ParamsError(f"Parameters file {path} must be a mapping of keys (client:, data:, "
+        raise ParamsError(f"Parameters file {shown} must be a mapping of keys (client:, data:, "
                           f"...), not a {type(loaded).__name__}.")
     return loaded
+
+
+#: Characters never allowed in a parameter: control characters (except a tab as a
+#: delimiter), lone surrogates, line and paragraph separators and bidi overrides.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _bad_character(text: str, allowed: str = "") -> str | None:
+    for char in text:
+        if char not in allowed and (unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp")
+                                    or char in _BIDI):
+            return char
+    return None
+
+
+def check_text(text: str, what: str, *, limit: int = MAX_TEXT, allowed: str = "") -> str | None:
+    """Why ``text`` cannot be a parameter (too long, a control character), or None.
+
+    ``what`` names it in the sentence: ``"'client.name'"``.
+    """
+    if len(text) > limit:
+        return (f"{what} is {len(text):,} characters long; at most {limit:,} are allowed "
+                f"(it starts {shorten(text, 40)!r})")
+    bad = _bad_character(text, allowed)
+    if bad is not None:
+        return (f"{what} contains a control character (U+{ord(bad):04X}): remove it "
+                f"(it reads '{shorten(text.encode('unicode_escape').decode('ascii'), 60)}')")
+    return None
+
+
+def _dotted(loc: tuple) -> str:
+    return shorten(".".join(str(p) for p in loc), 120)
+
+
+def _text_problems(raw: dict) -> list[str]:
+    """Every key and text value of the parameters that is too long or holds a control
+    character, named by its dotted location.
+    """
+    problems = []
+    queue: deque[tuple[tuple, Any]] = deque([((), raw)])
+    while queue:  # at most MAX_YAML_VALUES values: see _parse_yaml
+        loc, value = queue.popleft()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str):
+                    problem = check_text(key, f"a key in '{_dotted(loc) or '(top)'}'",
+                                         limit=MAX_KEY)
+                    if problem:
+                        problems.append(problem + ".")
+                        continue
+                queue.append((loc + (key,), item))
+        elif isinstance(value, list):
+            queue.extend((loc + (i,), item) for i, item in enumerate(value))
+        elif isinstance(value, str):
+            allowed = "\t" if loc and loc[-1] == "delimiter" else ""
+            problem = check_text(value, f"'{_dotted(loc)}'", allowed=allowed)
+            if problem:
+                problems.append(problem + ".")
+    return problems
 
 
 def _model_at(loc: tuple) -> type[BaseModel] | None:
@@ -300,6 +619,7 @@ def _unwrap(annotation: Any) -> Any:
 def _explain(error: dict, origin: str) -> str:
     loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
     dotted = ".".join(str(p) for p in loc)
+    dotted = shorten(dotted, 120)
     if error["type"] == "extra_forbidden":
         parent = _model_at(loc[:-1])
         valid = sorted(parent.model_fields) if parent else []
@@ -310,9 +630,31 @@ def _explain(error: dict, origin: str) -> str:
     if error["type"] == "missing":
         return f"'{dotted}' is required but missing."
     value = error.get("input")
-    shown = f" (got {value!r})" if not isinstance(value, dict) else ""
-    message = re.sub(r"^Value error, ", "", error["msg"])
+    shown = f" (got {_brief(value)})" if not isinstance(value, (dict, list, tuple)) else ""
+    message = shorten(re.sub(r"^Value error, ", "", error["msg"]), 300)
     return f"'{dotted}': {message}{shown}."
+
+
+def _brief(value: Any) -> str:
+    """A value as an error message quotes it: at most 80 characters."""
+    return shorten(repr(value), 80)
+
+
+def _listing(problems: list[str], total: int | None = None) -> str:
+    """At most :data:`MAX_PROBLEMS` problems, and how many more there are of ``total``; the
+    valid keys of a block are listed once.
+    """
+    listed, shown = set(), []
+    for problem in problems[:MAX_PROBLEMS]:
+        valid = re.search(r" Valid keys there: [^.]*\.", problem)
+        if valid and valid.group() in listed:
+            problem = problem.replace(valid.group(), "")
+        elif valid:
+            listed.add(valid.group())
+        shown.append(problem)
+    shown = " ".join(shown)
+    rest = (len(problems) if total is None else total) - min(len(problems), MAX_PROBLEMS)
+    return shown + (f" (and {rest:,} more problems)" if rest > 0 else "")
 
 
 def params_from_dict(raw: dict, *, base_dir: Path, origin: str = "parameters") -> Params:
@@ -322,22 +664,61 @@ def params_from_dict(raw: dict, *, base_dir: Path, origin: str = "parameters") -
     ------
     ParamsError
         Naming every invalid or unknown key, with the nearest valid key for typos.
+    DataError
+        A data path names a folder, a pipe, a device or a symlink loop.
     """
     merged = _deep_merge(_read_yaml(DEFAULTS_PATH), raw)
+    fix = " Fix the file and run again (see params/defaults.yaml for every key and its default)."
+    problems = _text_problems(merged)
+    if problems:
+        raise ParamsError(f"{origin} is not valid: " + _listing(problems) + fix)
     try:
         params = Params.model_validate(merged)
     except ValidationError as exc:
-        problems = [_explain(e, origin) for e in exc.errors()]
-        raise ParamsError(f"{origin} is not valid: " + " ".join(problems)
-                          + " Fix the file and run again (see params/defaults.yaml for every "
-                            "key and its default).") from None
-    data = {}
+        problems = [_explain(e, origin) for e in exc.errors()[:MAX_PROBLEMS]]
+        raise ParamsError(f"{origin} is not valid: " + _listing(problems, exc.error_count())
+                          + fix) from None
+    data, problems = {}, []
     for name in Data.model_fields:
         source = getattr(params.data, name)
         if source is not None:
-            path = source.path.expanduser()
-            data[name] = source.model_copy(update={"path": (base_dir / path).resolve()})
+            path, problem = _data_path(name, source.path, base_dir)
+            if problem:
+                problems.append(problem)
+            data[name] = source.model_copy(update={"path": path})
+    if problems:  # the file cannot be read: a DataError, as intake would raise
+        raise DataError(f"{origin}: " + _listing(problems))
     return params.model_copy(update={"data": params.data.model_copy(update=data)})
+
+
+def _data_path(name: str, given: Path, base_dir: Path) -> tuple[Path, str | None]:
+    """A data file's path made absolute, and why it cannot be read, if it cannot.
+
+    A missing file is left to intake (which lists the files next to it); a folder, a pipe,
+    a device or a symlink loop is refused here, before anything tries to read it.
+    """
+    where = f"'data.{name}.path' ({shorten(given, 80)})"
+    try:
+        path = base_dir / given.expanduser()
+    except RuntimeError:  # ~user whose home folder is unknown
+        return given, f"{where} starts with ~ but no such home folder is known: write it out."
+    try:
+        info = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        info = None
+    except (OSError, ValueError) as exc:
+        why = _stat_problem(exc) if isinstance(exc, OSError) else "is not a valid path"
+        return path, f"{where} {why}: point it at the client's export file."
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        return path, f"{where} is a folder, not a file: point it at the export file itself."
+    kind = info is not None and _not_regular(info.st_mode)
+    if kind:
+        return path, (f"{where} is {kind}, not a file saved on disk: save the export as a "
+                      f"file and point the path at it.")
+    try:
+        return path.resolve(), None
+    except (OSError, RuntimeError):
+        return path, f"{where} cannot be resolved (a symbolic link loop?): check the path."
 
 
 def load_params(path: str | Path) -> Params:
@@ -345,16 +726,37 @@ def load_params(path: str | Path) -> Params:
 
     Paths inside the file are relative to the file itself.
     """
-    path = Path(path).expanduser().resolve()
-    raw = _read_yaml(path)
-    params = params_from_dict(raw, base_dir=path.parent, origin=f"Parameters file {path}")
+    given = Path(path)
+    try:
+        given = given.expanduser()
+    except RuntimeError:
+        raise ParamsError(f"Parameters file {shorten(path, 200)} starts with ~ but no such "
+                          f"home folder is known. Write the path out.") from None
+    raw = _read_yaml(given)  # checked to be a regular file before it is opened
+    path = given.resolve()
+    params = params_from_dict(raw, base_dir=path.parent,
+                              origin=f"Parameters file {shorten(path, 200)}")
     return params.model_copy(update={"source_file": path})
 
 
+#: How much of a client's name its folder name keeps readable (characters).
+SLUG_READABLE = 48
+
+
 def client_slug(name: str) -> str:
-    """A folder-safe name for a client: ``"ООО «Вектор»"`` -> ``"ооо-вектор"``."""
-    slug = re.sub(r"[^\w]+", "-", name.lower(), flags=re.UNICODE).strip("-_")
-    return slug or "client"
+    """A folder name for a client, different for every different name.
+
+    The readable part is the name in lower case with every run of other characters made one
+    ``-`` (at most 48 characters); a short hash of the exact name (Unicode-normalised, spaces
+    collapsed) follows, so ``"ООО «Альфа-Групп»"`` and ``"ООО Альфа Групп"``, or two names
+    without letters, never share ``runs/<client>/``:
+    ``"ООО «Вектор»"`` -> ``"ооо-вектор-8587324b"``.
+    """
+    exact = " ".join(unicodedata.normalize("NFC", name).split())
+    digest = hashlib.sha256(exact.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    readable = re.sub(r"[^\w]+", "-", exact.lower(), flags=re.UNICODE).strip("-_")
+    readable = readable[:SLUG_READABLE].rstrip("-_") or "client"
+    return f"{readable}-{digest}"
 
 
 def new_client_yaml(name: str) -> str:

@@ -5,14 +5,26 @@ default), runs intake once, executes each notebook with papermill in the client'
 collects ``results.json``, renders ``report.html`` and, only when all of that succeeded,
 points ``runs/<client>/latest`` at the folder. Files are written atomically, so a failed run
 never leaves a half-written report and never replaces the last good one.
+
+``--out DIR`` names the run folder instead. A new or empty folder is written directly. A
+folder holding an earlier run is replaced only when the new run succeeds: the run is built
+beside it in ``DIR.new-<timestamp>`` and swapped in at the end (the old folder renamed
+aside, the new one renamed in, the old one removed); a failed run stays in
+``DIR.new-<timestamp>`` for inspection and ``DIR`` is untouched. A folder holding anything
+else, a file in the way, a read-only folder, a full disk or a symlink loop is an
+:class:`~playbook.errors.OutputError` (exit code 2) naming the folder.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import logging
 import os
+import shutil
+import stat
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,17 +35,22 @@ from jupyter_client import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
-from playbook.errors import NotebookError, ParamsError
+from playbook.errors import NotebookError, OutputError, ParamsError, PlaybookError, shorten
 from playbook.intake import run_intake
-from playbook.params import PROJECT_ROOT, Params, client_slug, load_params
+from playbook.params import NOTEBOOKS_DIR, PROJECT_ROOT, Params, client_slug, load_params
 from playbook.report import results as results_mod
 from playbook.report.document import export_pdf, render_report
 from playbook.running.context import intake_dir
 
-__all__ = ["RunOutcome", "run_playbook", "NOTEBOOKS", "prepare_notebook", "new_run_dir"]
+__all__ = ["RunOutcome", "run_playbook", "NOTEBOOKS", "prepare_notebook", "new_run_dir",
+           "out_folder"]
 
-NOTEBOOKS = PROJECT_ROOT / "notebooks"
+NOTEBOOKS = NOTEBOOKS_DIR
 log = logging.getLogger("playbook")
+#: Every run folder holds this log from its start: it marks a folder a run may replace.
+RUN_LOG = "playbook.log"
+#: Errors that are always about where the run writes, whichever file raised them.
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
 
 
 @dataclass
@@ -46,21 +63,160 @@ class RunOutcome:
 
 
 def new_run_dir(params: Params, out: str | Path | None, now: dt.datetime) -> Path:
-    """The run folder: ``out`` if given, else a new ``runs/<client>/<timestamp>``."""
+    """The folder a run is written into: a new ``runs/<client>/<timestamp>``, or for ``out``
+    the folder itself when new or empty, else a new ``<out>.new-<timestamp>`` beside it
+    (see :func:`out_folder`).
+    """
     if out:
-        folder = Path(out).expanduser().resolve()
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
+        return out_folder(params, out, now)[1]
     base = PROJECT_ROOT / "runs" / client_slug(params.client.name)
-    stamp = now.strftime("%Y%m%d-%H%M%S")
+    return _new_folder(base, now.strftime("%Y%m%d-%H%M%S"), base)
+
+
+def _new_folder(parent: Path, stamp: str, shown: Path) -> Path:
+    """A new folder ``parent/<stamp>`` (``-1``, ``-2``... when taken)."""
     for n in range(100):
-        folder = base / (stamp if n == 0 else f"{stamp}-{n}")
+        folder = parent / (stamp if n == 0 else f"{stamp}-{n}")
         try:
             folder.mkdir(parents=True)
             return folder
         except FileExistsError:
             continue
-    raise ParamsError(f"{base}: cannot create a new run folder; remove old runs there.")
+        except OSError as exc:
+            raise _output_error(shown, exc) from None
+    raise OutputError(f"Cannot create a new run folder in {shorten(parent, 200)}: 100 runs "
+                      f"started in the same second. Remove old runs there and run again.")
+
+
+def out_folder(params: Params, out: str | Path, now: dt.datetime) -> tuple[Path, Path]:
+    """Check ``--out`` and choose where the run is written: ``(final, build)``.
+
+    ``build`` is ``final`` for a new or empty folder; for a folder holding an earlier run it
+    is a new sibling ``<out>.new-<timestamp>``, swapped in when the run succeeds.
+
+    Raises
+    ------
+    OutputError
+        ``out`` is a file, a symlink loop, not writable, holds the client's input files, or
+        holds files that are not an earlier run.
+    """
+    shown = shorten(out, 200)
+    try:
+        final = Path(out).expanduser().resolve()
+    except RuntimeError:  # a symlink loop (Python 3.11, 3.12) or an unknown ~user
+        raise OutputError(f"--out {shown} cannot be used: it is a symbolic link that loops "
+                          f"back on itself (or names an unknown ~user). Give another folder "
+                          f"with --out.") from None
+    except OSError as exc:
+        raise _output_error(Path(out), exc) from None
+    shown = shorten(final, 200)
+    try:
+        info = os.stat(final)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise _output_error(final, exc) from None
+    if info is not None and not stat.S_ISDIR(info.st_mode):
+        raise OutputError(f"--out {shown} is a file, not a folder. Give the path of a folder "
+                          f"(it is created when missing) with --out, and run again.")
+    sources = [getattr(params.data, name) for name in type(params.data).model_fields]
+    for path in [params.source_file] + [s.path for s in sources if s is not None]:
+        if path is not None and path.is_relative_to(final):
+            raise OutputError(f"--out {shown} holds the client's input file "
+                              f"{shorten(path, 200)}, and a run folder is replaced by the next "
+                              f"run into it. Give a folder of its own with --out.")
+    try:
+        if info is None:
+            empty = True
+        else:
+            with os.scandir(final) as entries:
+                empty = next(entries, None) is None
+        if empty:
+            final.mkdir(parents=True, exist_ok=True)
+            _check_writable(final)
+            return final, final
+        if not (final / RUN_LOG).is_file():
+            raise OutputError(f"--out {shown} holds other files: it is not a folder of an "
+                              f"earlier run, which is all a run may replace. Give a new or "
+                              f"empty folder with --out (a folder of an earlier run is replaced "
+                              f"when the new run succeeds).")
+        _check_writable(final)
+        _check_writable(final.parent)
+    except OSError as exc:
+        raise _output_error(final, exc) from None
+    return final, _new_folder(final.parent, f"{final.name}.new-{now:%Y%m%d-%H%M%S}", final)
+
+
+def _check_writable(folder: Path) -> None:
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
+
+
+def _output_error(folder: Path, exc: OSError) -> OutputError:
+    """An :class:`OutputError` naming ``folder``, why it cannot be written and what to do."""
+    code = exc.errno
+    where = "with --out"
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        why = "the disk is full (no space left on the device)"
+        fix = f"Free some space on that disk, or give a folder on another disk {where}."
+    elif code == errno.EROFS:
+        why = "the disk is read-only"
+        fix = f"Give a folder on a writable disk {where}."
+    elif code in (errno.EACCES, errno.EPERM):
+        why = "it is read-only for you (permission denied)"
+        fix = f"Give a folder you can write to {where}, or fix the folder's permissions."
+    elif code == errno.ELOOP:
+        why = "its path is a symbolic link that loops back on itself"
+        fix = f"Remove the link, or give another folder {where}."
+    elif code in (errno.ENOTDIR, errno.EEXIST):
+        why = "a part of its path is a file, not a folder"
+        fix = f"Give a folder path {where}."
+    elif code == errno.ENAMETOOLONG:
+        why = "its path is too long"
+        fix = f"Give a shorter folder path {where}."
+    else:
+        why = shorten(exc.strerror or type(exc).__name__, 80)
+        fix = f"Check the folder, or give another one {where}."
+    return OutputError(f"Cannot write the run folder {shorten(folder, 200)}: {why}. {fix} "
+                       f"The last good report, if any, is untouched.")
+
+
+def _disk_full(message: str) -> bool:
+    """Whether an error message from a library (DuckDB, Arrow, a kernel) says the disk is full."""
+    return "No space left on device" in message or "[Errno 28]" in message
+
+
+def _about_output(exc: OSError, build: Path) -> bool:
+    """Whether an error raised during a run is about writing the run folder."""
+    if exc.errno in _OUTPUT_ERRNOS:
+        return True
+    names = [n for n in (exc.filename, getattr(exc, "filename2", None)) if n]
+    return exc.errno in (errno.EACCES, errno.EPERM, errno.ELOOP, errno.ENOTDIR) and any(
+        Path(os.path.abspath(n)).is_relative_to(build) for n in names)
+
+
+def _swap_in(build: Path, final: Path) -> None:
+    """Replace the earlier run in ``final`` by the finished one in ``build``.
+
+    The executed notebooks name their run folder; they are pointed at ``final`` first, so
+    they reopen there. Then the old folder is renamed aside, the new one renamed in and the
+    old one removed; if the second rename fails the old folder is put back.
+    """
+    old, new = json.dumps(str(build))[1:-1], json.dumps(str(final))[1:-1]
+    for notebook in (build / "notebooks").glob("*.ipynb"):
+        text = notebook.read_text("utf-8")
+        if old in text:
+            partial = notebook.with_name(notebook.name + ".partial")
+            partial.write_text(text.replace(old, new), encoding="utf-8")
+            partial.replace(notebook)
+    aside = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
+    final.replace(aside)  # a folder may replace an empty folder
+    try:
+        build.rename(final)
+    except OSError:
+        aside.rename(final)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def prepare_notebook(source: Path, lang: str) -> nbformat.NotebookNode:
@@ -118,9 +274,11 @@ def _kernel_manager(log_path: Path) -> type[AsyncKernelManager]:
 
 def _execute(name: str, params: Params, run_dir: Path, index: int, total: int,
              progress: Callable[[str], None]) -> Path:
-    source = NOTEBOOKS / name  # an absolute path in run.notebooks stays as it is
-    name = source.name
-    if not source.exists():
+    source = NOTEBOOKS / name
+    if Path(name).name != name or name in ("", ".", ".."):  # the parameters check this too
+        raise ParamsError(f"run.notebooks names {shorten(name)!r}: name one of the playbook's "
+                          f"notebooks, without a folder.")
+    if not source.is_file():
         available = ", ".join(sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
         raise ParamsError(f"run.notebooks names {name!r}, which is not in {NOTEBOOKS}. "
                           f"Available: {available}.")
@@ -141,6 +299,8 @@ def _execute(name: str, params: Params, run_dir: Path, index: int, total: int,
             log_output=False, execution_timeout=params.run.cell_timeout,
             kernel_manager_class=_kernel_manager(run_dir / "kernel.log"))
     except PapermillExecutionError as exc:
+        if _disk_full(f"{exc.ename}: {exc.evalue}"):  # a cell could not write its output
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(output)) from exc
         cell, source_line = _failed_cell(output)
         raise NotebookError(
             f"Notebook {name} failed in code cell {cell or exc.exec_count}"
@@ -186,8 +346,15 @@ def run_playbook(params_path: str | Path, *, out: str | Path | None = None,
     """
     params = load_params(params_path)
     now = dt.datetime.now()
-    run_dir = new_run_dir(params, out, now)
-    handler = logging.FileHandler(run_dir / "playbook.log", encoding="utf-8")
+    if out:
+        final, run_dir = out_folder(params, out, now)
+    else:
+        final = run_dir = new_run_dir(params, None, now)
+    try:
+        handler = logging.FileHandler(run_dir / RUN_LOG, encoding="utf-8")
+    except OSError as exc:
+        _discard(run_dir, final)
+        raise _output_error(final, exc) from None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     for name in ("playbook", "papermill"):
         logging.getLogger(name).addHandler(handler)
@@ -205,19 +372,36 @@ def run_playbook(params_path: str | Path, *, out: str | Path | None = None,
             results_mod.collect(nbformat.read(path, as_version=4), results)
         results_mod.write(run_dir / "results.json", results)
         intake_json = json.loads((intake_dir(run_dir) / "intake.json").read_text("utf-8"))
-        report = render_report(executed, results, intake_json, params, run_dir / "report.html",
-                               generated=today)
+        render_report(executed, results, intake_json, params, run_dir / "report.html",
+                      generated=today)
         if pdf:
             progress("report.pdf")
-            export_pdf(report, run_dir / "report.pdf")
+            export_pdf(run_dir / "report.html", run_dir / "report.pdf")
+        if run_dir != final:
+            _swap_in(run_dir, final)
         if out is None:
-            _point_latest(run_dir)
-        log.info("report written to %s", report)
-        return RunOutcome(run_dir=run_dir, report=report, results=results)
-    except Exception:
+            _point_latest(final)
+        log.info("report written to %s", final / "report.html")
+        return RunOutcome(run_dir=final, report=final / "report.html", results=results)
+    except OSError as exc:
         log.exception("run failed")
+        if not _about_output(exc, run_dir):
+            raise
+        _discard(run_dir, final)
+        raise _output_error(final, exc) from exc
+    except Exception as exc:
+        log.exception("run failed")
+        if not isinstance(exc, PlaybookError) and _disk_full(str(exc)):  # DuckDB, Arrow
+            _discard(run_dir, final)
+            raise _output_error(final, OSError(errno.ENOSPC, "disk full")) from exc
         raise
     finally:
         for name in ("playbook", "papermill"):
             logging.getLogger(name).removeHandler(handler)
         handler.close()
+
+
+def _discard(build: Path, final: Path) -> None:
+    """Remove a run folder built beside ``final`` that cannot be written (a full disk)."""
+    if build != final:
+        shutil.rmtree(build, ignore_errors=True)

@@ -567,12 +567,3 @@ def prepare_responses(
             out[key] = out[key].astype("string").str.strip()
     return out
 
-
-def __getattr__(name: str):
-    # ``playbook.cli`` imports render_form from here; the form is in printable_form, which
-    # imports this module, hence the import on first use.
-    if name == "render_form":
-        from playbook.survey.printable_form import render_form
-
-        return render_form
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

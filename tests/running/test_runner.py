@@ -4,16 +4,44 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 
 import nbformat
 import pytest
 import yaml
-from conftest import run_cli, write_tiny_client
+from conftest import ROOT, run_cli, write_tiny_client
 
 from playbook.errors import NotebookError
 from playbook.running.runner import prepare_notebook, run_playbook
 
 pytestmark = pytest.mark.slow
+
+#: The command line with the playbook's notebooks folder replaced by argv[1]: a parameters
+#: file may name only the playbook's own notebooks, so a test's notebooks take their place.
+PATCHED_CLI = ("import sys; from pathlib import Path; import playbook.params as p; "
+               "import playbook.running.runner as r; "
+               "p.NOTEBOOKS_DIR = r.NOTEBOOKS = Path(sys.argv[1]); "
+               "from playbook.cli import main; sys.exit(main(sys.argv[2:]))")
+
+
+@pytest.fixture
+def notebooks(tmp_path, monkeypatch):
+    """A folder standing in for the playbook's notebooks/ during the test."""
+    import playbook.params as params_module
+    import playbook.running.runner as runner
+
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    monkeypatch.setattr(params_module, "NOTEBOOKS_DIR", folder)
+    monkeypatch.setattr(runner, "NOTEBOOKS", folder)
+    return folder
+
+
+def run_cli_with(notebooks, *args: str) -> subprocess.CompletedProcess:
+    """``run_cli`` with ``notebooks`` as the playbook's notebooks folder."""
+    return subprocess.run([sys.executable, "-c", PATCHED_CLI, str(notebooks), *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
 
 
 def _notebook(path, *sources):
@@ -29,7 +57,7 @@ def _notebook(path, *sources):
 
 def _with_notebooks(tmp_path, *notebooks, timeout=600):
     return write_tiny_client(tmp_path / "client", extra={
-        "run": {"notebooks": [str(n) for n in notebooks], "cell_timeout": timeout}})
+        "run": {"notebooks": [n.name for n in notebooks], "cell_timeout": timeout}})
 
 
 def test_run_writes_report_results_and_latest(tiny_client, tmp_path):
@@ -45,6 +73,33 @@ def test_run_writes_report_results_and_latest(tiny_client, tmp_path):
     assert "ООО «Тест» &lt;b&gt;" in html
 
 
+HOSTILE = "<script>alert(1)</script> {{ 7*7 }} {% raw %} $x$ &amp;"
+
+
+def test_client_texts_reach_the_report_escaped(tmp_path):
+    """The client's name and the headers its column mapping names are text, never markup, a
+    template expression or math, wherever the report shows them.
+    """
+    folder = tmp_path / "client"
+    folder.mkdir()
+    header = "Сумма <script>alert(1)</script> {{ 7*7 }} $x$"  # no ";": the file's delimiter
+    (folder / "tx.csv").write_text(f"Клиент;Дата;{header}\nA;01.01.2025;10\nB;02.01.2025;20\n",
+                                   encoding="utf-8")
+    params = folder / "params.yaml"
+    params.write_text(yaml.safe_dump({
+        "client": {"name": f"ООО {HOSTILE}", "language": "en", "currency": "RUB"},
+        "data": {"transactions": {"path": "tx.csv", "columns": {
+            "customer_id": "Клиент", "date": "Дата", "amount": header}}},
+        "run": {"notebooks": ["00_intake.ipynb"]}}, allow_unicode=True), encoding="utf-8")
+    outcome = run_playbook(params, out=tmp_path / "run")
+    html = outcome.report.read_text("utf-8")
+    escaped = ("&lt;script&gt;alert(1)&lt;/script&gt; {{ 7*7 }} {% raw %} $x$ &amp;amp;")
+    assert f"<h1>ООО {escaped}</h1>" in html
+    assert f"ООО {escaped}</title>" in html
+    assert "Сумма &lt;script&gt;alert(1)&lt;/script&gt; {{ 7*7 }} $x$" in html  # the mapping
+    assert "<script" not in html and "alert(1)</script>" not in html
+
+
 def test_cli_prints_report_path_last(tiny_client, tmp_path):
     result = run_cli("run", str(tiny_client), "--out", str(tmp_path / "run"))
     assert result.returncode == 0, result.stderr
@@ -53,8 +108,8 @@ def test_cli_prints_report_path_last(tiny_client, tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_failing_cell_names_notebook_cell_and_saved_copy(tmp_path):
-    bad = _notebook(tmp_path / "bad.ipynb", "x = 1", "raise ValueError('boom in the data')")
+def test_failing_cell_names_notebook_cell_and_saved_copy(tmp_path, notebooks):
+    bad = _notebook(notebooks / "bad.ipynb", "x = 1", "raise ValueError('boom in the data')")
     params = _with_notebooks(tmp_path, bad)
     with pytest.raises(NotebookError) as caught:
         run_playbook(params, out=tmp_path / "run")
@@ -68,48 +123,51 @@ def test_failing_cell_names_notebook_cell_and_saved_copy(tmp_path):
     assert "Traceback" in (tmp_path / "run" / "playbook.log").read_text("utf-8")
 
 
-def test_cli_failure_exit_1_without_traceback(tmp_path):
-    bad = _notebook(tmp_path / "bad.ipynb", "1 / 0")
+def test_cli_failure_exit_1_without_traceback(tmp_path, notebooks):
+    bad = _notebook(notebooks / "bad.ipynb", "1 / 0")
     params = _with_notebooks(tmp_path, bad)
-    result = run_cli("run", str(params), "--out", str(tmp_path / "run"))
+    result = run_cli_with(notebooks, "run", str(params), "--out", str(tmp_path / "run"))
     assert result.returncode == 1
     assert "ZeroDivisionError" in result.stderr and "bad.ipynb" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_dead_kernel_is_reported_like_a_failure(tmp_path):
-    dying = _notebook(tmp_path / "dying.ipynb", "import os, signal\nos.kill(os.getpid(), "
+def test_dead_kernel_is_reported_like_a_failure(tmp_path, notebooks):
+    dying = _notebook(notebooks / "dying.ipynb", "import os, signal\nos.kill(os.getpid(), "
                                                 "signal.SIGKILL)")
     params = _with_notebooks(tmp_path, dying)
-    result = run_cli("run", str(params), "--out", str(tmp_path / "run"))
+    result = run_cli_with(notebooks, "run", str(params), "--out", str(tmp_path / "run"))
     assert result.returncode == 1
     assert "dying.ipynb" in result.stderr and "kernel died" in result.stderr
     assert "code cell 3 (import os, signal)" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_cell_timeout_is_reported_like_a_failure(tmp_path):
-    slow = _notebook(tmp_path / "slow.ipynb", "import time\ntime.sleep(30)")
+def test_cell_timeout_is_reported_like_a_failure(tmp_path, notebooks):
+    slow = _notebook(notebooks / "slow.ipynb", "import time\ntime.sleep(30)")
     params = _with_notebooks(tmp_path, slow, timeout=2)
-    result = run_cli("run", str(params), "--out", str(tmp_path / "run"))
+    result = run_cli_with(notebooks, "run", str(params), "--out", str(tmp_path / "run"))
     assert result.returncode == 1
     assert "slow.ipynb" in result.stderr and "run.cell_timeout (2 s)" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_failed_run_keeps_last_good_report(tmp_path, monkeypatch):
+def test_failed_run_keeps_last_good_report(tmp_path, monkeypatch, notebooks):
     import playbook.running.runner as runner
 
     monkeypatch.setattr(runner, "PROJECT_ROOT", tmp_path / "project")
-    params = write_tiny_client(tmp_path / "client")
+    (notebooks / "00_intake.ipynb").write_bytes((ROOT / "notebooks" / "00_intake.ipynb")
+                                                .read_bytes())
+    params = write_tiny_client(tmp_path / "client",
+                               extra={"run": {"notebooks": ["00_intake.ipynb"]}})
     good = run_playbook(params)
     latest = good.run_dir.parent / "latest"
     assert latest.resolve() == good.run_dir.resolve()
     before = good.report.read_bytes()
 
-    bad = _notebook(tmp_path / "bad.ipynb", "raise RuntimeError('x')")
+    bad = _notebook(notebooks / "bad.ipynb", "raise RuntimeError('x')")
     raw = yaml.safe_load(params.read_text("utf-8"))
-    raw["run"] = {"notebooks": [str(bad)]}
+    raw["run"] = {"notebooks": [bad.name]}
     params.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(NotebookError):
         run_playbook(params)

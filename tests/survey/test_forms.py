@@ -214,8 +214,9 @@ def test_unsupported_language_is_an_error():
         printable_form.render_form("checkout", "de")
 
 
-def test_the_cli_still_finds_the_form_in_the_questionnaire_module():
-    from playbook.survey.questionnaire import render_form  # as playbook.cli imports it
 
-    assert render_form is printable_form.render_form
-    assert not hasattr(forms, "render_page")
+def test_the_command_prints_a_form(capsys):
+    from playbook.cli import main
+
+    assert main(["survey-form", "exit", "--lang", "en"]) == 0
+    assert "<title>Why you stopped buying from us</title>" in capsys.readouterr().out
