@@ -11,8 +11,8 @@ table out:
 2. :func:`fit_bgnbd` -- that table -> the fitted parameters with standard errors
    (:class:`BGNBDFit`), by maximum likelihood.
 3. Per customer (a Series aligned with the summary's index): :func:`prob_alive`,
-   :func:`expected_purchases`; on the holdout: :func:`holdout_check` and
-   :func:`holdout_by_frequency`.
+   :func:`expected_purchases`; on the holdout: :func:`holdout_length` (is it long enough
+   to judge?), :func:`holdout_check` and :func:`holdout_by_frequency`.
 
 The model
 ---------
@@ -85,6 +85,8 @@ __all__ = [
     "expected_purchases_arrays",
     "holdout_check",
     "holdout_by_frequency",
+    "holdout_length",
+    "MIN_HOLDOUT_WEEKS",
     # Defined in playbook.ltv.rfm and playbook.ltv.likelihood; importable from here too.
     "TIME_UNITS",
     "DAYS_PER_MONTH",
@@ -460,6 +462,55 @@ def expected_purchases(
 
 
 # --- holdout ------------------------------------------------------------------------------
+
+#: The shortest holdout judged, in weeks, unless the customers' rhythm asks for longer
+#: (:func:`holdout_length`); ``ltv.holdout_min_weeks`` in the parameters.
+MIN_HOLDOUT_WEEKS = 8
+
+
+def holdout_length(
+    calibration_end: str | pd.Timestamp,
+    holdout_end: str | pd.Timestamp,
+    *,
+    median_gap_days: float | None,
+    min_weeks: float = MIN_HOLDOUT_WEEKS,
+) -> dict:
+    """Whether the holdout is long enough for its forecast error to mean anything.
+
+    The holdout must last at least the repeat customers' median gap between purchases (a
+    shorter one ends before the typical customer's next purchase is due: most actual
+    counts are 0 and the error depends on where the holdout happens to end) and at least
+    ``min_weeks`` weeks (over a shorter span the calendar, a holiday week or one large
+    order, moves the total by tens of percent, which says nothing about the model).
+
+    Parameters
+    ----------
+    calibration_end, holdout_end
+        The last day of the fitting period and of the holdout (the end of the last
+        complete period of the data, see :mod:`playbook.periods`).
+    median_gap_days
+        The repeat customers' median gap between purchases, in days (None: unknown).
+    min_weeks
+        The shortest holdout judged whatever the customers' rhythm.
+
+    Returns
+    -------
+    dict
+        ``judged`` (bool), ``reason`` (None, or ``"short"``), ``start`` and ``end`` (ISO
+        dates: the day after the calibration end, the holdout end), ``days``,
+        ``min_days``, ``min_weeks`` and ``median_gap_days`` (rounded to days).
+    """
+    cal_end, end = pd.Timestamp(calibration_end), pd.Timestamp(holdout_end)
+    days = max(0, (end - cal_end).days)
+    min_days = max(7 * min_weeks, median_gap_days or 0.0)
+    judged = days >= min_days
+    return {
+        "judged": bool(judged), "reason": None if judged else "short",
+        "start": (cal_end + pd.Timedelta(days=1)).date().isoformat(),
+        "end": end.date().isoformat(), "days": int(days), "min_days": int(math.ceil(min_days)),
+        "min_weeks": min_weeks,
+        "median_gap_days": None if median_gap_days is None else round(float(median_gap_days)),
+    }
 
 
 def _holdout_arrays(fit, summary, frequency, recency, T, frequency_holdout, duration_holdout):

@@ -26,6 +26,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from playbook.periods import complete_end, last_complete_period
+
 __all__ = ["LtvFactors", "purchase_days", "crr_table", "monthly_retention", "ltv_factors",
            "ltv_by_segment", "cohort_table", "cohort_curve", "whatif_retention",
            "acquisition_vs_retention", "MAX_LIFETIME_MONTHS"]
@@ -70,10 +72,11 @@ def crr_table(days: pd.DataFrame, as_of: dt.date, *, period: str = "quarter",
               window_months: int = 12) -> pd.DataFrame:
     """Purchase days -> period_start, period_end, S, E, N, crr, churn (percent), per period.
 
-    Periods are calendar months, quarters or years ending on or before ``as_of``; the
-    first is the first whole period after a full activity window of data, so S is not
-    understated at the start of the data. ``period_start`` is the day before the period's
-    first day (the end of the previous period), the date S is measured at.
+    Periods are complete calendar months, quarters or years, ending on or before ``as_of``
+    (a period the data ends inside is left out); the first is the first whole period after
+    a full activity window of data, so S is not understated at the start of the data.
+    ``period_start`` is the day before the period's first day (the end of the previous
+    period), the date S is measured at.
     """
     as_of = pd.Timestamp(as_of)
     first = days["date"].min()
@@ -117,6 +120,9 @@ class LtvFactors:
     customers: int
     margin_known: bool
     retention: float
+    #: where P comes from: "data" (margin or cost column), "parameters" (ltv.margin) or
+    #: None (not known: P is 1 and every value is revenue)
+    p_source: str | None = None
 
     @property
     def ltv(self) -> float:
@@ -141,7 +147,7 @@ def ltv_factors(days: pd.DataFrame, as_of: dt.date, *, window_months: int = 12,
     """S, C, P and T over the last ``window_months`` (see the module docstring).
 
     ``margin_share`` is used when the data has no margin; without either, P is 1 and the
-    result is lifetime *revenue* (``margin_known`` is False).
+    result is lifetime *revenue* (``margin_known`` is False, ``p_source`` None).
     """
     as_of = pd.Timestamp(as_of)
     recent = days[(days["date"] > as_of - pd.DateOffset(months=window_months))
@@ -155,14 +161,15 @@ def ltv_factors(days: pd.DataFrame, as_of: dt.date, *, window_months: int = 12,
     c = len(recent) / customers / window_months
     margin_known = recent["margin"].notna().any()
     if margin_known:
-        p = recent["margin"].sum() / revenue
+        p, source = recent["margin"].sum() / revenue, "data"
+    elif margin_share is not None:
+        p, source = margin_share, "parameters"
     else:
-        p = margin_share if margin_share is not None else 1.0
+        p, source = 1.0, None
     r = monthly_retention(days, as_of.date(), window_months=window_months) \
         if retention is None else retention
     return LtvFactors(S=float(s), C=float(c), P=float(p), T=_lifetime(r), customers=customers,
-                      margin_known=bool(margin_known or margin_share is not None),
-                      retention=float(r))
+                      margin_known=source is not None, retention=float(r), p_source=source)
 
 
 def ltv_by_segment(days: pd.DataFrame, segments: pd.DataFrame, overall: LtvFactors,
@@ -191,9 +198,15 @@ def cohort_table(days: pd.DataFrame, as_of: dt.date, *, months: int = 24) -> pd.
 
     Rows are acquisition months (the month of the first purchase) of the last ``months``
     cohorts; column k is the share of the cohort buying in its k-th month after the first
-    (column 0 is 1 by definition). Cells not yet observed at ``as_of`` are NaN.
+    (column 0 is 1 by definition). Only complete months count: a month the data ends
+    inside (``as_of`` before its last day) is left out, as a cohort and as a column, since
+    its few days would look like customers falling away. Cells not yet observed by the
+    last complete month are NaN.
     """
-    frame = days[days["date"] <= pd.Timestamp(as_of)]
+    frame = days[days["date"] <= pd.Timestamp(complete_end(as_of))]
+    if frame.empty:
+        return pd.DataFrame(index=pd.DatetimeIndex([], name="cohort"),
+                            columns=pd.Index([], name="months_since_first"), dtype=float)
     month = frame["date"].dt.to_period("M")
     cohort = frame.groupby("customer_id")["date"].min().dt.to_period("M")
     frame = frame.assign(cohort=frame["customer_id"].map(cohort), month=month)
@@ -202,7 +215,7 @@ def cohort_table(days: pd.DataFrame, as_of: dt.date, *, months: int = 24) -> pd.
     counts = active.groupby(["cohort", "k"]).size().unstack(fill_value=0)
     size = cohort.value_counts()
     table = counts.div(size.reindex(counts.index), axis=0)
-    last = pd.Timestamp(as_of).to_period("M")
+    last = last_complete_period(as_of)
     for c in table.index:
         observed = (last - c).n
         table.loc[c, table.columns > observed] = np.nan

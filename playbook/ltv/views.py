@@ -4,7 +4,11 @@
 (:mod:`playbook.ltv.bgnbd`, :mod:`playbook.ltv.gammagamma`) with the client's parameters; the other
 functions turn the results into what the report shows. When the data cannot support a
 model (too short a history, too few repeat customers) the section says so in plain words
-instead of failing the run.
+instead of failing the run; when the model cannot tell who has left, who is active follows
+a stated recency rule (:mod:`playbook.ltv.activity`). Figures by period stop at the last
+complete month (:mod:`playbook.periods`), and a holdout too short to judge is not scored.
+The second half of the section (value, activity, retain tasks, what-if, spend, results)
+lives in :mod:`playbook.ltv.views_value` and is re-exported here.
 """
 
 from __future__ import annotations
@@ -15,21 +19,30 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from playbook import exports
 from playbook.errors import DataError
-from playbook.ltv import bgnbd, gammagamma
+from playbook.ltv import activity, bgnbd, gammagamma
 from playbook.ltv import formulas as ltv
-from playbook.report.document import summary_section
+from playbook.ltv.views_value import (
+    activity_sentences,
+    clv_sentence,
+    period_labels,
+    results,
+    retain_tasks,
+    spend_sentence,
+    spend_table,
+    whatif_sentences,
+)
+from playbook.periods import complete_end, is_period_end
 from playbook.report.i18n import Lang
 from playbook.report.render import PALETTE, new_figure
 from playbook.running.context import RunContext
 from playbook.segmentation import analysis as sg
 
 __all__ = ["LtvAnalysis", "analyse", "factors_table", "factors_sentences", "segment_table",
-           "crr_display", "crr_chart", "crr_sentence", "cohort_heatmap", "cohort_sentence",
-           "model_table", "model_sentences", "holdout_chart", "holdout_sentence",
-           "clv_sentence", "retain_tasks", "whatif_sentences", "spend_table", "spend_sentence",
-           "results"]
+           "crr_display", "crr_chart", "crr_sentences", "cohort_heatmap", "cohort_sentence",
+           "partial_sentences", "model_table", "model_sentences", "holdout_chart",
+           "holdout_sentences", "clv_sentence", "activity_sentences", "retain_tasks",
+           "whatif_sentences", "spend_table", "spend_sentence", "results"]
 
 
 @dataclass
@@ -50,10 +63,35 @@ class LtvAnalysis:
     model_error: str | None = None
     spend_error: str | None = None
     calibration_end: dt.date | None = None
+    #: the forecast check: its period and whether it is long enough to judge
+    #: (:func:`playbook.ltv.bgnbd.holdout_length`), with the errors when it is
     holdout: dict | None = None
     holdout_table: pd.DataFrame | None = None
     customers: pd.DataFrame = field(default_factory=pd.DataFrame)
     spend: pd.DataFrame | None = None
+    #: the last day of the last complete month: figures by period stop there
+    complete_through: dt.date | None = None
+    #: what the money values are: "margin" (P known) or "revenue" (no cost data)
+    value_basis: str = "revenue"
+    #: who is active: "model" (BG/NBD's probability) or "recency" (the stated rule), why
+    #: the model could not tell (:func:`playbook.ltv.activity.model_verdict`, or
+    #: "no_model"), and per customer: customer_id, active, days_since, usual_gap, limit
+    activity_rule: str = "recency"
+    activity_reason: str | None = None
+    activity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the repeat customers' median gap between purchases, in days: of the fitting period
+    #: (the holdout's minimum, the model's verdict) and up to as_of (the recency rule)
+    median_gap_days: float | None = None
+    rule_gap_days: float | None = None
+    #: the recency rule: lapsed after this many usual gaps without a purchase
+    lapse_gaps: float = 2.0
+    #: days from the first purchase to the calibration end (the history the model saw)
+    model_history_days: float | None = None
+
+    @property
+    def holdout_judged(self) -> bool:
+        """Whether there is a holdout long enough to judge the forecast on."""
+        return bool(self.holdout and self.holdout["judged"])
 
 
 def _window(days: pd.DataFrame, as_of: dt.date, wanted: int) -> tuple[int, bool]:
@@ -85,8 +123,11 @@ def analyse(run: RunContext) -> LtvAnalysis:
         as_of=as_of, window_months=window, window_reduced=reduced, factors=factors,
         by_segment=by_segment, crr=crr, cohorts=cohorts, curve=ltv.cohort_curve(cohorts, days),
         whatif=(ltv.whatif_retention(factors, factors.customers,
-                                     horizon_months=cfg.horizon_months) if factors else None))
+                                     horizon_months=cfg.horizon_months) if factors else None),
+        complete_through=complete_end(as_of),
+        value_basis="margin" if (factors.margin_known if factors else cfg.margin) else "revenue")
     _fit_models(run, result, factors)
+    _judge_activity(run, result)
     if cfg.marketing:
         spend = pd.DataFrame([m.model_dump() for m in cfg.marketing])
         result.spend = ltv.acquisition_vs_retention(spend, crr)
@@ -94,16 +135,22 @@ def analyse(run: RunContext) -> LtvAnalysis:
 
 
 def _fit_models(run: RunContext, result: LtvAnalysis, factors: ltv.LtvFactors | None) -> None:
+    """BG/NBD and Gamma-Gamma on the calibration period, the holdout check, CLV per customer.
+
+    The holdout runs from the calibration end to the end of the last complete month of the
+    data (rows after as_of included), and its errors are reported only when it is long
+    enough to judge (:func:`playbook.ltv.bgnbd.holdout_length`).
+    """
     cfg = run.params.ltv
     unit = cfg.time_unit
     everything = run.transactions(after_as_of=True)
-    last = everything["date"].max().date()
+    data_end = max(everything["date"].max().date(), result.as_of)
     calibration_end = cfg.calibration_end or result.as_of
+    holdout_end = max(complete_end(data_end), calibration_end)
     result.calibration_end = calibration_end
     try:
         calibration = bgnbd.rfm_summary(everything, calibration_end=calibration_end,
-                                        observation_end=max(last, calibration_end),
-                                        time_unit=unit)
+                                        observation_end=holdout_end, time_unit=unit)
         result.bg = bgnbd.fit_bgnbd(calibration, time_unit=unit)
         repeat = calibration[(calibration["frequency"] > 0)
                              & (calibration["monetary_value"] > 0)]
@@ -111,10 +158,18 @@ def _fit_models(run: RunContext, result: LtvAnalysis, factors: ltv.LtvFactors | 
     except DataError as exc:  # either model: without both there is no CLV to report
         result.bg = result.gg = None
         result.model_error = str(exc)
+        result.activity_reason = "no_model"
         return
-    if last > calibration_end:
-        result.holdout = bgnbd.holdout_check(result.bg, calibration)
-        result.holdout_table = bgnbd.holdout_by_frequency(result.bg, calibration)
+    gap = activity.median_gap(calibration)
+    result.median_gap_days = None if gap is None else gap * bgnbd.TIME_UNITS[unit]
+    if data_end > calibration_end:
+        result.holdout = bgnbd.holdout_length(calibration_end, holdout_end,
+                                              median_gap_days=result.median_gap_days,
+                                              min_weeks=cfg.holdout_min_weeks)
+        result.holdout["data_end"] = data_end.isoformat()
+        if result.holdout["judged"]:
+            result.holdout |= bgnbd.holdout_check(result.bg, calibration)
+            result.holdout_table = bgnbd.holdout_by_frequency(result.bg, calibration)
     now = everything[everything["date"] <= pd.Timestamp(result.as_of)]
     current = bgnbd.rfm_summary(now, calibration_end=result.as_of, time_unit=unit)
     before_date = result.as_of - dt.timedelta(days=run.params.segmentation.movement_days)
@@ -122,6 +177,11 @@ def _fit_models(run: RunContext, result: LtvAnalysis, factors: ltv.LtvFactors | 
     margin = factors.P if factors else (cfg.margin or 1.0)
     customers = current[["customer_id"]].copy()
     customers["p_alive"] = bgnbd.prob_alive(result.bg, current).to_numpy()
+    result.model_history_days = float(calibration["T"].max()) * bgnbd.TIME_UNITS[unit]
+    result.activity_reason = activity.model_verdict(
+        result.bg.a / (result.bg.a + result.bg.b), customers["p_alive"],
+        history=float(calibration["T"].max()), gap=gap)
+    result.activity_rule = "recency" if result.activity_reason else "model"
     horizon = cfg.horizon_months * bgnbd.DAYS_PER_MONTH / bgnbd.TIME_UNITS[unit]
     customers["expected_purchases"] = bgnbd.expected_purchases(result.bg, horizon,
                                                                current).to_numpy()
@@ -141,19 +201,47 @@ def _fit_models(run: RunContext, result: LtvAnalysis, factors: ltv.LtvFactors | 
     result.customers = customers
 
 
+def _judge_activity(run: RunContext, result: LtvAnalysis) -> None:
+    """Who is active now: by the model's probability when it can tell, else by the rule.
+
+    The recency rule (:func:`playbook.ltv.activity.recency_rule`) is computed either way,
+    for the days since each customer's last purchase; with the model, a customer is
+    active at a probability of 50% or more.
+    """
+    summary = run.summary()
+    result.lapse_gaps = run.params.ltv.lapse_gaps
+    result.rule_gap_days = activity.median_gap(summary)
+    rule = activity.recency_rule(summary, result.as_of, gaps=result.lapse_gaps)
+    rule["active"] = ~rule["lapsed"]
+    if result.activity_rule == "model":
+        alive = result.customers.set_index("customer_id")["p_alive"]
+        p_alive = rule["customer_id"].map(alive)
+        rule["active"] = (p_alive >= 0.5).where(p_alive.notna(), rule["active"]).astype(bool)
+    result.activity = rule
+
+
 # --- the seed formula ---------------------------------------------------------------------
 
+#: How a factor that is not known shows in a table.
+UNKNOWN = "—"
+
+
 def factors_table(res: LtvAnalysis, lang: Lang) -> pd.DataFrame:
-    """S, C, P, T and LTV with what each means, in the client's money."""
+    """S, C, P, T and LTV with what each means, in the client's money.
+
+    Without cost data P is not known (shown as a dash) and LTV is named lifetime revenue.
+    """
     f = res.factors
     col = lambda k: lang.t(f"ltv.column.{k}")  # noqa: E731
+    p_text = {"data": "P", "parameters": "P_assumed"}.get(f.p_source, "P_unknown")
+    in_revenue = res.value_basis == "revenue"
     rows = [
         ("S", lang.t("ltv.factor.S"), lang.money(f.S)),
         ("C", lang.t("ltv.factor.C"), lang.num(f.C, 2)),
-        ("P", lang.t("ltv.factor.P") if f.margin_known else lang.t("ltv.factor.P_unknown"),
-         lang.pct(f.P)),
+        ("P", lang.t(f"ltv.factor.{p_text}"), UNKNOWN if in_revenue else lang.pct(f.P)),
         ("T", lang.t("ltv.factor.T"), lang.num(f.T, 1)),
-        ("LTV", lang.t("ltv.factor.LTV"), lang.money(f.ltv)),
+        ("LTV", lang.t("ltv.factor.LTV_revenue" if in_revenue else "ltv.factor.LTV"),
+         lang.money(f.ltv)),
     ]
     return pd.DataFrame(rows, columns=[col("factor"), col("meaning"), col("value")])
 
@@ -163,7 +251,7 @@ def factors_sentences(res: LtvAnalysis, lang: Lang) -> list[str]:
     f = res.factors
     if f is None:
         return [lang.t("ltv.no_factors")]
-    in_revenue = not f.margin_known and f.P == 1  # no margin in the data or the parameters
+    in_revenue = res.value_basis == "revenue"  # no margin in the data or the parameters
     values = dict(ltv=lang.money(f.ltv), S=lang.money(f.S), C=lang.num(f.C, 2),
                   T=lang.num(f.T, 0), retention=lang.pct(f.retention),
                   window=lang.int(res.window_months))
@@ -171,7 +259,7 @@ def factors_sentences(res: LtvAnalysis, lang: Lang) -> list[str]:
            else lang.t("ltv.factors_so_what", P=lang.pct(f.P), **values)]
     if res.window_reduced:
         out.append(lang.t("ltv.window_reduced", window=lang.int(res.window_months)))
-    if not f.margin_known:
+    if in_revenue:
         out.append(lang.t("ltv.margin_unknown"))
     out.append(lang.t("ltv.levers"))
     return out
@@ -183,23 +271,25 @@ def segment_table(res: LtvAnalysis, lang: Lang) -> pd.DataFrame:
 
     table = res.by_segment
     col = lambda k: lang.t(f"ltv.column.{k}")  # noqa: E731
+    in_revenue = res.value_basis == "revenue"
     return pd.DataFrame({
         lang.t("segmentation.column.segment"): [_segment_name(s, lang) for s in table["segment"]],
         col("active"): [lang.int(v) for v in table["customers"]],
         "S": [lang.money(v) for v in table["S"]],
         "C": [lang.num(v, 2) for v in table["C"]],
-        "P": [lang.pct(v) for v in table["P"]],
-        col("ltv"): [lang.money(v) for v in table["ltv"]],
+        "P": [UNKNOWN if in_revenue else lang.pct(v) for v in table["P"]],
+        col("ltv_revenue" if in_revenue else "ltv"): [lang.money(v) for v in table["ltv"]],
     })
 
 
 # --- CRR ----------------------------------------------------------------------------------
 
-def _periods(table: pd.DataFrame, lang: Lang) -> list[str]:
-    """"01.01.2026 — 31.03.2026" for each row's period_start and period_end."""
-    return [lang.t("intake.period_value", start=lang.date(a, "compact"),
-                   end=lang.date(b, "compact"))
-            for a, b in zip(table["period_start"], table["period_end"], strict=True)]
+def _crr_periods(crr: pd.DataFrame, lang: Lang) -> list[str]:
+    """CRR periods as the reader counts them: from their first day (``period_start``, the
+    day S is measured at, is the day before) to their last.
+    """
+    first_days = [d + dt.timedelta(days=1) for d in crr["period_start"]]
+    return period_labels(crr.assign(period_start=first_days), lang)
 
 
 def crr_display(res: LtvAnalysis, lang: Lang) -> pd.DataFrame:
@@ -207,7 +297,7 @@ def crr_display(res: LtvAnalysis, lang: Lang) -> pd.DataFrame:
     crr = res.crr
     col = lambda k: lang.t(f"ltv.column.{k}")  # noqa: E731
     return pd.DataFrame({
-        col("period"): _periods(crr, lang),
+        col("period"): _crr_periods(crr, lang),
         "S": [lang.int(v) for v in crr["S"]],
         "E": [lang.int(v) for v in crr["E"]],
         "N": [lang.int(v) for v in crr["N"]],
@@ -234,16 +324,28 @@ def crr_chart(res: LtvAnalysis, lang: Lang):
     return fig
 
 
-def crr_sentence(res: LtvAnalysis, run: RunContext, lang: Lang) -> str:
-    """The latest and the average CRR in words, or why it cannot be computed."""
+def partial_sentences(res: LtvAnalysis, lang: Lang) -> list[str]:
+    """When the data ends inside a month: figures by period stop at the last complete one."""
+    if is_period_end(res.as_of):
+        return []
+    return [lang.t("ltv.partial_period", as_of=lang.date(res.as_of),
+                   last=lang.date(res.complete_through))]
+
+
+def crr_sentences(res: LtvAnalysis, run: RunContext, lang: Lang) -> list[str]:
+    """The latest (complete) period's and the average CRR in words, or why there is none."""
     crr = res.crr.dropna(subset=["crr"])
     if crr.empty:
-        return lang.t("ltv.crr_none", window=lang.int(res.window_months))
+        return [lang.t("ltv.crr_none", window=lang.int(res.window_months)),
+                *partial_sentences(res, lang)]
     last = crr.iloc[-1]
-    return lang.t("ltv.crr_so_what", window=lang.int(res.window_months),
-                  period=lang.t(f"ltv.period.{run.params.ltv.crr_period}"),
-                  crr=lang.pct(last["crr"] / 100), S=lang.int(last["S"]), E=lang.int(last["E"]),
-                  N=lang.int(last["N"]), mean=lang.pct(crr["crr"].mean() / 100))
+    return [lang.t("ltv.crr_so_what", window=lang.int(res.window_months),
+                   period=lang.t(f"ltv.period.{run.params.ltv.crr_period}"),
+                   range=_crr_periods(crr.tail(1), lang)[0],
+                   crr=lang.pct(last["crr"] / 100), S=lang.int(last["S"]),
+                   E=lang.int(last["E"]), N=lang.int(last["N"]),
+                   mean=lang.pct(crr["crr"].mean() / 100)),
+            *partial_sentences(res, lang)]
 
 
 # --- cohorts ------------------------------------------------------------------------------
@@ -304,7 +406,8 @@ def model_sentences(res: LtvAnalysis, run: RunContext, lang: Lang) -> list[str]:
     return [lang.t("ltv.model_intro", cal=lang.date(res.calibration_end),
                    customers=lang.int(bg.n_customers)),
             lang.t("ltv.model_so_what", rate=lang.num(mean_rate, 3), unit=unit,
-                   dropout=lang.pct(dropout), spend=lang.money(spend))]
+                   dropout=lang.pct(dropout, 2 if dropout < 0.01 else 1),
+                   spend=lang.money(spend))]
 
 
 def holdout_chart(res: LtvAnalysis, lang: Lang):
@@ -321,158 +424,26 @@ def holdout_chart(res: LtvAnalysis, lang: Lang):
     return fig
 
 
-def holdout_sentence(res: LtvAnalysis, lang: Lang) -> str:
-    """How far the model's forecast of the held-out period was from the truth."""
+def holdout_sentences(res: LtvAnalysis, lang: Lang) -> list[str]:
+    """How far the forecast of the held-out period was from the truth, or why the holdout
+    is too short to say.
+    """
     h = res.holdout
+    if h is None:
+        return []
+    period = lang.t("intake.period_value", start=lang.date(h["start"], "compact"),
+                    end=lang.date(h["end"] if h["days"] else h["data_end"], "compact"))
+    if not h["judged"]:
+        return [lang.t("ltv.holdout_short", period=period, days=lang.int(h["days"]),
+                       min_days=lang.int(h["min_days"]), gap=lang.int(h["median_gap_days"] or 0),
+                       weeks=lang.num(h["min_weeks"], 0))]
     error = (h["total_predicted"] - h["total_actual"]) / h["total_actual"] \
         if h["total_actual"] else np.nan
-    return lang.t("ltv.holdout_so_what", actual=lang.int(h["total_actual"]),
+    out = [lang.t("ltv.holdout_so_what", period=period, actual=lang.int(h["total_actual"]),
                   predicted=lang.int(h["total_predicted"]), error=lang.pct(error),
-                  corr=lang.num(h["corr"], 2), mae=lang.num(h["mae"], 2))
-
-
-def _retain(res: LtvAnalysis, run: RunContext) -> pd.DataFrame:
-    cfg = run.params.ltv
-    c = res.customers
-    if c.empty:
-        return c
-    cut = c["clv"].quantile(1 - cfg.retain_top_share)
-    falling = (c["p_alive_before"] - c["p_alive"]) >= cfg.retain_alive_drop
-    return c[(c["clv"] >= cut) & falling].sort_values("clv", ascending=False)
-
-
-def clv_sentence(res: LtvAnalysis, run: RunContext, lang: Lang) -> list[str]:
-    """The customers' predicted value, its top 20% share, and how many to retain."""
-    if res.customers.empty:  # no model
-        return [lang.t("ltv.clv_none")]
-    c = res.customers
-    cfg = run.params.ltv
-    top = c.nlargest(max(1, int(len(c) * 0.2)), "clv")["clv"].sum()
-    return [lang.t("ltv.clv_so_what", months=lang.int(cfg.horizon_months),
-                   total=lang.money(c["clv"].sum()), rate=lang.pct(cfg.annual_discount),
-                   top_share=lang.pct(top / c["clv"].sum() if c["clv"].sum() else 0),
-                   alive=lang.int(int((c["p_alive"] >= 0.5).sum())),
-                   customers=lang.int(len(c))),
-            lang.t("ltv.retain_so_what", n=lang.int(len(_retain(res, run))),
-                   drop=lang.pct(cfg.retain_alive_drop, 0),
-                   top=lang.pct(cfg.retain_top_share, 0))]
-
-
-def retain_tasks(res: LtvAnalysis, run: RunContext) -> pd.DataFrame:
-    """'Retain' tasks: valuable customers whose probability of being alive is falling."""
-    lang = run.lang
-    picked = _retain(res, run)
-    due = res.as_of + dt.timedelta(days=run.params.segmentation.call_due_days)
-    rows = [{"customer_id": item.customer_id,
-             "reason": exports.plain_text(lang.t("ltv.task_reason", before=lang.pct(
-                 item.p_alive_before, 0), now=lang.pct(item.p_alive, 0),
-                 clv=lang.money(item.clv))),
-             "suggested_action": exports.plain_text(lang.t("ltv.task_action")), "due_date": due}
-            for item in picked.itertuples(index=False)]
-    who = exports.people(run.customers(), run.transactions(), picked["customer_id"]
-                         if len(picked) else pd.Series([], dtype=object))
-    return exports.with_people(rows, who)
-
-
-# --- what-if and spend ---------------------------------------------------------------------
-
-def whatif_sentences(res: LtvAnalysis, run: RunContext, lang: Lang) -> list[str]:
-    """What +5 points of retention would be worth in this client's money."""
-    w = res.whatif
-    if w is None:
-        return []
-    if w["ltv_change"] <= 0:  # retention at the cap: the lifetime cannot grow
-        return [lang.t("ltv.whatif_high", annual=lang.pct(w["annual_retention"]))]
-    return [lang.t("ltv.whatif_so_what", annual=lang.pct(w["annual_retention"]),
-                   annual_plus=lang.pct(w["annual_retention_plus"]),
-                   ltv_change=lang.money(w["ltv_change"]),
-                   ltv_share=lang.pct(w["ltv_change_share"] or 0),
-                   profit_change=lang.money(w["profit_change"]),
-                   profit_share=lang.pct(w["profit_change_share"] or 0),
-                   months=lang.int(w["horizon_months"])),
-            lang.t("ltv.whatif_seed")]
-
-
-def spend_table(res: LtvAnalysis, lang: Lang) -> pd.DataFrame:
-    """Acquisition and retention spending per period, and the cost per customer of each."""
-    s = res.spend
-    col = lambda k: lang.t(f"ltv.column.{k}")  # noqa: E731
-    return pd.DataFrame({
-        col("period"): _periods(s, lang),
-        col("acquisition"): [lang.money(v) for v in s["acquisition"]],
-        col("new"): [lang.int(v) for v in s["new"]],
-        col("cost_new"): [lang.money(v) for v in s["cost_new"]],
-        col("retention"): [lang.money(v) for v in s["retention"]],
-        col("kept"): [lang.int(v) for v in s["kept"]],
-        col("cost_kept"): [lang.money(v) for v in s["cost_kept"]],
-        col("ratio"): [lang.num(v, 1) if pd.notna(v) else "" for v in s["ratio"]],
-    })
-
-
-def spend_sentence(res: LtvAnalysis, lang: Lang) -> str:
-    """The cost of winning a customer against the cost of keeping one."""
-    if res.spend is None or res.spend.empty:
-        return lang.t("ltv.spend_missing")
-    total_new = res.spend["acquisition"].sum() / max(res.spend["new"].sum(), 1)
-    total_kept = res.spend["retention"].sum() / max(res.spend["kept"].sum(), 1)
-    ratio = total_new / total_kept if total_kept else np.nan
-    return lang.t("ltv.spend_so_what", cost_new=lang.money(total_new),
-                  cost_kept=lang.money(total_kept), ratio=lang.num(ratio, 1))
-
-
-def results(res: LtvAnalysis) -> dict:
-    """The ltv keys of results.json."""
-    out: dict = {"window_months": res.window_months}
-    if res.factors:
-        f = res.factors
-        out["simple"] = {"S": f.S, "C": f.C, "P": f.P, "T": f.T, "ltv": f.ltv,
-                         "margin_known": f.margin_known, "monthly_retention": f.retention}
-    out["crr"] = [{"period_start": r.period_start.isoformat(),
-                   "period_end": r.period_end.isoformat(), "S": int(r.S), "E": int(r.E),
-                   "N": int(r.N), "crr": None if pd.isna(r.crr) else float(r.crr)}
-                  for r in res.crr.itertuples(index=False)]
-    if res.bg is not None:
-        out["bgnbd"] = {"r": res.bg.r, "alpha": res.bg.alpha, "a": res.bg.a, "b": res.bg.b,
-                        "loglik": res.bg.loglik, "n_customers": res.bg.n_customers,
-                        "time_unit": res.bg.time_unit,
-                        "calibration_end": res.calibration_end.isoformat(),
-                        "se": dict(res.bg.se)}
-        out["gamma_gamma"] = {"p": res.gg.p, "q": res.gg.q, "gamma": res.gg.gamma,
-                              "n_customers": res.gg.n_customers, "se": dict(res.gg.se)}
-    else:
-        out["model_error"] = res.model_error
-    if res.holdout is not None:
-        out["holdout"] = {k: res.holdout[k] for k in ("mae", "rmse", "corr", "total_actual",
-                                                      "total_predicted")}
-    if not res.customers.empty:
-        out["clv_total"] = float(res.customers["clv"].sum())
-    if res.whatif:
-        out["whatif_retention_plus5"] = {
-            "ltv_change": res.whatif["ltv_change"], "profit_change": res.whatif["profit_change"],
-            "ltv_change_share": res.whatif["ltv_change_share"],
-            "profit_change_share": res.whatif["profit_change_share"]}
-    if res.spend is not None and not res.spend.empty:
-        out["acquisition_vs_retention"] = res.spend.to_dict(orient="records")
+                  corr=lang.num(h["corr"], 2), mae=lang.num(h["mae"], 2))]
+    if h["data_end"] > h["end"]:
+        out.append(lang.t("ltv.holdout_partial", end=lang.date(h["end"])))
     return out
 
 
-@summary_section("ltv")
-def _summary(results_: dict, lang: Lang):
-    data = results_["ltv"]
-    figures, advice = [], []
-    if "simple" in data:
-        figures.append((lang.t("ltv.summary.ltv"), lang.money(data["simple"]["ltv"])))
-    crr = [r for r in data.get("crr", []) if r["crr"] is not None]
-    if crr:
-        figures.append((lang.t("ltv.summary.crr"), lang.pct(crr[-1]["crr"] / 100)))
-    if "clv_total" in data:
-        figures.append((lang.t("ltv.summary.clv"), lang.money(data["clv_total"])))
-    whatif = data.get("whatif_retention_plus5")
-    if whatif and whatif["ltv_change"] > 0:
-        advice.append(lang.t("ltv.summary.advice_whatif",
-                             profit=lang.money(whatif["profit_change"]),
-                             ltv=lang.money(whatif["ltv_change"])))
-    retain = data.get("retain_tasks")
-    if retain:
-        advice.append(lang.t("ltv.summary.advice_retain", n=lang.int(retain)))
-    return figures, advice

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from playbook.intake.summary import customer_summary
+from playbook.periods import FREQ, complete_end, last_complete_period
 
 __all__ = [
     "RFM_SEGMENTS",
@@ -143,8 +144,10 @@ def abc_xyz(summary: pd.DataFrame, transactions: pd.DataFrame, as_of: dt.date, *
 
     XYZ measures regularity: the coefficient of variation (population standard deviation
     over mean) of the customer's net purchases per ``period`` (month or quarter) over the
-    last ``window_months`` before ``as_of``, counting periods with no purchase as zero and
-    starting no earlier than the customer's first purchase. X: CV <= 10%, Y: <= 25%, Z: above.
+    ``window_months`` that end with the last complete period on or before ``as_of``
+    (:func:`playbook.periods.last_complete_period`: a month that has had only some of its
+    days would look like a slump), counting periods with no purchase as zero and starting
+    no earlier than the customer's first purchase. X: CV <= 10%, Y: <= 25%, Z: above.
     Customers with fewer than ``min_periods`` periods of history in the window, or without
     purchases in it, cannot be called regular: they are Z (counted in ``short_history``).
     """
@@ -164,20 +167,20 @@ def abc_xyz(summary: pd.DataFrame, transactions: pd.DataFrame, as_of: dt.date, *
     out["abc"] = np.where(before < cutoffs[0], "A", np.where(before < cutoffs[1], "B", "C"))
     out.loc[out["value"] <= 0, "abc"] = "C"
 
-    freq = {"month": ("M", 1), "quarter": ("Q", 3)}[period]
-    start = (pd.Timestamp(as_of) - pd.DateOffset(months=window_months)).to_period(freq[0])
-    end = pd.Timestamp(as_of).to_period(freq[0])
+    months_per = {"month": 1, "quarter": 3}[period]
+    end = last_complete_period(as_of, period)
+    start = end - max(1, window_months // months_per)
     frame = transactions[[customer_id, date, amount]].rename(
         columns={customer_id: "customer_id", date: "date", amount: "amount"})
     frame = frame[frame["date"] <= pd.Timestamp(as_of)]
-    frame = frame.assign(p=frame["date"].dt.to_period(freq[0]))
+    frame = frame.assign(p=frame["date"].dt.to_period(FREQ[period]))
     first = frame.groupby("customer_id")["p"].min()
-    window = frame[frame["p"] > start]
+    window = frame[(frame["p"] > start) & (frame["p"] <= end)]
     per = window.groupby(["customer_id", "p"])["amount"].sum().clip(lower=0)
     sums = per.groupby(level=0).sum()
     squares = (per ** 2).groupby(level=0).sum()
     stats = pd.DataFrame({"first": first})
-    stats["periods"] = [(end - max(f, start + 1)).n + 1 for f in stats["first"]]
+    stats["periods"] = [max(0, (end - max(f, start + 1)).n + 1) for f in stats["first"]]
     stats["sum"] = sums.reindex(stats.index).fillna(0.0)
     stats["sq"] = squares.reindex(stats.index).fillna(0.0)
     n = stats["periods"].clip(lower=1)
@@ -339,17 +342,22 @@ def transition_matrix(moves: pd.DataFrame, *, before: str = "rung_before",
 
 
 def base_health(transactions: pd.DataFrame, customers: pd.DataFrame | None = None, *,
-                customer_id: str = "customer_id", date: str = "date",
-                amount: str = "amount") -> pd.DataFrame:
+                as_of: dt.date | None = None, customer_id: str = "customer_id",
+                date: str = "date", amount: str = "amount") -> pd.DataFrame:
     """Transactions -> month, active, new, returning, new_referral, referral_share.
 
     ``active`` customers bought (net positive) in the month; ``new`` made their first
     purchase then; ``returning`` = active - new. With a customers file that says how a
     customer found the client (``referral``), ``new_referral`` counts the new customers who
     came by recommendation and ``referral_share`` is their share of the new (else NaN).
+    With ``as_of``, the months run to the last complete one on or before it
+    (:func:`playbook.periods.complete_end`): the days of a month the data ends inside are
+    left out, so the last row is never a slump that is only a short month.
     """
     frame = transactions[[customer_id, date, amount]].rename(
         columns={customer_id: "customer_id", date: "date", amount: "amount"})
+    if as_of is not None:
+        frame = frame[frame["date"] <= pd.Timestamp(complete_end(as_of))]
     frame = frame.assign(month=frame["date"].dt.to_period("M"))
     monthly = frame.groupby(["customer_id", "month"])["amount"].sum()
     bought = monthly[monthly > 0].reset_index()

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from playbook import exports
+from playbook.periods import complete_end, is_period_end
 from playbook.report.document import summary_section
 from playbook.report.i18n import Lang, Safe
 from playbook.report.render import PALETTE, new_figure
@@ -23,8 +24,8 @@ from playbook.segmentation import analysis as sg
 __all__ = ["Segments", "analyse", "survey_evidence", "rfm_table", "rfm_chart", "rfm_sentence",
            "abc_table", "abc_heatmap", "abc_sentences", "pareto_chart", "pareto_sentence",
            "ladder_table", "ladder_chart", "ladder_sentences", "movement_table",
-           "movement_sentence", "health_chart", "health_sentences", "task_lists",
-           "exports_sentence", "results"]
+           "movement_sentence", "health_chart", "partial_month_sentence", "health_sentences",
+           "task_lists", "exports_sentence", "results"]
 
 RISK = ("at_risk", "cant_lose")
 BEST = ("champions", "loyal")
@@ -44,6 +45,11 @@ class Segments:
     health: pd.DataFrame
     as_of: dt.date
     has_evidence: bool
+    abc_by: str = "revenue"
+    xyz_period: str = "month"
+    #: the last day of the last complete month: figures by month stop here (= as_of when
+    #: the data ends on a month's last day)
+    complete_through: dt.date | None = None
 
 
 def survey_evidence(run: RunContext) -> pd.DataFrame | None:
@@ -86,9 +92,12 @@ def analyse(run: RunContext, evidence: pd.DataFrame | None = None) -> Segments:
         ladder_counts=sg.ladder_counts(rungs, has_evidence=has_evidence),
         moves=sg.movement(tx, as_of, days=cfg.movement_days, ladder_options=ladder_options,
                           segments=segments, evidence=evidence),
-        health=sg.base_health(tx, run.customers()),
+        health=sg.base_health(tx, run.customers(), as_of=as_of),
         as_of=as_of,
         has_evidence=has_evidence,
+        abc_by=cfg.abc.by,
+        xyz_period=cfg.xyz.period,
+        complete_through=complete_end(as_of),
     )
 
 
@@ -171,7 +180,7 @@ def abc_table(seg: Segments, lang: Lang) -> pd.DataFrame:
     return pd.DataFrame({
         col("cell"): cells.index,
         col("customers"): [lang.int(v) for v in cells["customers"]],
-        col("revenue_share"): [lang.pct(v) for v in cells["share"]],
+        col(f"{seg.abc_by}_share"): [lang.pct(v) for v in cells["share"]],
         col("advice"): [lang.t(f"segmentation.cell_advice.{c}") for c in cells.index],
     })
 
@@ -194,7 +203,7 @@ def abc_heatmap(seg: Segments, lang: Lang):
     ax.set_yticks(range(3), ["A", "B", "C"])
     ax.spines[:].set_visible(False)
     colorbar = fig.colorbar(image, ax=ax, shrink=0.8)
-    colorbar.set_label(lang.t("segmentation.axis_revenue_share"))
+    colorbar.set_label(lang.t(f"segmentation.axis_{seg.abc_by}_share"))
     colorbar.formatter = lambda v, _: lang.pct(v, 0)
     return fig
 
@@ -217,6 +226,13 @@ def abc_sentences(seg: Segments, run: RunContext, lang: Lang) -> list[str]:
                by_gen=lang.t(f"segmentation.by_{by}_gen"),
                xy_n=lang.int(int(seg.abc["xyz"].isin(["X", "Y"]).sum()))),
     ]
+    period = cfg.xyz.period
+    if not is_period_end(seg.as_of, period):
+        sentences.append(lang.t(
+            "segmentation.xyz_partial", as_of=lang.date(seg.as_of),
+            period=lang.t(f"segmentation.period_{period}_gen"),
+            periods=lang.t(f"segmentation.period_{period}_many"),
+            end=lang.date(complete_end(seg.as_of, period))))
     short = int(seg.abc["short_history"].sum())
     if short:
         sentences.append(lang.t("segmentation.xyz_short", short_n=lang.int(short),
@@ -398,15 +414,30 @@ def health_chart(seg: Segments, lang: Lang):
     return fig
 
 
+def partial_month_sentence(as_of: dt.date, lang: Lang) -> list[str]:
+    """Which days figures by month leave out when the data ends inside a month (else none)."""
+    if is_period_end(as_of):
+        return []
+    last = complete_end(as_of)
+    return [lang.t("segmentation.partial_month", as_of=lang.date(as_of),
+                   days=lang.int(as_of.day), month=lang.month(as_of),
+                   last=lang.month(last))]
+
+
 def health_sentences(seg: Segments, lang: Lang) -> list[str]:
-    """The base's health: active, new and returning customers, and the referral trend."""
+    """The base's health: active, new and returning customers, and the referral trend.
+
+    "The last month" is the last complete one (:attr:`Segments.complete_through`).
+    """
     health = seg.health
     if health.empty:
-        return []
+        return partial_month_sentence(seg.as_of, lang)
     last = health.iloc[-1]
     sentences = [lang.t("segmentation.health_so_what", active=lang.int(last["active"]),
                         new=lang.int(last["new"]), returning=lang.int(last["returning"]),
+                        month=lang.month(last["month"]),
                         new_12m=lang.int(health["new"].iloc[-12:].sum()))]
+    sentences += partial_month_sentence(seg.as_of, lang)
     trend = sg.referral_trend(health)
     if trend and trend["last_12m"] is not None and trend["prev_12m"] is not None:
         key = ("segmentation.referral_warn" if trend["last_12m"] < trend["prev_12m"] * 0.9
@@ -477,12 +508,14 @@ def results(seg: Segments, lists: dict[str, pd.DataFrame], files: list, run_dir)
         "abc_xyz": {"counts": {c: int(cells.loc[c, "customers"]) for c in sg.ABC_XYZ_CELLS},
                     "revenue_share": {c: float(cells.loc[c, "share"])
                                       for c in sg.ABC_XYZ_CELLS},
-                    "short_history": int(seg.abc["short_history"].sum())},
+                    "short_history": int(seg.abc["short_history"].sum()),
+                    "window_end": complete_end(seg.as_of, seg.xyz_period).isoformat()},
         "pareto": {"top20_revenue_share": seg.pareto["top20_revenue_share"],
                    "top20_margin_share": seg.pareto["top20_margin_share"],
                    "top_customers": seg.pareto["top_customers"]},
         "ladder": {"counts": seg.ladder_counts, "has_survey_data": seg.has_evidence},
         "base_health": _health_results(seg.health),
+        "complete_through": (seg.complete_through or complete_end(seg.as_of)).isoformat(),
         "movement": {"moved_down": int(seg.moves["moved_down"].sum()),
                      "important_moved_down": len(_important_down(seg))},
         "tasks": {name: len(tasks) for name, tasks in lists.items()},
@@ -492,7 +525,8 @@ def results(seg: Segments, lists: dict[str, pd.DataFrame], files: list, run_dir)
 
 def _health_results(health: pd.DataFrame) -> dict:
     out = {"active_last_month": int(health["active"].iloc[-1]) if len(health) else 0,
-           "new_last_12m": int(health["new"].iloc[-12:].sum())}
+           "new_last_12m": int(health["new"].iloc[-12:].sum()),
+           "month": health["month"].iloc[-1].date().isoformat() if len(health) else None}
     trend = sg.referral_trend(health)
     if trend:
         out["referral_share_last_12m"] = trend["last_12m"]

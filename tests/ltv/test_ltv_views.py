@@ -11,6 +11,7 @@ from playbook.errors import DataError
 from playbook.intake import run_intake
 from playbook.ltv import formulas as ltv
 from playbook.ltv import views as ltv_views
+from playbook.ltv import views_value
 from playbook.params import load_params
 from playbook.report.i18n import Lang
 from playbook.running.context import RunContext, intake_dir
@@ -20,8 +21,9 @@ DEMO = Path(__file__).resolve().parents[2] / "params" / "clients" / "demo.yaml"
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory) -> RunContext:
+    """The demo client's run folder with intake done (the notebooks are not run)."""
     params = load_params(DEMO)
-    folder = tmp_path_factory.mktemp("ltv_views")
+    folder = tmp_path_factory.mktemp("ltv_demo")
     run_intake(params, intake_dir(folder))
     return RunContext(params=params, run_dir=folder)
 
@@ -46,9 +48,13 @@ def test_without_a_model_the_value_section_says_so(demo_run, monkeypatch):
     monkeypatch.setattr(ltv_views.bgnbd, "fit_bgnbd", lambda *a, **k: (_ for _ in ()).throw(
         DataError("Only 3 customers have a repeat purchase.")))
     res = ltv_views.analyse(demo_run)
-    (sentence,) = ltv_views.clv_sentence(res, demo_run, Lang("en"))
+    sentence, *activity = ltv_views.clv_sentence(res, demo_run, Lang("en"))
     assert "not estimated" in sentence
     assert ltv_views.retain_tasks(res, demo_run).empty
+    # who is active is still said, by the recency rule, which needs no model
+    assert res.activity_rule == "recency" and res.activity_reason == "no_model"
+    assert "By this rule" in " ".join(activity)
+    assert ltv_views.results(res)["activity"]["reason"] == "no_model"
 
 
 @pytest.mark.parametrize("curve, expected", [
@@ -76,14 +82,21 @@ def test_retention_at_the_cap_is_not_offered_five_more_points(demo_run):
     assert res.whatif["ltv_change"] == 0  # the lifetime is already at its 120-month cap
     (sentence,) = ltv_views.whatif_sentences(res, demo_run, Lang("en"))
     assert "already high" in sentence
-    _, advice = ltv_views._summary({"ltv": ltv_views.results(res)}, Lang("en"))
+    _, advice = views_value._summary({"ltv": ltv_views.results(res)}, Lang("en"))
     assert not any("Raise retention" in str(a) for a in advice)
 
 
-@pytest.mark.parametrize("margin_known, share, word", [
-    (True, 0.25, "of margin"), (False, 0.3, "of margin"), (False, 1.0, "of revenue")])
-def test_ltv_is_called_revenue_when_no_margin_is_known(demo_run, margin_known, share, word):
+@pytest.mark.parametrize("source, share, word, p_shown", [
+    ("data", 0.25, "of margin", "25.0%"), ("parameters", 0.3, "of margin", "30.0%"),
+    (None, 1.0, "of revenue", "—")])
+def test_ltv_is_called_revenue_when_no_margin_is_known(demo_run, source, share, word,
+                                                       p_shown):
     res = ltv_views.analyse(demo_run)
-    res.factors = replace(res.factors, margin_known=margin_known, P=share)
+    res.factors = replace(res.factors, margin_known=source is not None, P=share,
+                          p_source=source)
+    res.value_basis = "margin" if source else "revenue"
     first = ltv_views.factors_sentences(res, Lang("en"))[0]
     assert word in first
+    table = ltv_views.factors_table(res, Lang("en"))
+    assert table.iloc[2, 2] == p_shown
+    assert (ltv_views.results(res)["simple"]["P"] is None) == (source is None)
