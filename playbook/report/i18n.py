@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
+import re
 from functools import cache
 from pathlib import Path
 
@@ -27,6 +28,8 @@ LANGUAGES = {"ru": "ru_RU", "en": "en_US"}
 #: writes ``{n} {n:клиент|клиента|клиентов}`` (one, few, many) or ``{n:customer|customers}``.
 #: A fraction is CLDR's "other": in Russian it takes the "few" form (1,5 клиента) unless a
 #: fourth form is given.
+#: English scale letters as a British or American business reader writes them.
+_EN_SCALE = {"K": "k", "M": "m", "B": "bn", "T": "tn"}
 PLURAL_FORMS = {"ru": ("one", "few", "many", "other"), "en": ("one", "other")}
 _LOCALES = Path(__file__).resolve().parents[1] / "locales"
 
@@ -103,6 +106,23 @@ class Lang:
             pattern = "#,##0\u00a0¤" if self.code == "ru" else "¤#,##0"
         return Safe(babel_numbers.format_currency(value, self.currency, format=pattern,
                                                   locale=self.locale, currency_digits=digits != 0))
+
+    def money_short(self, value, digits: int = 1) -> Safe:
+        """An amount rounded to the scale a reader takes in at a glance, for tiles, summaries
+        and prose: ``812,6 млн ₽``, ``45,3 тыс. ₽`` / ``RUB 812.6m``, ``£8.3m``, ``£45.3k``.
+        Tables and the appendix keep exact amounts (:meth:`money`).
+        """
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return Safe("—")
+        if abs(value) < 10_000:
+            return self.money(value)
+        text = babel_numbers.format_compact_currency(value, self.currency, locale=self.locale,
+                                                     fraction_digits=digits)
+        if self.code == "en":
+            text = re.sub(r"(\d)([KMBT])\b", lambda m: m.group(1) + _EN_SCALE[m.group(2)],
+                          text)
+            text = re.sub(r"^(-?)([A-Z]{3})(?=[\d-])", "\\1\\2\u00a0", text)
+        return Safe(text)
 
     def pct(self, share, digits: int = 1) -> Safe:
         """A share (0.25) as a percentage: ``25,0 %`` / ``25.0%``."""

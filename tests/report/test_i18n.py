@@ -78,3 +78,17 @@ def test_counts_survive_copies_and_pickles():
     count = Lang("ru").int(21)
     for twin in (copy.deepcopy(count), pickle.loads(pickle.dumps(count))):
         assert twin == "21" and format(twin, "клиент|клиента|клиентов") == "клиент"
+
+
+@pytest.mark.parametrize(("code", "currency", "value", "shown"), [
+    ("ru", "RUB", 812_640_000, "812,6\u00a0млн\u00a0₽"),
+    ("ru", "RUB", 45_300, "45,3\u00a0тыс.\u00a0₽"),
+    ("ru", "RUB", 1_234_567_890, "1,2\u00a0млрд\u00a0₽"),
+    ("en", "RUB", 812_640_000, "RUB\u00a0812.6m"),
+    ("en", "GBP", 8_278_519.42, "£8.3m"),
+    ("en", "GBP", -2_500_000, "-£2.5m"),
+    ("en", "USD", 45_300, "$45.3k"),
+    ("ru", "RUB", 9_500, "9\u00a0500\u00a0₽"),  # small amounts stay exact
+])
+def test_money_for_people_rounds_to_the_scale_that_fits(code, currency, value, shown):
+    assert Lang(code, currency).money_short(value) == shown
