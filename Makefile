@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO   := params/clients/demo.yaml
 
-.PHONY: setup demo test lint lab bench demo-data notebooks clean
+.PHONY: setup demo test lint fuzz lab bench demo-data notebooks clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test: setup
 ## make lint: ruff on the package, the tests and the benchmarks (no finding allowed)
 lint: setup
 	@$(BIN)/ruff check playbook tests bench
+
+## make fuzz: many hypothesis-generated exports through intake (make test runs a few)
+fuzz: setup
+	@FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-400} $(BIN)/python -m pytest -q tests/intake/test_fuzz.py
 
 ## make lab: JupyterLab on the notebooks
 lab: setup

@@ -22,11 +22,13 @@ Input files are only ever opened for reading. Every problem a consultant must fi
 :class:`~playbook.errors.DataError` naming the file, the column, up to five rows and what to do.
 
 The modules, in the order a file meets them: :mod:`~playbook.intake.sniff` (what the file
-is), :mod:`~playbook.intake.decode` (to UTF-8), :mod:`~playbook.intake.sources` (opened as
-rows of text), :mod:`~playbook.intake.columns` (which column is which),
+is), :mod:`~playbook.intake.decode` (to UTF-8), :mod:`~playbook.intake.workbooks` (a
+workbook's sheet, read in a child process), :mod:`~playbook.intake.sources` (opened as rows
+of text), :mod:`~playbook.intake.columns` (which column is which),
 :mod:`~playbook.intake.parsing` (numbers and dates), :mod:`~playbook.intake.transactions`
-(checks and the write), :mod:`~playbook.intake.pipeline` (a whole run);
-:mod:`~playbook.intake.model` holds what it reports.
+(checks and the write), :mod:`~playbook.intake.documents` (checks of order documents),
+:mod:`~playbook.intake.pipeline` (a whole run); :mod:`~playbook.intake.model` holds what it
+reports, :mod:`~playbook.intake.sql` small helpers.
 """
 
 from playbook.intake.columns import (

@@ -14,22 +14,40 @@ PARALLEL_TRANSCODE_BYTES = 32 << 20
 TRANSCODE_WORKERS = 8
 TRANSCODE_CHUNK = 1 << 20
 
+# Bytes classed for a quick look for UTF-8 Cyrillic in a file taken for cp1251: "L" for the
+# lead bytes of Cyrillic letters in UTF-8 (0xD0, 0xD1), "C" for continuation bytes. Two
+# letters in a row ("LCLC") are a word of UTF-8 Cyrillic; in cp1251 text they would be "Р"
+# or "С" followed by a rare sign (« » № Ё) twice over.
+_UTF8_CLASSES = bytes(ord("L") if b in (0xD0, 0xD1) else ord("C") if 0x80 <= b < 0xC0
+                      else ord(".") for b in range(256))
+_UTF8_WORD = b"LCLC"
 
-def _transcode(path: Path, encoding: str, work_dir: Path) -> Path:
+
+class Utf8Seen(Exception):
+    """A file being decoded as a code page holds what looks like UTF-8 Cyrillic."""
+
+
+def _transcode(path: Path, encoding: str, work_dir: Path, *, watch_utf8: bool = False) -> Path:
     """Copy a non-UTF-8 text file to UTF-8 in the run's work folder (the input stays as is).
 
     Python's codecs do a few hundred MB a second, which makes decoding a big cp1251 export
     one of the costliest steps of a run, so a big file in a single-byte code page is decoded
     by one process per CPU (:func:`_transcode_parallel`); anything else in one pass here.
+
+    With ``watch_utf8`` (a code page guessed, not given), a word of UTF-8 Cyrillic in the file
+    stops the copy with :class:`Utf8Seen`: the file may mix two encodings, which the caller
+    checks line by line.
     """
     work_dir.mkdir(parents=True, exist_ok=True)
     target = work_dir / f"{path.stem}.utf8{path.suffix or '.csv'}"
     if _cpus() > 1 and path.stat().st_size >= PARALLEL_TRANSCODE_BYTES \
             and _single_byte(encoding):
-        return _transcode_parallel(path, encoding, target)
+        return _transcode_parallel(path, encoding, target, watch_utf8)
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     with path.open("rb") as src, target.open("wb") as dst:
         while chunk := src.read(TRANSCODE_CHUNK):
+            if watch_utf8 and _UTF8_WORD in chunk.translate(_UTF8_CLASSES):
+                raise Utf8Seen()
             dst.write(decoder.decode(chunk).encode("utf-8"))
         dst.write(decoder.decode(b"", final=True).encode("utf-8"))
     return target
@@ -57,12 +75,15 @@ def _single_byte(encoding: str) -> bool:
 # milliseconds, where one importing the playbook (pandas, DuckDB) would take a second.
 _TRANSCODE_PART = """
 import sys
-source, encoding, start, stop, target, chunk = sys.argv[1:]
+source, encoding, start, stop, target, chunk, classes = sys.argv[1:]
 position, stop, chunk = int(start), int(stop), int(chunk)
+classes = bytes.fromhex(classes) if classes else None
 with open(source, "rb") as src, open(target, "r+b" if position == 0 else "wb") as dst:
     src.seek(position)
     while position < stop:
         data = src.read(min(chunk, stop - position))
+        if classes and b"LCLC" in data.translate(classes):
+            sys.exit(4)
         try:
             dst.write(data.decode(encoding).encode("utf-8"))
         except UnicodeDecodeError as exc:
@@ -72,12 +93,15 @@ with open(source, "rb") as src, open(target, "r+b" if position == 0 else "wb") a
 """
 
 
-def _transcode_parallel(path: Path, encoding: str, target: Path) -> Path:
+def _transcode_parallel(path: Path, encoding: str, target: Path,
+                        watch_utf8: bool = False) -> Path:
     """:func:`_transcode` with the file cut into one part per CPU, decoded side by side.
 
     In a single-byte code page any cut falls between two characters. The first part is
     written into ``target`` and the others into files of their own, appended to it in order
-    afterwards (a copy inside the kernel, a fraction of the decoding time).
+    afterwards (a copy inside the kernel, a fraction of the decoding time). A worker's own
+    failure (its messages go nowhere: never to the console) is an OSError here, and no
+    worker outlives the call.
     """
     size = path.stat().st_size
     n = min(_cpus(), TRANSCODE_WORKERS)
@@ -89,16 +113,28 @@ def _transcode_parallel(path: Path, encoding: str, target: Path) -> Path:
     # These keep them in the worker's heap, to be reused.
     env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": str(64 << 20),
            "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
-    workers = [subprocess.Popen([sys.executable, "-I", "-S", "-c", _TRANSCODE_PART, str(path),
-                                 encoding, str(start), str(stop), str(part),
-                                 str(TRANSCODE_CHUNK)], stdout=subprocess.PIPE, env=env)
-               for start, stop, part in zip(cuts, cuts[1:], parts, strict=True)]
-    outcomes = [(worker.communicate()[0], worker.returncode) for worker in workers]
+    classes = _UTF8_CLASSES.hex() if watch_utf8 else ""
+    workers = []
+    try:
+        for start, stop, part in zip(cuts[:-1], cuts[1:], parts, strict=True):
+            workers.append(subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", _TRANSCODE_PART, str(path), encoding,
+                 str(start), str(stop), str(part), str(TRANSCODE_CHUNK), classes],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                env=env))
+        outcomes = [(worker.communicate()[0], worker.returncode) for worker in workers]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
     try:
         for out, code in outcomes:
             if code == 3:
                 offset = int(out)
                 raise UnicodeDecodeError(encoding, b"", offset, offset + 1, "invalid byte")
+            if code == 4:
+                raise Utf8Seen()
             if code != 0:
                 raise OSError(f"decoding {path} as {encoding} failed (worker exit status {code})")
         with target.open("r+b") as dst:  # not "ab": copy_file_range refuses O_APPEND

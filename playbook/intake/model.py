@@ -10,10 +10,11 @@ from pathlib import Path
 
 @dataclass
 class Issue:
-    """One kind of problem found in a file, how many rows it touched and what was done.
+    """One kind of problem found in a file, how many rows it touched and what was done;
+    for a problem of documents (order numbers) rather than rows, how many documents too.
 
     ``action`` is one of: ``dropped``, ``netted``, ``kept``, ``kept_aside``, ``filled``,
-    ``not_read``.
+    ``not_read``, ``read_day_first``, ``read_month_first``.
     """
 
     kind: str
@@ -23,6 +24,7 @@ class Issue:
     column: str | None = None
     examples: list[tuple[int, str | None]] = field(default_factory=list)
     amount: float | None = None
+    documents: int | None = None
 
 
 @dataclass
@@ -39,6 +41,10 @@ class FileInfo:
     sheet: str | None = None
     decimal: str | None = None
     date_formats: dict[str, str] = field(default_factory=dict)
+    # Day first or month first, per date column written either way: {column: {order,
+    # basis ("data", "convention" or "assumed"), example}} (see
+    # playbook.intake.parsing._date_order).
+    date_order: dict[str, dict] = field(default_factory=dict)
     lines_above_header: int = 0  # a delimited file's title, period, blank lines: skipped
     # Sheets of a workbook after the one read, with the same header: {name: data rows}.
     unread_sheets: dict[str, int] = field(default_factory=dict)

@@ -23,12 +23,10 @@ from playbook.intake.columns import (
 )
 from playbook.intake.model import FileInfo, IntakeResult, Issue
 from playbook.intake.sources import read_raw
-from playbook.intake.sql import _lit
+from playbook.intake.sql import _count, _found, _lit
 from playbook.intake.summary import customer_summary_sql
 from playbook.intake.transactions import (
     COMPRESSION,
-    _count,
-    _found,
     _output_columns,
     _read_table,
     _transactions,
@@ -125,6 +123,7 @@ def run_intake(params: Params, out_dir: Path, *, today: dt.date | None = None) -
                             f"(dropped: {dropped or 'none'}). Check the dates, amounts and "
                             f"customer ids in the file, and intake in the parameters.")
         as_of = params.as_of or last
+        _refuse_returns_only(con, params, tx_info, as_of)
         if tx_info.unread_sheets:
             sheets = ", ".join(repr(n) for n in tx_info.unread_sheets)
             issues.append(Issue("other_sheets", sum(tx_info.unread_sheets.values()),
@@ -209,6 +208,43 @@ def _side_numbers(values: pd.Series, path: Path, header: str) -> pd.Series:
     return numbers
 
 
+def _refuse_returns_only(con, params: Params, info: FileInfo, as_of: dt.date) -> None:
+    """Stop when no amount of the rows analysed (dated up to ``as_of``) is positive: a file of
+    returns only (or zeros) has no sales to analyse, and every figure would be nonsense.
+
+    The advice depends on how the amount column was chosen: a column the parameters name is
+    not to be "named in the parameters" again.
+    """
+    used = f"date <= DATE '{as_of.isoformat()}'"
+    rows, sales, later = con.execute(
+        f"SELECT count(*) FILTER ({used}), count(*) FILTER ({used} AND amount > 0), "
+        f"count(*) FILTER (NOT ({used}) AND amount > 0) FROM tx").fetchall()[0]
+    if sales or not rows:
+        return
+    source = params.data.transactions
+    header = info.mapping["amount"]
+    examples = con.execute(f"SELECT _row, _raw_amount FROM tx WHERE {used} ORDER BY _row "
+                           f"LIMIT 5").fetchall()
+    if later:
+        advice = (f"Its {later:,} sale(s) are dated after as_of ({as_of.isoformat()}), set in "
+                  f"the parameters: check as_of.")
+    elif "amount" in source.columns:
+        advice = (f"The parameters map amount to {header!r}: check that this column holds the "
+                  f"sale amounts (not returns, refunds or a balance); otherwise export the sales "
+                  f"themselves (shipments, invoices), with their returns, and run again.")
+    elif "amount" not in info.mapping or " x " in header:
+        advice = ("Here amount is quantity x price: check those columns, or name the column of "
+                  "sale amounts in the parameters (columns: {amount: ...}).")
+    else:
+        advice = (f"If the sale amounts are in a column other than {header!r}, name it in the "
+                  f"parameters (columns: {{amount: ...}}); otherwise export the sales "
+                  f"themselves (shipments, invoices), with their returns, and run again.")
+    raise DataError(f"{source.path}: every amount in column {header!r} is negative or zero "
+                    f"({rows:,} rows: {format_rows([(r, v or '') for r, v in examples], rows)}): "
+                    f"the file holds returns, not sales, and there is no revenue to analyse. "
+                    f"{advice}")
+
+
 def _period_issues(con, name: str, as_of: dt.date) -> list[Issue]:
     later = f"date > DATE '{as_of.isoformat()}'"
     used = f"date <= DATE '{as_of.isoformat()}'"
@@ -221,21 +257,41 @@ def _period_issues(con, name: str, as_of: dt.date) -> list[Issue]:
 
 
 def _figures(con, info: FileInfo, issues: list[Issue], as_of: dt.date) -> dict:
+    """The key figures of the rows used (dated up to ``as_of``).
+
+    ``customers`` counts the distinct ids among them; ``customers_with_purchase`` those with
+    a purchase day (a day whose net amount is not negative, as in the customer summary):
+    a customer whose rows are all returns has none.
+    """
+    used = f"date <= DATE '{as_of.isoformat()}'"
+    # Money as DECIMAL: a parallel sum of doubles depends on the order threads add them in.
     rows_used, revenue, customers, start, end = con.execute(
-        f"SELECT count(*), coalesce(sum(amount), 0), count(DISTINCT customer_id), min(date), "
-        f"max(date) FROM tx WHERE date <= DATE '{as_of.isoformat()}'").fetchall()[0]
+        f"SELECT count(*), coalesce(sum(CAST(amount AS DECIMAL(38, 6))), 0), "
+        f"count(DISTINCT customer_id), min(date), max(date) FROM tx WHERE {used}").fetchall()[0]
     if rows_used == 0:
         raise DataError(f"{info.name}: no usable rows dated on or before as_of "
                         f"({as_of.isoformat()}). Check as_of in the parameters and the dates "
                         f"in the file.")
+    buyers = con.execute(
+        f"SELECT count(DISTINCT customer_id) FROM (SELECT customer_id, CAST(date AS DATE), "
+        f"sum(CAST(amount AS DECIMAL(38, 6))) AS net FROM tx WHERE {used} GROUP BY ALL) "
+        f"WHERE net >= 0").fetchall()[0][0]
     return {
         "transactions": {"rows_read": int(info.rows_read), "rows_used": int(rows_used)},
         "revenue": round(float(revenue), 2),
         "customers": int(customers),
+        "customers_with_purchase": int(buyers),
         "period": {"start": start.isoformat(), "end": end.isoformat()},
         "as_of": as_of.isoformat(),
-        "issues": [{"kind": i.kind, "rows": i.rows, "action": i.action} for i in issues],
+        "issues": [_issue_figures(i) for i in issues],
     }
+
+
+def _issue_figures(issue: Issue) -> dict:
+    figures = {"kind": issue.kind, "rows": issue.rows, "action": issue.action}
+    if issue.documents is not None:
+        figures["documents"] = issue.documents
+    return figures
 
 
 def _write_outputs(con, out_dir: Path, info: FileInfo, params: Params, as_of: dt.date,

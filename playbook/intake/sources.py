@@ -1,30 +1,33 @@
-"""Opening a client file for reading: delimited text as a DuckDB view, workbooks, Parquet.
+"""Opening a client file for reading: delimited text as a DuckDB view, Parquet as a table.
 
 Every file becomes a relation whose rows are all text, in file order, with the row
-numbers a consultant sees (see :class:`_Raw`).
+numbers a consultant sees (see :class:`_Raw`). A workbook's sheet is read by
+:mod:`~playbook.intake.workbooks`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
-from playbook.errors import DataError
-from playbook.intake.decode import _transcode
+from playbook.errors import DataError, format_rows
+from playbook.intake.decode import Utf8Seen, _transcode
 from playbook.intake.model import FileInfo
 from playbook.intake.sniff import (
-    HEADER_SEARCH_ROWS,
     _find_table,
+    _quoted,
+    _records_where,
+    _rows_by_class,
     _sniff_encoding,
     _sniff_kind,
     _text_head,
+    _utf8_line,
     _why_not_a_table,
 )
-from playbook.intake.sql import _first_line, _kw, _lit, _q, _sep_name, _unique
+from playbook.intake.sql import _first_line, _kw, _lit, _q, _sep_name
+from playbook.intake.workbooks import WORKBOOKS, _read_workbook
 from playbook.params import Source
 
 NOT_CLEAN = "playbook: a row needs the thorough way"  # raised inside the quick write
@@ -40,6 +43,7 @@ class _CsvScan:
     delimiter: str
     options: dict
     first_row: int   # the spreadsheet row number of the first data row
+    declared: str | None = None  # the encoding the parameters give, if they do
 
     def sql(self) -> str:
         return (f"read_csv({_lit(str(self.readable))}, delim={_lit(self.delimiter)}, "
@@ -81,7 +85,7 @@ def _read_csv(con, path: Path, source: Source, table: str, work_dir: Path) -> _R
     except LookupError:
         raise DataError(f"{path}: unknown encoding {source.encoding!r} in the parameters. "
                         f"Use utf-8, cp1251 or utf-16, or leave it out to detect it.") from None
-    except UnicodeError as exc:  # e.g. utf-16 declared for a file without a byte-order mark
+    except UnicodeError as exc:
         raise DataError(f"{path}: cannot be decoded as {encoding} ({exc}). Set the right "
                         f"'encoding' for this file in the parameters, or leave it out to "
                         f"detect it.") from None
@@ -95,13 +99,22 @@ def _read_csv(con, path: Path, source: Source, table: str, work_dir: Path) -> _R
                         f"the parameters.")
     readable = path
     if encoding.replace("-", "").lower() not in {"utf8", "utf8sig"}:
+        # cp1251 guessed, not given: a file with UTF-8 lines too must not be read as cp1251
+        # in silence (their letters would turn into "РљР»").
+        guessed = source.encoding is None and encoding == "cp1251"
         try:
-            readable = _transcode(path, encoding, work_dir)
+            try:
+                readable = _transcode(path, encoding, work_dir, watch_utf8=guessed)
+            except Utf8Seen:
+                if error := _mixed_encodings(path):
+                    raise error from None
+                readable = _transcode(path, encoding, work_dir)
         except UnicodeError as exc:
             where = f"byte {exc.start:,} is not valid there" if hasattr(exc, "start") else exc
             raise DataError(f"{path}: cannot be decoded as {encoding} ({where}). Save the file "
                             f"as UTF-8 or cp1251, or set 'encoding' for this file in the "
                             f"parameters.") from None
+    _refuse_nul(path, readable)
     info = FileInfo(name=path.name, kind="csv", rows_read=0, headers=[], mapping={},
                     encoding=encoding.replace("-sig", " (BOM)"), delimiter=delimiter,
                     lines_above_header=above)
@@ -110,7 +123,7 @@ def _read_csv(con, path: Path, source: Source, table: str, work_dir: Path) -> _R
     if above:
         options["skip"] = above
     scan = _CsvScan(path, readable, encoding, delimiter, options,
-                    above + (2 if source.header else 1))
+                    above + (2 if source.header else 1), declared=source.encoding)
     if delimiter == " ":
         try:
             _read_whitespace(con, readable, table, source.header)
@@ -148,11 +161,87 @@ def _run(con, raw: _Raw, sql: str) -> list[tuple]:
 
 
 def _read_error(scan: _CsvScan, exc: duckdb.Error) -> Exception:
-    if scan.encoding == "utf-8" and "invalid unicode" in str(exc).lower():
-        return _NotUtf8()
+    """The exception for DuckDB's error reading a text file: :class:`_NotUtf8` for a file
+    guessed to be UTF-8 that has bytes further on that are not, and has no other UTF-8 text
+    beyond ASCII (plain ASCII, then cp1251: read again as cp1251); else a DataError.
+    """
+    if scan.readable == scan.path and "invalid unicode" in str(exc).lower():
+        claim = (f"the parameters say encoding: {scan.declared}" if scan.declared else
+                 "it starts with a UTF-8 byte-order mark" if scan.encoding == "utf-8-sig"
+                 else None)
+        if error := _mixed_encodings(scan.path, claim):
+            return error
+        if not claim:
+            return _NotUtf8()
     return DataError(f"{scan.path}: cannot be read as a {_sep_name(scan.delimiter)}-separated "
                      f"table ({_first_line(exc)}). Check that the file is a plain export and "
                      f"that quotes are balanced.")
+
+
+def _refuse_nul(path: Path, readable: Path) -> None:
+    """Stop with a message naming the rows of a text file that hold NUL bytes (character 0).
+
+    No export writes them: they come from a damaged copy or download, or a file in an
+    encoding taken for another. DuckDB would read them into cells, where they would pass
+    unseen. Looking costs one read of the file at memory speed (memchr), a few hundredths of
+    a second for a 100 MB export; only a file that has one is read line by line.
+    """
+    with readable.open("rb") as handle:
+        while chunk := handle.read(16 << 20):
+            if b"\x00" in chunk:
+                break
+        else:
+            return
+    n, rows = _records_where(readable, lambda line: b"\x00" in line)
+    quoted = format_rows([(r, _quoted(line)) for r, line in rows], n)
+    raise DataError(f"{path}: {n:,} row(s) hold NUL bytes (character 0), which no export "
+                    f"writes: {quoted}. The file was damaged in a copy or download, or is not "
+                    f"plain text: export it again. If only these rows are damaged, delete the "
+                    f"NUL characters in a text editor (Notepad++ shows them as NUL) or the "
+                    f"rows themselves, and run again.")
+
+
+def _mixed_encodings(path: Path, claim: str | None = None) -> DataError | None:
+    """The message for a text file whose lines are in two encodings (exports joined
+    together, say), or None when all its lines beyond ASCII are in one.
+
+    Lines are told apart one by one: a line with letters beyond ASCII is UTF-8 if it decodes
+    as UTF-8 (a line of cp1251 Cyrillic practically never does: its letters are bytes that
+    UTF-8 never puts side by side) and in another encoding (cp1251, most likely) if not.
+    Intake stops here, rather than decoding each line by its own encoding: which encoding
+    the other lines are in is a guess (cp1251, koi8-r and cp866 all fit any bytes), and a
+    wrong guess would put garbled names into the report without a word. The message names
+    the minority's rows; the consultant fixes them or exports the file again in one encoding.
+    With ``claim`` (why the file must be UTF-8: the parameters say so, or its byte-order
+    mark), the rows that are not UTF-8 are named whatever the others are.
+    """
+    classes = _rows_by_class(path, _utf8_line)
+    utf8, other = classes.get(True, (0, [])), classes.get(False, (0, []))
+    if not other[0]:
+        return None
+    if claim:
+        rows = format_rows([(r, _quoted(line, "cp1251")) for r, line in other[1]], other[0])
+        advice = ("Set 'encoding' for this file to its real encoding (cp1251 for most "
+                  "Russian Windows exports), or leave it out to detect it; if the file mixes "
+                  "encodings, save it again in one." if "parameters" in claim else
+                  "Export the file again, or retype those rows in a text editor and save the "
+                  "file as UTF-8, and run again.")
+        return DataError(f"{path}: {other[0]:,} row(s) are not UTF-8 text, though {claim}: "
+                         f"{rows} (shown as cp1251). {advice}")
+    if not utf8[0]:
+        return None
+    if utf8[0] >= other[0]:
+        rows = format_rows([(r, _quoted(line, "cp1251")) for r, line in other[1]], other[0])
+        what = (f"most of its rows are UTF-8, but {other[0]:,} row(s) are in another "
+                f"encoding (cp1251, as shown here): {rows}")
+    else:
+        rows = format_rows([(r, _quoted(line)) for r, line in utf8[1]], utf8[0])
+        what = f"most of its rows are in cp1251, but {utf8[0]:,} row(s) are UTF-8: {rows}"
+    return DataError(f"{path}: the file mixes two encodings: {what}. It was probably put "
+                     f"together from several exports. Export it again in one go, or open it "
+                     f"in a text editor, retype or delete those rows and save the file as "
+                     f"UTF-8, and run again (reading it in one encoding would garble the "
+                     f"others' names).")
 
 
 def _build(con, raw: _Raw, out: str, selects: list[str]) -> None:
@@ -234,131 +323,6 @@ def _read_whitespace(con, path: Path, table: str, header: bool) -> None:
     con.execute("DROP TABLE _lines")
 
 
-WORKBOOKS = {"xlsx", "xls", "ods"}
-#: Rows read to find the header of a sheet not read (at least HEADER_SEARCH_ROWS filled).
-HEAD_ROWS = 4 * HEADER_SEARCH_ROWS
-
-
-def _read_workbook(con, path: Path, source: Source, table: str, kind: str) -> FileInfo:
-    """A sheet of an Excel (.xlsx or 1997-2003 .xls) or OpenDocument (.ods) workbook, read
-    with calamine: a 500,000-row sheet takes seconds (openpyxl, which writes the playbook's
-    own workbooks, needs about a minute).
-    """
-    from python_calamine import CalamineWorkbook
-
-    try:
-        book = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own errors for a damaged file
-        raise DataError(f"{path}: cannot be opened as a spreadsheet ({_first_line(exc)}). "
-                        f"Open it in Excel or LibreOffice, save it again as .xlsx or CSV, and "
-                        f"run again.") from None
-    with book:
-        names = book.sheet_names
-        if source.sheet is not None:
-            if isinstance(source.sheet, int):
-                if not 0 <= source.sheet < len(names):
-                    raise DataError(f"{path}: there is no sheet number {source.sheet} (counted "
-                                    f"from 0); the workbook has {len(names)}: "
-                                    f"{', '.join(names)}. Fix 'sheet' in the parameters.")
-                chosen = [names[source.sheet]]
-            elif source.sheet not in names:
-                raise DataError(f"{path}: there is no sheet {source.sheet!r}; the sheets are: "
-                                f"{', '.join(repr(n) for n in names)}. Fix 'sheet' in the "
-                                f"parameters.")
-            else:
-                chosen = [source.sheet]
-        else:
-            chosen = names
-        for name in chosen:
-            rows = _sheet_rows(_sheet_cells(book, path, name))
-            if rows is not None:
-                break
-        else:
-            what = f"sheet {chosen[0]!r} is" if source.sheet is not None else "every sheet is"
-            raise DataError(f"{path}: {what} empty. Check that the export holds the data, "
-                            f"or name the sheet that does with 'sheet' in the parameters.")
-        # A workbook split by year or month ("2024", "2025") holds more of the same table:
-        # only the first is read (as documented), and the others are reported.
-        unread = {}
-        for other in chosen[chosen.index(name) + 1:]:  # sheet names are unique
-            # The header is found in the first rows; only a sheet with the same header is
-            # read whole, to count its rows (a big sheet of something else costs nothing).
-            cells = _sheet_cells(book, path, other, nrows=HEAD_ROWS)
-            whole = len(cells) < HEAD_ROWS
-            if not whole and sum(any(_cell_text(v) is not None for v in row)
-                                 for row in cells) < HEADER_SEARCH_ROWS:
-                cells, whole = _sheet_cells(book, path, other), True  # too few to judge by
-            more = _sheet_rows(cells)
-            if more is None or more[1] != rows[1]:
-                continue
-            if not whole:
-                more = _sheet_rows(_sheet_cells(book, path, other))
-            unread[other] = len(more[2])
-    header_row, header, body = rows
-    if not source.header:
-        body = [(header_row, header), *body]
-        header = [f"column{i + 1}" for i in range(len(header))]
-    header = _unique([h if h else f"column{i + 1}" for i, h in enumerate(header)])
-    columns = {"_row": pa.array([n for n, _ in body], pa.int64())}
-    for i, column in enumerate(header):
-        columns[column] = pa.array([v[i] if i < len(v) else None for _, v in body], pa.string())
-    arrow = pa.table(columns)
-    con.register("_xlsx", arrow)
-    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _xlsx")
-    con.unregister("_xlsx")
-    # "_row" in the headers tells read_raw to keep the sheet's own row numbers.
-    return FileInfo(name=path.name, kind=kind, rows_read=0, headers=["_row", *header],
-                    mapping={}, sheet=name, unread_sheets=unread)
-
-
-def _sheet_cells(book, path: Path, name: str, nrows: int | None = None) -> list[list]:
-    """The cells of sheet ``name`` from its first row (its first ``nrows`` rows)."""
-    try:
-        return book.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
-    except Exception as exc:  # calamine's own errors for a damaged sheet
-        raise DataError(f"{path}: sheet {name!r} cannot be read ({_first_line(exc)}). Open the "
-                        f"file in Excel or LibreOffice, save it again as .xlsx or CSV, and run "
-                        f"again.") from None
-
-
-def _sheet_rows(values: list[list]):
-    """(header row number, header, [(row number, values)]) of a sheet's cells (every row from
-    the sheet's first, as calamine gives them), or None if it is empty.
-
-    Exports often open with a title ("Продажи за 2025 год") above the table: the header
-    is the first of the leading rows that fills at least 60% as many cells as the widest
-    of them (and two or more), so title rows are skipped.
-    """
-    rows = []
-    for number, row in enumerate(values, start=1):
-        cells = [_cell_text(v) for v in row]
-        if any(c is not None for c in cells):
-            rows.append((number, cells))
-    if not rows:
-        return None
-    filled = [sum(c is not None for c in cells) for _, cells in rows[:HEADER_SEARCH_ROWS]]
-    need = max(2, -(-6 * max(filled) // 10))
-    start = next((i for i, n in enumerate(filled) if n >= need), 0)
-    header_row, cells = rows[start]
-    header = [c.strip() if c else "" for c in cells]
-    while header and not header[-1]:
-        header.pop()
-    return header_row, header, rows[start + 1:]
-
-
-def _cell_text(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = str(value)
-    return text if text.strip() else None
-
-
 def _read_parquet(con, path: Path, table: str) -> FileInfo:
     try:
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_parquet(?)",
@@ -408,9 +372,9 @@ def _open_raw(con, source: Source, table: str, work_dir: Path) -> _Raw:
         raise DataError(f"{path}: the file is empty (0 bytes). Export the data again.")
     with path.open("rb") as handle:
         head = handle.read(1 << 16)
-    kind = _sniff_kind(path, head)
+    kind = _sniff_kind(path, head, source.encoding)
     if kind in WORKBOOKS:
-        raw = _Raw(_read_workbook(con, path, source, table, kind), table)
+        raw = _Raw(_read_workbook(con, path, source, table, kind, work_dir), table)
     elif kind == "parquet":
         raw = _Raw(_read_parquet(con, path, table), table)
     else:

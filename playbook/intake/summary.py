@@ -6,8 +6,9 @@ total_spend, avg_spend, monetary_value, total_margin.
 
 Definitions (time in days, up to and including ``as_of``):
 
-- a *purchase day* is a day on which the customer's net amount is positive: several
-  documents on one day count as one purchase, and a day holding only a return is none;
+- a *purchase day* is a day on which the customer's net amount is not negative (a
+  zero-priced order counts): several documents on one day count as one purchase, and a day
+  holding only a return is none;
 - ``frequency`` is the number of repeat purchase days (purchase days minus one);
 - ``recency`` is the days from the first to the last purchase day; ``T`` the days from the
   first purchase day to ``as_of`` (the conventions of Fader, Hardie & Lee and of lifetimes);

@@ -12,8 +12,17 @@ from pathlib import Path
 
 from playbook.errors import DataError, format_rows
 from playbook.intake.columns import ALTERNATIVES, REQUIRED, TRANSACTION_HEADERS, detect_columns
+from playbook.intake.documents import _document_issues, _maybe_document_issues
 from playbook.intake.model import FileInfo, Issue
-from playbook.intake.parsing import DATES, _parsed_sql, _parsers
+from playbook.intake.parsing import (
+    DATES,
+    MAX_NUMBER,
+    _ambiguous_date_sql,
+    _date_sql,
+    _parsed_sql,
+    _parsers,
+    _suggest_date_format,
+)
 from playbook.intake.sources import (
     NOT_CLEAN,
     _as_cp1251,
@@ -24,7 +33,7 @@ from playbook.intake.sources import (
     _Raw,
     _run,
 )
-from playbook.intake.sql import _lit, _q
+from playbook.intake.sql import _count, _examples, _found, _lit, _q
 from playbook.params import Params, Source
 
 #: A row whose first text says this is a total line of the export, not a sale (no \b:
@@ -32,6 +41,11 @@ from playbook.params import Params, Source
 TOTALS = r"^\s*(итого|всего|итог|total|grand total|totals|subtotal)(\s|[.:,;-]|$)"
 # Snappy: zstd makes ten million transactions 15% smaller and their write 0.6 s slower.
 COMPRESSION = "snappy"
+#: Unreadable dates up to this share of the rows may be typos, to fix or leave out; more
+#: are a format intake did not recognise, and leaving them out is not offered.
+SMALL_SHARE = 0.05
+#: Dates, of those unread and of those read, a proposed date_format must read.
+SUGGEST_SAMPLE = 1000
 
 
 def _read_table(con, source: Source, name: str, out: str, work_dir: Path,
@@ -84,24 +98,13 @@ def _parse_table(con, raw: _Raw, out: str, source: Source, *, row_hash: bool = F
                 else f"CASE WHEN {parser.plain} IS NULL THEN {parser.text} END")
         selects += [f"{parser.plain} AS {canonical}", f"{text} AS _raw_{canonical}"]
     if row_hash and raw.csv is not None:
-        selects.append(f"hash({', '.join(_q(h) for h in info.headers)}) AS _hash")
+        selects.append(f"{_row_hash(info.headers)} AS _hash")
     _build(con, raw, out, selects)
     # Most cells are in the plain form, read cheaply above; the full parsers (blanks,
     # thousands marks, currency, other date formats) run only on the cells left unread.
     for canonical, expression in full.items():
         con.execute(f"UPDATE {out} SET {canonical} = {expression} "
                     f"WHERE {canonical} IS NULL AND _raw_{canonical} IS NOT NULL")
-
-
-def _examples(con, table: str, where: str, column: str) -> list[tuple[int, str | None]]:
-    return [(int(r[0]), r[1]) for r in con.execute(
-        f"SELECT _row, {column} FROM {table} WHERE {where} ORDER BY _row LIMIT 5").fetchall()]
-
-
-def _count(con, table: str, where: str) -> int:
-    # fetchall, not fetchone, throughout: it completes the result, which con.unregister()
-    # and the next statement on the connection require.
-    return con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchall()[0][0]
 
 
 def _totals(con, info: FileInfo, path: Path) -> list[Issue]:
@@ -121,10 +124,19 @@ def _totals(con, info: FileInfo, path: Path) -> list[Issue]:
     return [issue]
 
 
-def _unparseable(con, table: str, info: FileInfo, path: Path, policy: str,
-                 columns: tuple[str, ...]) -> list[Issue]:
-    """Rows whose required date or amount cannot be read: stop with a message, or drop."""
-    issues, messages = [], []
+def _unparseable(con, table: str, info: FileInfo, source: Source, policy: str,
+                 columns: tuple[str, ...], today: dt.date) -> list[Issue]:
+    """Rows whose required date or amount cannot be read: stop with a message, or drop.
+
+    The message quotes up to five rows of each column and says what to do. When dates
+    cannot be read, a ``date_format`` that reads them is proposed if one of the usual ones
+    does (see :func:`~playbook.intake.parsing._suggest_date_format`); leaving the rows out
+    (``intake.bad_rows: drop``) is offered only when a small share of the dates fails.
+    """
+    path = source.path
+    issues, messages, advice = [], [], []
+    droppable, fix_cells = True, False
+    rows = _count(con, table, "true")
     for canonical in columns:
         if canonical not in info.mapping:
             continue
@@ -134,20 +146,59 @@ def _unparseable(con, table: str, info: FileInfo, path: Path, policy: str,
             continue
         examples = _examples(con, table, where, f"_raw_{canonical}")
         header = info.mapping[canonical]
-        what = "dates" if canonical in DATES else "amounts"
+        what = "dates" if canonical in DATES else "amounts (numbers below 10^15)"
         messages.append(f"column {header!r} ({canonical}) has {n:,} row(s) whose {what} cannot "
                         f"be read: {format_rows([(r, v or '') for r, v in examples], n)}")
         issues.append(Issue(kind=f"bad_{canonical}", rows=n, action="dropped", file=path.name,
                             column=header, examples=examples))
+        if canonical not in DATES:
+            fix_cells = True
+            continue
+        share = n / rows
+        droppable = droppable and share <= SMALL_SHARE
+        if proposal := _date_proposal(con, table, canonical, today):
+            advice.append(proposal)
+        elif share > 0.5:
+            advice.append("Most dates in the column cannot be read: set date_format for this "
+                          "file in the parameters to the way they are written, with strptime "
+                          "codes (e.g. '%d.%m.%Y' for 31.12.2024, '%m/%d/%Y %H:%M' for "
+                          "12/31/2024 18:30), or check that the column holds the dates")
+        else:
+            fix_cells = True
     if messages and policy == "stop":
+        if fix_cells:
+            advice.append("Fix these cells in the file" + (
+                ", or set intake.bad_rows: drop in the parameters to leave such rows out (they "
+                "will be counted in the data-quality section)" if droppable else ""))
         formats = "; ".join(f"{k}: {v}" for k, v in info.date_formats.items())
-        raise DataError(f"{path}: " + "; ".join(messages) + ". Fix these cells in the file, or "
-                        "set intake.bad_rows: drop in the parameters to leave such rows out "
-                        "(they will be counted in the data-quality section)."
+        raise DataError(f"{path}: " + "; ".join(messages) + ". " + ". ".join(advice) + "."
                         + (f" Date formats tried: {formats}." if formats else ""))
     for issue in issues:
         con.execute(f"DELETE FROM {table} WHERE {issue.kind[4:]} IS NULL")
     return issues
+
+
+def _date_proposal(con, table: str, canonical: str, today: dt.date) -> str | None:
+    """The advice to set a ``date_format`` that reads the column's unread dates and the read
+    ones alike (a sample of each, in file order), or None when no usual format does.
+    """
+    text = f"_raw_{canonical}"
+    unread = con.execute(f"SELECT _row, {text} FROM {table} WHERE {canonical} IS NULL AND "
+                         f"nullif(trim({text}), '') IS NOT NULL ORDER BY _row "
+                         f"LIMIT {SUGGEST_SAMPLE}").fetchall()
+    if not unread:  # blank cells: no format reads them
+        return None
+    read = con.execute(f"SELECT {text} FROM {table} WHERE {canonical} IS NOT NULL "
+                       f"ORDER BY _row LIMIT {SUGGEST_SAMPLE}").fetchall()
+    fmt = _suggest_date_format(con, [v for _, v in unread] + [v for (v,) in read], today)
+    if fmt is None:
+        return None
+    row, text = unread[0]
+    date = con.execute(f"SELECT {_date_sql('v', [fmt])} FROM (SELECT ?::VARCHAR AS v)",
+                       [text]).fetchall()[0][0]
+    return (f"They read as dates with date_format: {fmt!r} (row {row}: {text!r} is "
+            f"{date.isoformat()}): set it for this file in the parameters (data: transactions:"
+            f" date_format: {fmt!r})")
 
 
 def _transactions(con, params: Params, work_dir: Path, today: dt.date, target: Path):
@@ -176,11 +227,13 @@ def _transactions(con, params: Params, work_dir: Path, today: dt.date, target: P
     if "amount" not in info.mapping:  # no amount column: quantity x unit price
         con.execute("ALTER TABLE tx ADD COLUMN amount DOUBLE")
         con.execute("ALTER TABLE tx ADD COLUMN _raw_amount VARCHAR")
-        con.execute("UPDATE tx SET amount = quantity * price, _raw_amount = "
-                    "coalesce(_raw_quantity, '') || ' x ' || coalesce(_raw_price, '')")
+        con.execute(f"UPDATE tx SET amount = CASE WHEN abs(quantity * price) < "
+                    f"{MAX_NUMBER:.0f} THEN quantity * price END, _raw_amount = "
+                    f"coalesce(_raw_quantity, '') || ' x ' || coalesce(_raw_price, '')")
         info.mapping["amount"] = f"{info.mapping['quantity']} x {info.mapping['price']}"
     issues = _totals(con, info, path) if "date" in info.mapping else []
-    issues += _unparseable(con, "tx", info, path, params.intake.bad_rows, ("date", "amount"))
+    issues += _unparseable(con, "tx", info, source, params.intake.bad_rows, ("date", "amount"),
+                           today)
     name = path.name
 
     blank = "customer_id IS NULL"
@@ -207,6 +260,16 @@ def _transactions(con, params: Params, work_dir: Path, today: dt.date, target: P
         issues.append(issue)
         con.execute(f"DELETE FROM tx WHERE {future}")
 
+    order = info.date_order.get("date", {})
+    if order.get("basis") == "assumed" and (issue := _found(
+            con, "ambiguous_dates", _ambiguous_date_sql("_raw_date"), f"read_{order['order']}",
+            name, info.mapping["date"], "_raw_date", amount=False)):
+        issues.append(issue)
+
+    formats = ([source.date_format] if source.date_format
+               else info.date_formats["date"].split(", "))
+    issues += _document_issues(con, info, formats, params.intake.relogged_lines, name)
+
     for col in ("cost", "margin", "quantity"):
         if col in info.mapping:
             bad = f"{col} IS NULL AND nullif(trim(_raw_{col}), '') IS NOT NULL"
@@ -226,14 +289,18 @@ def _write_clean(con, raw: _Raw, params: Params, today: dt.date, target: Path) -
     parsed as it is read and written out, and the figures and the summary read the Parquet
     file. The first row that a message would have to quote or that intake would drop
     (a blank, unreadable or future cell, a return, a zero amount, a row after as_of) stops
-    the write (:data:`NOT_CLEAN`), and so does a pair of identical rows found afterwards:
-    the file is then read the thorough way, which reports each of them.
+    the write (:data:`NOT_CLEAN`), and so do, found afterwards, a pair of identical rows, an
+    order line that may be logged again or a document with two customers (see
+    :mod:`~playbook.intake.documents`), and, found before, dates whose order of day and month
+    is assumed: the file is then read the thorough way, which reports each of them.
     """
     info = raw.info
     if raw.csv is None or "amount" not in info.mapping:
         return False
     source = params.data.transactions
     parsers = _parsers(con, raw, source)
+    if info.date_order.get("date", {}).get("basis") == "assumed":
+        return False  # day first is assumed: reported, with the rows it concerns
     values = [f"{_parsed_sql(p)} AS {c}" for c, p in parsers.items()]
     optional = [c for c in ("cost", "margin", "quantity") if c in parsers]
     values += [f"{parsers[c].text} AS _raw_{c}" for c in optional]
@@ -257,7 +324,8 @@ def _write_clean(con, raw: _Raw, params: Params, today: dt.date, target: Path) -
                 f"{raw.csv.first_row} AS BIGINT) AS _row, * EXCLUDE (file_row_number) FROM "
                 f"read_parquet({_lit(str(target))}, file_row_number = true)")
     info.rows_read = _count(con, "tx", "true")
-    if params.intake.duplicates != "keep" and _maybe_duplicates(con, info):
+    if (params.intake.duplicates != "keep" and _maybe_duplicates(con, info)) or \
+            _maybe_document_issues(con, info):
         con.execute("DROP VIEW tx")
         target.unlink()
         return False
@@ -281,52 +349,65 @@ def _maybe_duplicates(con, info: FileInfo) -> bool:
                             f"GROUP BY hash({', '.join(names)}) HAVING count(*) > 1)", "true"))
 
 
+def _row_hash(headers: list[str]) -> str:
+    """SQL: a hash of all the cells of a row as written (see :func:`_find_duplicates`)."""
+    return f"hash({', '.join(_q(h) for h in headers)})"
+
+
 def _find_duplicates(con, raw: _Raw, table: str) -> None:
     """Create temp table ``_dups``: the ``_row`` of each row of the file that is identical,
-    in every column, to an earlier row.
+    in every column, to an earlier row. The first of identical rows in file order stays, the
+    same on every run.
 
     Comparing every column of every row means sorting or hashing all of a big file's text
     again. A CSV file's rows were hashed as they were read (``_hash``): only rows that share
     a hash can be duplicates, so only those (usually none or a few) are read again and
-    compared in full, which keeps the check exact. The rows read again come in file order
-    and are matched by position to their ``_row``, so no row of ``table`` may have been
-    deleted yet.
+    compared in full, which keeps the check exact. A parallel read that filters rows gives
+    them in no set order, so the rows read again are not matched to their ``_row`` by
+    position: rows sharing a hash are identical when their texts are all the same, which
+    the rows read again tell; only for hashes shared by different texts (a 64-bit
+    collision, practically never) is the whole file read again in order. No row of
+    ``table`` may have been deleted yet: its ``rowid`` is then the row's place in the file.
     """
     columns = ", ".join(_q(h) for h in raw.info.headers)
-    rows = raw.relation
-    if raw.csv is not None:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _shared AS SELECT _hash FROM {table} "
-                    f"GROUP BY _hash HAVING count(*) > 1")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _candidates AS SELECT _row FROM {table} "
-                    f"WHERE _hash IN (SELECT _hash FROM _shared) ORDER BY _row")
-        if not _count(con, "_candidates", "true"):
-            con.execute("CREATE OR REPLACE TEMP TABLE _dups AS SELECT _row FROM _candidates")
-            return
-        _run(con, raw, f"CREATE OR REPLACE TEMP TABLE _candidate_text AS SELECT * FROM "
-                       f"{raw.relation} WHERE hash({columns}) IN (SELECT _hash FROM _shared)")
-        con.execute("CREATE OR REPLACE TEMP TABLE _candidates AS SELECT * "
-                    "FROM _candidates POSITIONAL JOIN _candidate_text")
-        rows = "_candidates"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _dups AS SELECT _row FROM (SELECT _row, "
-                f"row_number() OVER (PARTITION BY {columns} ORDER BY _row) AS k FROM {rows}) "
-                f"WHERE k > 1")
+    if raw.csv is None:  # a table with the file's own _row
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _dups AS SELECT _row FROM (SELECT _row, "
+                    f"row_number() OVER (PARTITION BY {columns} ORDER BY _row) AS k "
+                    f"FROM {raw.relation}) WHERE k > 1")
+        return
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _shared AS SELECT _hash FROM {table} "
+                f"GROUP BY _hash HAVING count(*) > 1")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _candidates AS SELECT rowid AS _at, _row, _hash, "
+                f"0 AS _text FROM {table} WHERE _hash IN (SELECT _hash FROM _shared)")
+    if _count(con, "_candidates", "true"):
+        row_hash = _row_hash(raw.info.headers)
+        _run(con, raw, f"CREATE OR REPLACE TEMP TABLE _candidate_text AS SELECT DISTINCT "
+                       f"{row_hash} AS _hash, {columns} FROM {raw.relation} "
+                       f"WHERE {row_hash} IN (SELECT _hash FROM _shared)")
+        con.execute("CREATE OR REPLACE TEMP TABLE _collided AS SELECT _hash FROM "
+                    "_candidate_text GROUP BY _hash HAVING count(*) > 1")
+        if _count(con, "_collided", "true"):
+            _split_collisions(con, raw)
+    con.execute("CREATE OR REPLACE TEMP TABLE _dups AS SELECT _row FROM (SELECT _row, "
+                "row_number() OVER (PARTITION BY _hash, _text ORDER BY _row) AS k "
+                "FROM _candidates) WHERE k > 1")
 
 
-def _found(con, kind: str, where: str, action: str, file: str, column: str | None,
-           quote: str, *, amount: bool = True, table: str = "tx") -> Issue | None:
-    """The Issue of the rows of ``table`` matching ``where`` (their number, up to five of
-    them with the text of ``quote``, their amount), or None when there are none.
+def _split_collisions(con, raw: _Raw) -> None:
+    """Number the texts of the candidates whose hash is shared by different texts
+    (``_collided``) in ``_candidates._text``: the file is read again whole, in order, its
+    rows matched to the candidates by their place in the file.
     """
-    n = _count(con, table, where)
-    if not n:
-        return None
-    return Issue(kind, n, action, file, column, _examples(con, table, where, quote),
-                 amount=_sum(con, table, where) if amount else None)
-
-
-def _sum(con, table: str, where: str) -> float:
-    return float(con.execute(f"SELECT coalesce(sum(amount), 0) FROM {table} WHERE {where}")
-                 .fetchall()[0][0])
+    columns = [_q(h) for h in raw.info.headers]
+    _run(con, raw, f"CREATE OR REPLACE TEMP TABLE _file_text AS SELECT {', '.join(columns)} "
+                   f"FROM {raw.relation}")  # no filter: the rows keep the file's order
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _text_ids AS SELECT c._at, dense_rank() OVER "
+                f"(ORDER BY {', '.join(f'f.{c}' for c in columns)}) AS _text FROM _candidates c "
+                f"JOIN _file_text f ON f.rowid = c._at "
+                f"WHERE c._hash IN (SELECT _hash FROM _collided)")
+    con.execute("UPDATE _candidates SET _text = t._text FROM _text_ids t "
+                "WHERE t._at = _candidates._at")
+    con.execute("DROP TABLE _file_text")
 
 
 OPTIONAL_OUTPUT = ("order_id", "quantity", "product", "category", "channel", "branch",

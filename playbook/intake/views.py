@@ -7,17 +7,34 @@ client's language.
 from __future__ import annotations
 
 import pandas as pd
+from babel.core import Locale
 
+from playbook.periods import complete_end
 from playbook.report.i18n import Lang
 
 __all__ = ["monthly_activity", "revenue_trend", "issues_table", "issues_sentences",
-           "overview_sentence", "advice", "dropped_rows", "monthly_chart"]
+           "overview_sentence", "customers_figure", "advice", "dropped_rows", "monthly_chart"]
 
-ISSUE_ORDER = ["totals", "bad_date", "bad_amount", "blank_customer_id", "duplicates",
+ISSUE_ORDER = ["totals", "bad_date", "bad_amount", "ambiguous_dates", "blank_customer_id",
+               "duplicates", "relogged_lines", "relogged_changed", "shared_documents",
                "future_dates", "after_as_of", "returns", "zero_amounts", "bad_cost", "bad_margin",
                "bad_quantity", "unknown_customers", "customers_blank_id",
                "customers_duplicate_id", "customers_bad_birthday", "customers_bad_first_deal",
                "other_sheets"]
+
+
+def _plural(lang: Lang, key: str, n: int, **values) -> str:
+    """The text ``key.<form>`` for the plural form of ``n`` in the language (one, few, many,
+    other), so that the words agree with the number.
+    """
+    form = Locale.parse(lang.locale).plural_form(abs(n))
+    return lang.t(f"{key}.{form}", **values)
+
+
+def _buyers(figures: dict) -> tuple[int, int]:
+    """Customers with a purchase, and customers who appear only in returns."""
+    buyers = figures.get("customers_with_purchase", figures["customers"])
+    return buyers, figures["customers"] - buyers
 
 
 def monthly_activity(transactions: pd.DataFrame, *, date: str = "date", amount: str = "amount",
@@ -52,17 +69,41 @@ def revenue_trend(monthly: pd.DataFrame) -> dict | None:
 
 
 def overview_sentence(figures: dict, lang: Lang) -> str:
-    """One paragraph: period, rows, customers and revenue."""
+    """One paragraph: period, rows, customers with purchases and revenue; and how many more
+    customers appear only in returns, when some do.
+    """
     start, end = (pd.Timestamp(figures["period"][k]) for k in ("start", "end"))
     months = (end.year - start.year) * 12 + end.month - start.month + 1
-    return lang.t("intake.overview", start=lang.date(start), end=lang.date(end),
+    buyers, only_returns = _buyers(figures)
+    text = lang.t("intake.overview", start=lang.date(start), end=lang.date(end),
                   months=lang.int(months), rows=lang.int(figures["transactions"]["rows_used"]),
                   rows_read=lang.int(figures["transactions"]["rows_read"]),
-                  customers=lang.int(figures["customers"]), revenue=lang.money(figures["revenue"]))
+                  customers=lang.int(buyers), revenue=lang.money(figures["revenue"]))
+    if only_returns > 0:
+        text += " " + _plural(lang, "intake.returns_only", only_returns,
+                              more=lang.int(only_returns))
+    return text
 
 
-def trend_sentences(monthly: pd.DataFrame, lang: Lang) -> list[str]:
-    """What the monthly revenue and customer counts say, in the client's language."""
+def customers_figure(figures: dict, lang: Lang) -> str:
+    """The number of customers with purchases, for a key-figure box: with how many more
+    appear only in returns, when some do ("4,338 (34 more appear only in returns)").
+    """
+    buyers, only_returns = _buyers(figures)
+    if only_returns <= 0:
+        return lang.int(buyers)
+    return _plural(lang, "intake.customers_value", only_returns, customers=lang.int(buyers),
+                   more=lang.int(only_returns))
+
+
+def trend_sentences(monthly: pd.DataFrame, lang: Lang, as_of=None) -> list[str]:
+    """What the monthly revenue and customer counts say, in the client's language.
+
+    With ``as_of``, a month the data ends inside is left out: the trend and "the last full
+    month" use complete months only (:func:`playbook.periods.complete_end`).
+    """
+    if as_of is not None:
+        monthly = monthly[monthly["month"] <= pd.Timestamp(complete_end(as_of))]
     trend = revenue_trend(monthly)
     sentences = []
     if trend is None:
@@ -149,6 +190,9 @@ def advice(issues: list[dict], lang: Lang) -> list[str]:
         key = f"intake.advice.{issue['kind']}"
         if lang.has(key):
             amount = issue.get("amount")
+            documents = issue.get("documents")
             out.append(lang.t(key, rows=lang.int(issue["rows"]),
-                              amount=lang.money(amount) if amount is not None else ""))
+                              amount=lang.money(amount) if amount is not None else "",
+                              documents=lang.int(documents) if documents is not None else "",
+                              column=issue.get("column") or ""))
     return out

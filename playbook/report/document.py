@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
-from playbook.intake.views import advice, issues_table
+from playbook.intake.views import advice, customers_figure, issues_table
 from playbook.params import PROJECT_ROOT, Params
 from playbook.report.i18n import Lang
 from playbook.report.results import get
@@ -54,7 +54,7 @@ def _intake_summary(results: dict, lang: Lang):
                     end=lang.date(fig["period"]["end"], "compact"))
     figures = [
         (lang.t("intake.period"), period),
-        (lang.t("intake.customers"), lang.int(fig["customers"])),
+        (lang.t("intake.customers"), customers_figure(fig, lang)),
         (lang.t("intake.transactions"), lang.int(fig["transactions"]["rows_used"])),
         (lang.t("intake.revenue"), lang.money(fig["revenue"])),
     ]

@@ -837,6 +837,63 @@ def test_returns_are_netted(tmp_path):
     assert returns.amount == pytest.approx(-550.0)
 
 
+# Who counts as a customer: ids among the rows used, and of them those with a purchase day.
+RETURNS_ONLY = ("Клиент;Дата;Сумма\nА;01.01.2024;1 000,00\nА;05.01.2024;-250,00\n"
+                "Б;02.01.2024;300\nБ;02.01.2024;-300\nВ;03.01.2024;-80\nГ;04.01.2024;-5\n"
+                "Г;05.01.2024;-5\n")
+
+
+def test_customers_with_only_returns_are_counted_apart(tmp_path):
+    """A day netting to zero (Б: a purchase returned the same day) is still a purchase day,
+    as in the customer summary; В and Г have only returns."""
+    write(tmp_path / "tx.csv", RETURNS_ONLY)
+    result = intake(tmp_path)
+    assert result.figures["customers"] == 4
+    assert result.figures["customers_with_purchase"] == 2
+    summary = pd.read_parquet(result.summary_path)
+    assert list(summary["customer_id"]) == ["А", "Б"]
+
+
+@pytest.mark.parametrize("code, only_returns, expected", [
+    ("en", 1, "4,338 customers and revenue of £10 (net of returns). 1 more customer appears "
+              "only in returns, with no purchase in the period, and is not counted among them."),
+    ("en", 34, "4,338 customers and revenue of £10 (net of returns). 34 more customers appear "
+               "only in returns"),
+    ("ru", 1, "Ещё 1 клиент встречается только в возвратах, без покупок за период, и в это "
+              "число не входит."),
+    ("ru", 34, "4\u00a0338 клиентов и выручка 10\u00a0£ (за вычетом возвратов). Ещё 34 клиента "
+               "встречаются только в возвратах"),
+    ("ru", 25, "Ещё 25 клиентов встречаются только в возвратах"),
+    ("ru", 21, "Ещё 21 клиент встречается"),
+])
+def test_the_overview_counts_customers_with_purchases(code, only_returns, expected):
+    from playbook.intake.views import overview_sentence
+    from playbook.report.i18n import Lang
+
+    figures = {"transactions": {"rows_read": 10, "rows_used": 9}, "revenue": 10.0,
+               "customers": 4338 + only_returns, "customers_with_purchase": 4338,
+               "period": {"start": "2010-12-01", "end": "2011-12-09"}}
+    assert expected in overview_sentence(figures, Lang(code, "GBP"))
+
+
+@pytest.mark.parametrize("code, extra, expected", [
+    ("en", 34, "4,338 (34 more appear only in returns)"),
+    ("en", 1, "4,338 (1 more appears only in returns)"),
+    ("en", 0, "4,338"),
+    ("ru", 34, "4\u00a0338 (ещё 34 — только с возвратами)"),
+])
+def test_the_executive_summary_counts_customers_with_purchases(code, extra, expected):
+    from playbook.report.document import _intake_summary
+    from playbook.report.i18n import Lang
+
+    lang = Lang(code, "GBP")
+    results = {"intake": {"transactions": {"rows_read": 10, "rows_used": 9}, "revenue": 10.0,
+                          "customers": 4338 + extra, "customers_with_purchase": 4338,
+                          "period": {"start": "2010-12-01", "end": "2011-12-09"}}}
+    figures, _ = _intake_summary(results, lang)
+    assert (lang.t("intake.customers"), expected) in figures
+
+
 def test_exact_duplicates_dropped_and_counted(tmp_path):
     write(tmp_path / "tx.csv", "Документ;Клиент;Дата;Сумма\nР1;А;01.01.2024;100\n"
                                "Р1;А;01.01.2024;100\nР1;А;01.01.2024;100\nР2;А;01.01.2024;100\n"
@@ -932,6 +989,7 @@ def test_problem_rows_combined_exact_figures(tmp_path):
         "transactions": {"rows_read": 7, "rows_used": 4},
         "revenue": 250.0,
         "customers": 2,
+        "customers_with_purchase": 2,
         "period": {"start": "2024-01-01", "end": "2024-01-03"},
         "as_of": "2024-02-01",
         "issues": [
@@ -947,12 +1005,14 @@ def test_problem_rows_combined_exact_figures(tmp_path):
 def test_figures_keys_match_the_results_contract(tmp_path):
     write(tmp_path / "tx.csv", "Клиент;Дата;Сумма\nА;01.01.2024;100\nА;02.01.2024;-10\n")
     fig = intake(tmp_path).figures
-    assert set(fig) == {"transactions", "revenue", "customers", "period", "as_of", "issues"}
+    assert set(fig) == {"transactions", "revenue", "customers", "customers_with_purchase",
+                        "period", "as_of", "issues"}
     assert set(fig["transactions"]) == {"rows_read", "rows_used"}
     assert set(fig["period"]) == {"start", "end"}
     assert all(set(i) == {"kind", "rows", "action"} for i in fig["issues"])
     assert isinstance(fig["revenue"], float)
     assert isinstance(fig["customers"], int)
+    assert isinstance(fig["customers_with_purchase"], int)
     json.dumps(fig)  # plain JSON types only
 
 
