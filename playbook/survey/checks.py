@@ -15,7 +15,6 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from playbook.errors import DataError
 
@@ -90,6 +89,8 @@ def z_quantile(confidence: float) -> float:
     """The normal quantile of a two-sided interval at ``confidence`` (1.96 for 0.95)."""
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1, not {confidence}")
+    from scipy import stats  # on first use: importing scipy.stats costs intake most of a second
+
     return float(stats.norm.ppf(0.5 + confidence / 2))
 
 
