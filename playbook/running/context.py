@@ -114,4 +114,7 @@ def open_run(params_path: str | Path, run_dir: str | Path = "") -> RunContext:
         folder = PROJECT_ROOT / "runs" / client_slug(params.client.name) / "scratch"
         if _stale(intake_dir(folder), params):
             run_intake(params, intake_dir(folder))
+    from playbook.report.render import use_labels  # matplotlib: only when a notebook opens
+
+    use_labels(params.labels.model_dump())  # client values shown by their display labels
     return RunContext(params=params, run_dir=folder)

@@ -32,3 +32,64 @@ def test_report_prints_to_pdf(demo_runs, tmp_path):
     assert data.startswith(b"%PDF-")
     assert data.count(b"/Type /Page") - data.count(b"/Type /Pages") >= 4
     assert not list(tmp_path.glob("*.partial"))
+
+
+# --- how it looks: charts, tables ------------------------------------------------------------
+
+_LAYOUT_JS = """
+() => {
+  const out = {charts: 0, titled: 0, images: document.images.length, clipped: [],
+               overflowing: [], misaligned: [], pageWidth: document.documentElement.scrollWidth};
+  for (const svg of document.querySelectorAll('figure.chart > svg')) {
+    out.charts++;
+    const title = svg.querySelector(':scope > title');
+    if (svg.getAttribute('role') === 'img' && title && title.textContent.trim()) out.titled++;
+    const box = svg.getBoundingClientRect();
+    for (const text of svg.querySelectorAll('text')) {
+      const r = text.getBoundingClientRect();
+      if (!r.width) continue;
+      if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1
+          || r.bottom > box.bottom + 1) out.clipped.push(text.textContent);
+    }
+  }
+  for (const table of document.querySelectorAll('table')) {
+    const host = table.parentElement.getBoundingClientRect();
+    if (table.getBoundingClientRect().right > host.right + 1)
+      out.overflowing.push(table.innerText.slice(0, 80));
+    const rows = [...table.querySelectorAll('tbody tr')];
+    table.querySelectorAll('thead th').forEach((th, i) => {
+      const cells = rows.map((r) => r.children[i]).filter(Boolean);
+      if (cells.length && cells.every((c) => c.classList.contains('num'))
+          && getComputedStyle(th).textAlign !== 'right') out.misaligned.push(th.innerText);
+    });
+  }
+  return out;
+}
+"""
+
+#: The width of an A4 page's text column in CSS pixels (210 mm less 2 x 14 mm of margins).
+A4_COLUMN_PX = round((210 - 28) / 25.4 * 96)
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+@pytest.mark.parametrize("media", ["screen", "print"])
+def test_charts_keep_every_label_and_tables_fit_their_column(demo_runs, lang, media):
+    """Charts are inline SVG with their alternative text and every text inside the picture;
+    no table is wider than the text column, on screen or on an A4 page; a heading over
+    numbers aligns with them.
+    """
+    from browser import launch_browser
+
+    require_chromium()
+    width = 1280 if media == "screen" else A4_COLUMN_PX
+    with launch_browser() as browser:
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.emulate_media(media=media)
+        page.goto((demo_runs[lang] / "report.html").resolve().as_uri())
+        seen = page.evaluate(_LAYOUT_JS)
+        page.close()
+    assert seen["charts"] >= 10 and seen["titled"] == seen["charts"]
+    assert seen["images"] == 0  # no bitmaps: every chart is vector
+    assert seen["clipped"] == []
+    assert seen["overflowing"] == [] and seen["pageWidth"] <= width
+    assert seen["misaligned"] == []
