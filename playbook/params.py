@@ -25,7 +25,15 @@ from collections import deque
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from playbook.errors import DataError, ParamsError, shorten
 from playbook.yamlfile import (
@@ -173,6 +181,8 @@ class Client(Strict):
     name: str = Field(min_length=1, max_length=200)
     language: Literal["ru", "en"]
     currency: str = Field(pattern=r"^[A-Z]{3}$")
+    #: whom the client sells to: companies (b2b), people (b2c), or inferred from the data
+    kind: Literal["b2b", "b2c", "auto"] = "auto"
 
 
 class Data(Strict):
@@ -236,10 +246,30 @@ class Abc(Strict):
 class Xyz(Strict):
     """XYZ analysis: the period, the look-back window and the CV cut-offs of X and Y."""
 
-    period: Literal["month", "quarter"]
+    period: Literal["auto", "month", "quarter"]
     window_months: int = Field(gt=0)
     min_periods: int = Field(ge=2)
-    cutoffs: tuple[float, float]
+    cutoffs: Literal["auto"] | tuple[float, float]
+
+
+class AtRisk(Strict):
+    """Who is at risk (valuable, overdue against their own rhythm) and who is lost."""
+
+    classes: list[Literal["A", "B", "C"]] = Field(default=["A", "B"], min_length=1)
+    overdue_gaps: float = Field(default=1.5, gt=0)
+    lost_gaps: float = Field(default=3.0, gt=0)
+    lost_days: int = Field(default=365, gt=0)
+    factor: Literal["auto"] | float = "auto"
+
+    @model_validator(mode="after")
+    def _lost_after_overdue(self) -> AtRisk:
+        if self.lost_gaps <= self.overdue_gaps:
+            raise ValueError("lost_gaps must be larger than overdue_gaps: a customer is "
+                             "overdue first and lost later")
+        if self.factor != "auto" and not 0 < self.factor <= 1:
+            raise ValueError("factor is a share of the customers' usual value: above 0, "
+                             "at most 1 (or auto)")
+        return self
 
 
 class Regular(Strict):
@@ -255,6 +285,7 @@ class Segmentation(Strict):
     rfm_segments: dict[str, RfmRule] | None = None
     abc: Abc
     xyz: Xyz
+    at_risk: AtRisk = Field(default_factory=AtRisk)
     regular: Regular
     adherent_share: float = Field(gt=0, le=1)
     movement_days: int = Field(gt=0)
@@ -307,6 +338,20 @@ class Survey(Strict):
     complain_share: float = Field(gt=0, le=1)
 
 
+Label = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Labels(Strict):
+    """Display labels of client values, ``{value as in the data: label}`` per kind (for a
+    report in another language than the data); a value without one is shown as written.
+    """
+
+    segment: dict[str, Label] = Field(default_factory=dict)
+    category: dict[str, Label] = Field(default_factory=dict)
+    channel: dict[str, Label] = Field(default_factory=dict)
+    branch: dict[str, Label] = Field(default_factory=dict)
+
+
 class Params(Strict):
     """Everything a run needs; built by :func:`load_params`."""
 
@@ -318,6 +363,7 @@ class Params(Strict):
     segmentation: Segmentation
     ltv: Ltv
     survey: Survey
+    labels: Labels = Field(default_factory=Labels)
     source_file: Path | None = None
 
 

@@ -5,7 +5,8 @@ nothing here reads files or prints. The inputs are intake's tables: the per-cust
 summary (:mod:`playbook.intake.summary`) and the normalised transactions.
 
 - :func:`rfm` - recency, frequency and monetary scores 1-5 and the named segment;
-- :func:`abc_xyz` - ABC by revenue or margin, XYZ by the regularity of monthly purchases;
+- :func:`abc_xyz` - ABC by revenue or margin, XYZ by the regularity of monthly or quarterly
+  purchases (:func:`choose_xyz` picks the period and cut-offs that tell customers apart);
 - :func:`pareto` - the cumulative revenue curve and the share of the top 20%;
 - :func:`ladder` - the five rungs of the loyalty ladder;
 - :func:`movement` - each customer's rung and RFM segment now and one period earlier;
@@ -31,6 +32,10 @@ __all__ = [
     "rfm_segment_map",
     "abc_xyz",
     "ABC_XYZ_CELLS",
+    "CLASSIC_XYZ",
+    "CUSTOMER_XYZ",
+    "INFORMATIVE",
+    "choose_xyz",
     "pareto",
     "ladder",
     "ladder_counts",
@@ -64,6 +69,13 @@ SEGMENT_ORDER = ["champions", "loyal", "potential_loyalists", "new", "promising"
 #: known without survey data".
 RUNGS = ["buyer", "client", "regular", "adherent", "advocate"]
 ABC_XYZ_CELLS = [a + x for a in "ABC" for x in "XYZ"]
+#: The classic XYZ cut-offs of the coefficient of variation (made for the demand for goods).
+CLASSIC_XYZ = (0.10, 0.25)
+#: Cut-offs for customers' purchases, which swing more than a product's demand: X varies by
+#: at most half its average from period to period, Y at most by its average.
+CUSTOMER_XYZ = (0.5, 1.0)
+#: XYZ tells customers apart when no letter holds more than this share of those judged.
+INFORMATIVE = 0.7
 
 
 def _score(values: pd.Series, bins: int = 5) -> pd.Series:
@@ -147,7 +159,8 @@ def abc_xyz(summary: pd.DataFrame, transactions: pd.DataFrame, as_of: dt.date, *
     ``window_months`` that end with the last complete period on or before ``as_of``
     (:func:`playbook.periods.last_complete_period`: a month that has had only some of its
     days would look like a slump), counting periods with no purchase as zero and starting
-    no earlier than the customer's first purchase. X: CV <= 10%, Y: <= 25%, Z: above.
+    no earlier than the customer's first purchase. X: CV up to ``xyz_cutoffs[0]``, Y: up to
+    ``xyz_cutoffs[1]``, Z: above (:func:`choose_xyz` picks the period and cut-offs).
     Customers with fewer than ``min_periods`` periods of history in the window, or without
     purchases in it, cannot be called regular: they are Z (counted in ``short_history``).
     """
@@ -167,6 +180,19 @@ def abc_xyz(summary: pd.DataFrame, transactions: pd.DataFrame, as_of: dt.date, *
     out["abc"] = np.where(before < cutoffs[0], "A", np.where(before < cutoffs[1], "B", "C"))
     out.loc[out["value"] <= 0, "abc"] = "C"
 
+    stats = _xyz_stats(transactions, as_of, period=period, window_months=window_months,
+                       customer_id=customer_id, date=date, amount=amount)
+    out = out.merge(stats[["periods", "cv"]], left_on="customer_id", right_index=True,
+                    how="left")
+    out["short_history"] = (out["periods"].fillna(0) < min_periods) | out["cv"].isna()
+    out["xyz"] = _letters(out["cv"], out["short_history"], xyz_cutoffs)
+    out["cell"] = out["abc"] + out["xyz"]
+    return out
+
+
+def _xyz_stats(transactions: pd.DataFrame, as_of: dt.date, *, period: str, window_months: int,
+               customer_id: str, date: str, amount: str) -> pd.DataFrame:
+    """Transactions -> per customer (index): periods of history in the window, cv."""
     months_per = {"month": 1, "quarter": 3}[period]
     end = last_complete_period(as_of, period)
     start = end - max(1, window_months // months_per)
@@ -187,14 +213,59 @@ def abc_xyz(summary: pd.DataFrame, transactions: pd.DataFrame, as_of: dt.date, *
     mean = stats["sum"] / n
     variance = (stats["sq"] / n - mean ** 2).clip(lower=0)
     stats["cv"] = np.where(mean > 0, np.sqrt(variance) / mean.where(mean > 0, 1), np.nan)
-    out = out.merge(stats[["periods", "cv"]], left_on="customer_id", right_index=True,
-                    how="left")
-    out["short_history"] = (out["periods"].fillna(0) < min_periods) | out["cv"].isna()
-    out["xyz"] = np.where(out["cv"] <= xyz_cutoffs[0], "X",
-                          np.where(out["cv"] <= xyz_cutoffs[1], "Y", "Z"))
-    out.loc[out["short_history"], "xyz"] = "Z"
-    out["cell"] = out["abc"] + out["xyz"]
-    return out
+    return stats
+
+
+def _letters(cv: pd.Series, short: pd.Series, cutoffs: tuple[float, float]) -> np.ndarray:
+    letters = np.where(cv <= cutoffs[0], "X", np.where(cv <= cutoffs[1], "Y", "Z"))
+    return np.where(short, "Z", letters)
+
+
+def choose_xyz(transactions: pd.DataFrame, as_of: dt.date, *, period: str = "auto",
+               cutoffs="auto", window_months: int = 12, min_periods: int = 3,
+               customer_id: str = "customer_id", date: str = "date", amount: str = "amount",
+               ) -> dict:
+    """The period and cut-offs of XYZ: given, or the first that tells customers apart.
+
+    With ``period="auto"`` month and quarter are tried, with ``cutoffs="auto"`` the
+    classic cut-offs :data:`CLASSIC_XYZ` and then :data:`CUSTOMER_XYZ`, in that order
+    (classic month first, customer quarter last). The first pair that puts at most
+    :data:`INFORMATIVE` of the customers it can judge (enough history, purchases in the
+    window) into one letter is taken; when none does, the pair whose largest letter is the
+    smallest.
+
+    Returns
+    -------
+    dict
+        ``period``, ``cutoffs``, ``auto`` (whether anything was chosen) and ``tried``: one
+        dict per pair tried, in order (period, cutoffs, judged customers, share of the
+        judged in the largest letter, that letter).
+    """
+    periods = ["month", "quarter"] if period == "auto" else [period]
+    cut_options = [CLASSIC_XYZ, CUSTOMER_XYZ] if cutoffs == "auto" else [tuple(cutoffs)]
+    tried, judged_by = [], {}
+    for cuts in cut_options:
+        for name in periods:
+            if name not in judged_by:
+                stats = _xyz_stats(transactions, as_of, period=name,
+                                   window_months=window_months, customer_id=customer_id,
+                                   date=date, amount=amount)
+                judged_by[name] = stats[(stats["periods"] >= min_periods)
+                                        & stats["cv"].notna()]
+            judged = judged_by[name]
+            letters = pd.Series(_letters(judged["cv"], False, cuts)).value_counts()
+            top = letters.idxmax() if len(letters) else "Z"
+            share = float(letters.max() / len(judged)) if len(judged) else 1.0
+            tried.append({"period": name, "cutoffs": tuple(float(c) for c in cuts),
+                          "judged": len(judged), "largest_share": share, "largest": top})
+            if share <= INFORMATIVE:
+                break
+        if tried[-1]["largest_share"] <= INFORMATIVE:
+            break
+    informative = [t for t in tried if t["largest_share"] <= INFORMATIVE]
+    pick = informative[0] if informative else min(tried, key=lambda t: t["largest_share"])
+    return {"period": pick["period"], "cutoffs": pick["cutoffs"], "tried": tried,
+            "auto": period == "auto" or cutoffs == "auto"}
 
 
 def pareto(summary: pd.DataFrame, *, top: float = 0.2, revenue: str = "total_spend",
@@ -205,8 +276,10 @@ def pareto(summary: pd.DataFrame, *, top: float = 0.2, revenue: str = "total_spe
     -------
     dict
         ``top_share`` (the customers' share used), ``top_customers``, ``top20_revenue_share``,
-        ``top20_margin_share`` (None without margin) and ``curve``: a DataFrame of
-        customer_share, revenue_share for the cumulative curve (customers by revenue, desc).
+        ``top20_margin_share`` (None without margin), ``customers_80_share`` (the smallest
+        share of customers, best first, that makes 80% of revenue; None without revenue) and
+        ``curve``: a DataFrame of customer_share, revenue_share for the cumulative curve
+        (customers by revenue, desc).
     """
     values = summary[revenue].fillna(0).clip(lower=0).sort_values(ascending=False)
     n = len(values)
@@ -223,8 +296,11 @@ def pareto(summary: pd.DataFrame, *, top: float = 0.2, revenue: str = "total_spe
         "customer_share": np.arange(1, n + 1) / n if n else [],
         "revenue_share": (values.cumsum() / total).to_numpy() if total > 0 else np.zeros(n),
     })
+    reaching = curve.loc[curve["revenue_share"] >= 0.8 - 1e-12, "customer_share"]
     return {"top_share": top, "top_customers": k, "top20_revenue_share": revenue_share,
-            "top20_margin_share": margin_share, "curve": curve}
+            "top20_margin_share": margin_share,
+            "customers_80_share": float(reaching.iloc[0]) if total > 0 and len(reaching)
+            else None, "curve": curve}
 
 
 def _active_months(transactions: pd.DataFrame, as_of: dt.date, window_months: int,

@@ -1,8 +1,11 @@
 """The segmentation notebook's tables, charts and sentences, in the client's language.
 
-:func:`analyse` runs every analysis of :mod:`playbook.segmentation.analysis` with the client's
-parameters; the other functions turn its tables into what the report shows. Customer
-names never appear here, and contact details never do: they belong to the exports.
+:func:`analyse` runs every analysis of :mod:`playbook.segmentation.analysis` (and the forward
+look of :mod:`playbook.segmentation.rhythm`) with the client's parameters; the other
+functions turn its tables into what the report shows. The ladder, movement, base health
+and task lists live in :mod:`playbook.segmentation.views_base`, who may leave and who has
+left in :mod:`playbook.segmentation.views_risk`; both are re-exported here. Customer names
+never appear here, and contact details never do: they belong to the exports.
 """
 
 from __future__ import annotations
@@ -10,25 +13,57 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
-from playbook import exports
 from playbook.periods import complete_end, is_period_end
 from playbook.report.document import summary_section
 from playbook.report.i18n import Lang, Safe
 from playbook.report.render import PALETTE, new_figure
 from playbook.running.context import RunContext
 from playbook.segmentation import analysis as sg
+from playbook.segmentation import rhythm as rh
+from playbook.segmentation.kind import infer_kind
+from playbook.segmentation.views_base import (
+    exports_sentence,
+    health_chart,
+    health_sentences,
+    important_down,
+    ladder_chart,
+    ladder_sentences,
+    ladder_table,
+    movement_sentence,
+    movement_table,
+    movement_table_note,
+    partial_month_sentence,
+    regulars,
+    segment_list,
+    segment_name,
+    task_lists,
+)
+from playbook.segmentation.views_risk import (
+    consultant_notes,
+    kind_sentence,
+    rhythm_intro,
+    rhythm_sentences,
+    rhythm_table,
+)
 
-__all__ = ["Segments", "analyse", "survey_evidence", "rfm_table", "rfm_chart", "rfm_sentence",
-           "abc_table", "abc_heatmap", "abc_sentences", "pareto_chart", "pareto_sentence",
-           "ladder_table", "ladder_chart", "ladder_sentences", "movement_table",
-           "movement_sentence", "health_chart", "partial_month_sentence", "health_sentences",
-           "task_lists", "exports_sentence", "results"]
+__all__ = ["Segments", "analyse", "survey_evidence", "customer_names", "rfm_table", "rfm_chart",
+           "rfm_sentence", "abc_table", "abc_heatmap", "abc_sentences", "pareto_chart",
+           "pareto_verdict", "pareto_sentence", "xyz_choice_sentences", "kind_sentence",
+           "rhythm_intro", "rhythm_table", "rhythm_sentences", "ladder_table", "ladder_chart",
+           "ladder_sentences", "movement_table", "movement_table_note", "movement_sentence",
+           "health_chart", "partial_month_sentence", "health_sentences", "task_lists",
+           "segment_list", "exports_sentence", "consultant_notes", "results"]
 
 RISK = ("at_risk", "cant_lose")
 BEST = ("champions", "loyal")
+#: Where the share of the top 20% of customers stands against the 80/20 rule: below the
+#: first, less concentrated; above the second, more; between, in line.
+PARETO_BANDS = (0.75, 0.85)
+#: The column of customers whose regularity cannot be measured (too new, or no purchase in
+#: the window): ``A-``, ``B-``, ``C-``.
+NOT_JUDGED = "-"
 
 
 @dataclass
@@ -45,8 +80,14 @@ class Segments:
     health: pd.DataFrame
     as_of: dt.date
     has_evidence: bool
+    rhythm: rh.Rhythm
+    #: whom the client sells to: {kind: b2b | b2c, basis: given | names | repeat, share}
+    kind: dict
+    #: the XYZ period and cut-offs used and how they were chosen (:func:`sg.choose_xyz`)
+    xyz: dict
     abc_by: str = "revenue"
     xyz_period: str = "month"
+    risk_classes: tuple = ("A", "B")
     #: the last day of the last complete month: figures by month stop here (= as_of when
     #: the data ends on a month's last day)
     complete_through: dt.date | None = None
@@ -63,11 +104,23 @@ def survey_evidence(run: RunContext) -> pd.DataFrame | None:
     return wallet_and_recommend(answered, date_col="date" if "date" in answered else None)
 
 
+def customer_names(run: RunContext, tx: pd.DataFrame) -> pd.Series | None:
+    """Each customer's name, from the customers file or else the transactions (or None)."""
+    customers = run.customers()
+    if customers is not None and "name" in customers and customers["name"].notna().any():
+        return customers.set_index("customer_id")["name"]
+    if "customer_name" in tx and tx["customer_name"].notna().any():
+        return tx.dropna(subset=["customer_name"]).groupby("customer_id")["customer_name"].last()
+    return None
+
+
 def analyse(run: RunContext, evidence: pd.DataFrame | None = None) -> Segments:
-    """Run RFM, ABC-XYZ, Pareto, the ladder, movement and base health for a client.
+    """Run RFM, ABC-XYZ, Pareto, the ladder, movement, base health and the forward look.
 
     Rungs 4-5 of the ladder use ``evidence`` (share of wallet, would-recommend per
-    customer), by default the annual survey's answers when the client gave them.
+    customer), by default the annual survey's answers when the client gave them. With
+    ``segmentation.xyz.period`` or ``.cutoffs`` ``auto``, XYZ takes the first period and
+    cut-offs that tell customers apart (:func:`playbook.segmentation.analysis.choose_xyz`).
     """
     cfg = run.params.segmentation
     if evidence is None:
@@ -81,12 +134,22 @@ def analyse(run: RunContext, evidence: pd.DataFrame | None = None) -> Segments:
                       "adherent_share": cfg.adherent_share}
     has_evidence = evidence is not None and len(evidence) > 0
     rungs = sg.ladder(summary, tx, as_of, evidence=evidence, **ladder_options)
+    xyz = sg.choose_xyz(tx, as_of, period=cfg.xyz.period, cutoffs=cfg.xyz.cutoffs,
+                        window_months=cfg.xyz.window_months, min_periods=cfg.xyz.min_periods)
+    abc = sg.abc_xyz(summary, tx, as_of, by=cfg.abc.by, cutoffs=cfg.abc.cutoffs,
+                     period=xyz["period"], window_months=cfg.xyz.window_months,
+                     min_periods=cfg.xyz.min_periods, xyz_cutoffs=xyz["cutoffs"])
+    abc["display_cell"] = abc["cell"].where(~abc["short_history"], abc["abc"] + NOT_JUDGED)
+    risk = cfg.at_risk
+    forward = rh.forward_groups(summary, tx, as_of, abc, classes=tuple(risk.classes),
+                                by=cfg.abc.by, cutoffs=cfg.abc.cutoffs,
+                                overdue_gaps=risk.overdue_gaps, lost_gaps=risk.lost_gaps,
+                                lost_days=risk.lost_days,
+                                factor=None if risk.factor == "auto" else risk.factor)
     return Segments(
         summary=summary,
         rfm=sg.rfm(summary, as_of, segments=segments),
-        abc=sg.abc_xyz(summary, tx, as_of, by=cfg.abc.by, cutoffs=cfg.abc.cutoffs,
-                       period=cfg.xyz.period, window_months=cfg.xyz.window_months,
-                       min_periods=cfg.xyz.min_periods, xyz_cutoffs=cfg.xyz.cutoffs),
+        abc=abc,
         pareto=sg.pareto(summary),
         rungs=rungs,
         ladder_counts=sg.ladder_counts(rungs, has_evidence=has_evidence),
@@ -95,8 +158,12 @@ def analyse(run: RunContext, evidence: pd.DataFrame | None = None) -> Segments:
         health=sg.base_health(tx, run.customers(), as_of=as_of),
         as_of=as_of,
         has_evidence=has_evidence,
+        rhythm=forward,
+        kind=infer_kind(customer_names(run, tx), summary, given=run.params.client.kind),
+        xyz=xyz,
         abc_by=cfg.abc.by,
-        xyz_period=cfg.xyz.period,
+        xyz_period=xyz["period"],
+        risk_classes=tuple(risk.classes),
         complete_through=complete_end(as_of),
     )
 
@@ -116,17 +183,12 @@ def _by_segment(seg: Segments) -> pd.DataFrame:
     return table
 
 
-def _segment_name(name: str, lang: Lang) -> str:
-    key = f"segmentation.segment.{name}"
-    return lang.t(key) if lang.has(key) else name
-
-
 def rfm_table(seg: Segments, lang: Lang) -> pd.DataFrame:
     """Customers, revenue, its share and margin per RFM segment (display strings)."""
     table = _by_segment(seg)
     col = lambda k: lang.t(f"segmentation.column.{k}")  # noqa: E731
     out = pd.DataFrame({
-        col("segment"): [_segment_name(s, lang) for s in table.index],
+        col("segment"): [segment_name(s, lang) for s in table.index],
         col("customers"): [lang.int(v) for v in table["customers"]],
         col("revenue"): [lang.money(v) for v in table["revenue"]],
         col("revenue_share"): [lang.pct(v) for v in table["revenue_share"]],
@@ -140,7 +202,7 @@ def rfm_chart(seg: Segments, lang: Lang):
     """Horizontal bars: customers per segment, with the share of revenue beside each bar."""
     table = _by_segment(seg).iloc[::-1]
     fig, ax = new_figure(8, 4.2)
-    names = [_segment_name(s, lang) for s in table.index]
+    names = [segment_name(s, lang) for s in table.index]
     colours = [PALETTE[3] if s in RISK else PALETTE[2] if s in BEST else PALETTE[0]
                for s in table.index]
     ax.barh(names, table["customers"], color=colours)
@@ -148,6 +210,8 @@ def rfm_chart(seg: Segments, lang: Lang):
                                        strict=True)):
         ax.text(n, y, f"  {lang.int(n)} · {lang.pct(share, 0)}", va="center", fontsize=8.5)
     ax.set_xlabel(lang.t("segmentation.axis_customers"))
+    ax.text(1, 1.01, lang.t("segmentation.axis_bar_label"), transform=ax.transAxes,
+            ha="right", va="bottom", fontsize=8.5, color="#52606d")
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", color="#dddddd", linewidth=0.8)
     ax.set_xlim(0, table["customers"].max() * 1.3)
@@ -155,51 +219,82 @@ def rfm_chart(seg: Segments, lang: Lang):
 
 
 def rfm_sentence(seg: Segments, lang: Lang) -> str:
-    """The best and the at-risk RFM groups: customers, revenue and its share."""
+    """The best RFM groups, and the backward-looking "gone quiet" ones (customers, share of
+    revenue) with a pointer to the forward look (:func:`rhythm_sentences`).
+    """
     table = _by_segment(seg)
     pick = lambda names, col: float(table.reindex(list(names))[col].fillna(0).sum())  # noqa
+    quiet = seg.rfm.loc[seg.rfm["segment"].isin(RISK), "customer_id"]
+    states = seg.rhythm.customers.set_index("customer_id")["status"].reindex(quiet)
     return lang.t("segmentation.rfm_so_what",
-                  champions=_segment_name("champions", lang), loyal=_segment_name("loyal", lang),
+                  gone=lang.int(int((states == "lost").sum())),
+                  risk_now=lang.int(int((states == "at_risk").sum())),
+                  champions=segment_name("champions", lang), loyal=segment_name("loyal", lang),
+                  cant_lose=segment_name("cant_lose", lang),
+                  at_risk=segment_name("at_risk", lang),
                   best_n=lang.int(pick(BEST, "customers")),
                   best_share=lang.pct(pick(BEST, "revenue_share")),
                   risk_n=lang.int(pick(RISK, "customers")),
-                  risk_revenue=lang.money(pick(RISK, "revenue")),
                   risk_share=lang.pct(pick(RISK, "revenue_share")))
 
 
-def _cells(seg: Segments) -> pd.DataFrame:
-    cells = seg.abc.groupby("cell").agg(customers=("customer_id", "size"),
+#: The cells shown: the nine of ABC-XYZ, then a column for customers not judged.
+SHOWN_CELLS = [a + x for a in "ABC" for x in ["X", "Y", "Z", NOT_JUDGED]]
+
+
+def _cells(seg: Segments, column: str = "display_cell") -> pd.DataFrame:
+    """Customers and share of the ranked value per cell: ``display_cell`` keeps customers
+    too new or idle to judge apart (``A-``...); ``cell`` counts them as Z (results.json).
+    """
+    cells = seg.abc.groupby(column).agg(customers=("customer_id", "size"),
                                         share=("share", "sum"))
-    return cells.reindex(sg.ABC_XYZ_CELLS).fillna(0)
+    order = SHOWN_CELLS if column == "display_cell" else sg.ABC_XYZ_CELLS
+    return cells.reindex(order).fillna(0)
+
+
+def _advice(seg: Segments, cell: str, lang: Lang) -> str:
+    key = "cell_advice_b2c" if seg.kind["kind"] == "b2c" else "cell_advice"
+    return lang.t(f"segmentation.{key}.{cell}")
+
+
+def _shown(cell: str, lang: Lang) -> str:
+    return cell[0] + lang.t("segmentation.not_judged") if cell.endswith(NOT_JUDGED) else cell
 
 
 def abc_table(seg: Segments, lang: Lang) -> pd.DataFrame:
-    """The nine ABC-XYZ cells: customers, share of the ranked value and what to do."""
+    """The ABC-XYZ cells: customers, share of the ranked value and what to do; the cells
+    ``A—``, ``B—``, ``C—`` hold the customers whose regularity cannot be measured.
+    """
     cells = _cells(seg)
     col = lambda k: lang.t(f"segmentation.column.{k}")  # noqa: E731
     return pd.DataFrame({
-        col("cell"): cells.index,
+        col("cell"): [_shown(c, lang) for c in cells.index],
         col("customers"): [lang.int(v) for v in cells["customers"]],
         col(f"{seg.abc_by}_share"): [lang.pct(v) for v in cells["share"]],
-        col("advice"): [lang.t(f"segmentation.cell_advice.{c}") for c in cells.index],
+        col("advice"): [_advice(seg, c, lang) for c in cells.index],
     })
 
 
 def abc_heatmap(seg: Segments, lang: Lang):
-    """A 3x3 heatmap of customers per cell, annotated with the share of revenue."""
+    """A 3x4 heatmap of customers per cell (X, Y, Z and not judged), shaded and annotated
+    with the share of the ranked value.
+    """
     cells = _cells(seg)
-    counts = cells["customers"].to_numpy().reshape(3, 3)
-    shares = cells["share"].to_numpy().reshape(3, 3)
-    fig, ax = new_figure(5.6, 4.2)
+    counts = cells["customers"].to_numpy().reshape(3, 4)
+    shares = cells["share"].to_numpy().reshape(3, 4)
+    fig, ax = new_figure(7.2, 4.2)
     ax.grid(False)
     image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=max(shares.max(), 1e-9))
+    letters = ["X", "Y", "Z", lang.t("segmentation.not_judged")]
     for i in range(3):
-        for j in range(3):
+        for j in range(4):
             dark = shares[i, j] > shares.max() * 0.6
-            ax.text(j, i, f"{'ABC'[i]}{'XYZ'[j]}\n{lang.int(counts[i, j])}\n"
-                    f"{lang.pct(shares[i, j], 0)}", ha="center", va="center", fontsize=9,
+            share = lang.t(f"segmentation.heat_{seg.abc_by}_share",
+                           share=lang.pct(shares[i, j], 0))
+            ax.text(j, i, f"{'ABC'[i]}{letters[j]}\n{lang.int(counts[i, j])}\n{share}",
+                    ha="center", va="center", fontsize=8.5,
                     color="white" if dark else "#1f2933")
-    ax.set_xticks(range(3), ["X", "Y", "Z"])
+    ax.set_xticks(range(4), letters)
     ax.set_yticks(range(3), ["A", "B", "C"])
     ax.spines[:].set_visible(False)
     colorbar = fig.colorbar(image, ax=ax, shrink=0.8)
@@ -208,38 +303,70 @@ def abc_heatmap(seg: Segments, lang: Lang):
     return fig
 
 
+def _tried(seg: Segments, period: str, cutoffs: tuple) -> dict | None:
+    return next((t for t in seg.xyz["tried"]
+                 if t["period"] == period and t["cutoffs"] == tuple(cutoffs)), None)
+
+
+def xyz_choice_sentences(seg: Segments, run: RunContext, lang: Lang) -> list[str]:
+    """Why XYZ is by quarter, or with customers' cut-offs, when the analysis chose so."""
+    cfg, xyz, out = run.params.segmentation, seg.xyz, []
+    if cfg.xyz.period == "auto" and xyz["period"] == "quarter":
+        month = _tried(seg, "month", xyz["cutoffs"])
+        if month:
+            out.append(lang.t("segmentation.xyz_by_quarter",
+                              share=lang.pct(month["largest_share"], 0),
+                              uneven=Safe(lang.t(f"segmentation.kind.uneven_{seg.kind['kind']}"))))
+    if cfg.xyz.cutoffs == "auto" and xyz["cutoffs"] == sg.CUSTOMER_XYZ:
+        classic = _tried(seg, xyz["period"], sg.CLASSIC_XYZ)
+        if classic:
+            out.append(lang.t("segmentation.xyz_customer_cuts",
+                              x_classic=lang.pct(sg.CLASSIC_XYZ[0], 0),
+                              y_classic=lang.pct(sg.CLASSIC_XYZ[1], 0),
+                              share=lang.pct(classic["largest_share"], 0)))
+    chosen = _tried(seg, xyz["period"], xyz["cutoffs"])
+    if xyz["auto"] and chosen and chosen["largest_share"] > sg.INFORMATIVE:
+        out.append(lang.t("segmentation.xyz_still_flat",
+                          share=lang.pct(chosen["largest_share"], 0)))
+    return out
+
+
 def abc_sentences(seg: Segments, run: RunContext, lang: Lang) -> list[str]:
-    """What the ABC-XYZ cells say: where the 'good' customers are and how many."""
+    """What the ABC-XYZ cells say: the method (with the period and cut-offs used and why),
+    where the 'good' customers are, and who could not be judged.
+    """
     cfg = run.params.segmentation
-    by = cfg.abc.by
+    by, period, cutoffs = cfg.abc.by, seg.xyz["period"], seg.xyz["cutoffs"]
     a = seg.abc[seg.abc["abc"] == "A"]
     n = len(seg.abc)
+    window = lang.int(cfg.xyz.window_months)
     sentences = [
         lang.t("segmentation.abc_intro", by=lang.t(f"segmentation.by_{by}"),
                a_cut=lang.pct(cfg.abc.cutoffs[0], 0),
                b_cut=lang.pct(cfg.abc.cutoffs[1] - cfg.abc.cutoffs[0], 0),
-               period=lang.t(f"segmentation.period_{cfg.xyz.period}"),
-               window=lang.int(cfg.xyz.window_months), x_cut=lang.pct(cfg.xyz.cutoffs[0], 0),
-               y_cut=lang.pct(cfg.xyz.cutoffs[1], 0)),
+               period=lang.t(f"segmentation.period_{period}"), window=window,
+               x_cut=lang.pct(cutoffs[0], 0), y_cut=lang.pct(cutoffs[1], 0)),
+        *xyz_choice_sentences(seg, run, lang),
         lang.t("segmentation.abc_so_what", a_n=lang.int(len(a)),
                a_share=lang.pct(len(a) / n if n else 0), a_value=lang.pct(a["share"].sum()),
                by_gen=lang.t(f"segmentation.by_{by}_gen"),
                xy_n=lang.int(int(seg.abc["xyz"].isin(["X", "Y"]).sum()))),
     ]
-    period = cfg.xyz.period
+    short = seg.abc[seg.abc["short_history"]]
+    if len(short):
+        idle = int((short["cv"].isna()).sum())
+        sentences.append(lang.t(
+            "segmentation.xyz_not_judged", n=lang.int(len(short)), window=window,
+            idle=lang.int(idle), new=lang.int(len(short) - idle),
+            min_periods=lang.int(cfg.xyz.min_periods),
+            periods_word=lang.plural(cfg.xyz.min_periods,
+                                     lang.t(f"segmentation.period_{period}_forms"))))
     if not is_period_end(seg.as_of, period):
         sentences.append(lang.t(
             "segmentation.xyz_partial", as_of=lang.date(seg.as_of),
             period=lang.t(f"segmentation.period_{period}_gen"),
             periods=lang.t(f"segmentation.period_{period}_many"),
             end=lang.date(complete_end(seg.as_of, period))))
-    short = int(seg.abc["short_history"].sum())
-    if short:
-        sentences.append(lang.t("segmentation.xyz_short", short_n=lang.int(short),
-                                min_periods=lang.int(cfg.xyz.min_periods),
-                                window=lang.int(cfg.xyz.window_months)))
-    if n and (seg.abc["xyz"] == "Z").mean() > 0.9 and cfg.xyz.period == "month":
-        sentences.append(lang.t("segmentation.xyz_mostly_z"))
     return sentences
 
 
@@ -252,7 +379,8 @@ def pareto_chart(seg: Segments, lang: Lang):
     ax.axhline(0.8, color="#999999", linestyle=":", linewidth=1)
     share = seg.pareto["top20_revenue_share"] or 0
     ax.plot([0.2], [share], "o", color=PALETTE[3])
-    ax.annotate(f"20% → {lang.pct(share, 0)}", (0.2, share), xytext=(12, -14),
+    ax.annotate(lang.t("segmentation.pareto_point", customers_share=lang.pct(0.2, 0),
+                       share=lang.pct(share, 0)), (0.2, share), xytext=(12, -14),
                 textcoords="offset points", fontsize=9)
     ax.plot([0.2], [0.8], "s", color="#999999", markersize=4,
             label=lang.t("segmentation.pareto_rule"))
@@ -266,258 +394,82 @@ def pareto_chart(seg: Segments, lang: Lang):
     return fig
 
 
+def pareto_verdict(share: float) -> str:
+    """Where the top 20%'s share stands against 80/20: ``less``, ``in_line`` or ``more``
+    concentrated (:data:`PARETO_BANDS`): 65% is less concentrated, 80% in line, 90% more.
+    """
+    low, high = PARETO_BANDS
+    return "less" if share < low else "more" if share > high else "in_line"
+
+
 def pareto_sentence(seg: Segments, lang: Lang) -> str:
-    """The share of revenue (and margin) from the top 20% of customers."""
+    """The client's own 80/20: the share of revenue (and margin) from the top 20% of
+    customers, the share of customers that makes 80% of revenue, and how that compares.
+    """
     share = seg.pareto["top20_revenue_share"] or 0.0
     margin = seg.pareto["top20_margin_share"]
-    verdict = ("pareto_high" if share > 0.85 else "pareto_low" if share < 0.65
-               else "pareto_normal")
     margin_part = (lang.t("segmentation.pareto_margin_part", share=lang.pct(margin))
                    if margin is not None else "")
     return lang.t("segmentation.pareto_so_what", top_n=lang.int(seg.pareto["top_customers"]),
-                  share=lang.pct(share), margin_part=Safe(margin_part),
-                  verdict=Safe(lang.t(f"segmentation.{verdict}")))
+                  n=lang.int(len(seg.summary)), share=lang.pct(share),
+                  share_80=lang.pct(seg.pareto["customers_80_share"] or 0),
+                  margin_part=Safe(margin_part),
+                  verdict=Safe(lang.t(f"segmentation.pareto_{pareto_verdict(share)}")))
 
 
-def _rung_rows(seg: Segments) -> list[str]:
-    """Rungs to show: "regular or higher (unknown)" stands in for rung 3 without a survey."""
-    rows = list(sg.RUNGS)
-    if seg.ladder_counts.get("unknown"):
-        rows.insert(2, "unknown")
-    if seg.ladder_counts.get("regular") is None:
-        rows.remove("regular")
-    return rows
-
-
-def ladder_table(seg: Segments, lang: Lang) -> pd.DataFrame:
-    """Customers and revenue per rung; rungs that need survey data say so."""
-    revenue = seg.rungs.merge(seg.summary[["customer_id", "total_spend"]], on="customer_id") \
-        .groupby("rung")["total_spend"].sum()
-    col = lambda k: lang.t(f"segmentation.column.{k}")  # noqa: E731
-    rows = []
-    for rung in _rung_rows(seg):
-        count = seg.ladder_counts.get(rung)
-        rows.append({
-            col("rung"): lang.t(f"segmentation.rung.{rung}"),
-            col("description"): lang.t(f"segmentation.rung_desc.{rung}"),
-            col("customers"): lang.int(count) if count is not None else
-            lang.t("segmentation.unknown_rung_note"),
-            col("revenue"): lang.money(revenue.get(rung, 0.0)) if count is not None else "",
-        })
-    return pd.DataFrame(rows)
-
-
-def ladder_chart(seg: Segments, lang: Lang):
-    """The 'skirt' below the sales funnel: centred bars, one per rung, widths = customers."""
-    rows = _rung_rows(seg)
-    counts = [seg.ladder_counts.get(r) for r in rows]
-    widest = max([c for c in counts if c] or [1])
-    fig, ax = new_figure(7.5, 3.8)
-    ax.grid(False)
-    ax.spines[:].set_visible(False)
-    for y, (rung, count) in enumerate(zip(rows, counts, strict=True)):
-        label = lang.t(f"segmentation.rung.{rung}")
-        if count is None:
-            ax.barh(y, widest * 0.15, left=-widest * 0.075, color="white", edgecolor="#999999",
-                    hatch="///", linewidth=0.8)
-            text = f"{label}: {lang.t('segmentation.unknown_rung_note')}"
-        else:
-            colour = PALETTE[4] if rung == "unknown" else PALETTE[0]
-            ax.barh(y, max(count, widest * 0.01), left=-max(count, widest * 0.01) / 2,
-                    color=colour)
-            text = f"{label}: {lang.int(count)}"
-        ax.text(widest * 0.52, y, text, va="center", fontsize=9)
-    ax.set_yticks([])
-    ax.set_xticks([])
-    ax.set_xlim(-widest * 0.55, widest * 1.25)
-    ax.invert_yaxis()
-    return fig
-
-
-def ladder_sentences(seg: Segments, run: RunContext, lang: Lang) -> list[str]:
-    """How many customers stand on each rung of the loyalty ladder."""
-    cfg = run.params.segmentation
-    counts = seg.ladder_counts
-    regular = sum(counts.get(r) or 0 for r in ("regular", "adherent", "advocate", "unknown"))
-    sentences = [
-        lang.t("segmentation.ladder_intro", min_months=lang.int(cfg.regular.min_months),
-               window=lang.int(cfg.regular.window_months)),
-        lang.t("segmentation.ladder_so_what", buyer=lang.int(counts["buyer"]),
-               client=lang.int(counts["client"]), regular=lang.int(regular)),
-    ]
-    if counts.get("unknown") and seg.has_evidence:
-        sentences.append(lang.t("segmentation.ladder_partial",
-                                adherent=lang.int(counts["adherent"] or 0),
-                                advocate=lang.int(counts["advocate"] or 0),
-                                unknown=lang.int(counts["unknown"])))
-    elif counts.get("unknown"):
-        sentences.append(lang.t("segmentation.ladder_gap"))
-    return sentences
-
-
-def movement_table(seg: Segments, lang: Lang) -> pd.DataFrame:
-    """Rung transitions: rows are rungs one period ago, columns are rungs now."""
-    order = ["none", "buyer", "client", "regular", "unknown", "adherent", "advocate"]
-    matrix = sg.transition_matrix(seg.moves, order=order)
-    names = {r: lang.t(f"segmentation.rung.{r}") for r in order}
-    shown = matrix.rename(index=names, columns=names)
-    shown = shown.map(lambda v: lang.int(v))
-    shown.index.name = f"{lang.t('segmentation.column.before')} \\ " \
-                       f"{lang.t('segmentation.column.now')}"
-    return shown.reset_index()
-
-
-def _important_down(seg: Segments) -> pd.DataFrame:
-    frame = seg.moves.merge(seg.abc[["customer_id", "abc"]], on="customer_id")
-    regular = ("regular", "adherent", "advocate", "unknown")
-    important = frame["rung_before"].isin(regular) | frame["rung_now"].isin(regular) | \
-        (frame["abc"] == "A")
-    return frame[frame["moved_down"] & important]
-
-
-def movement_sentence(seg: Segments, run: RunContext, lang: Lang) -> list[str]:
-    """How many customers moved down over the movement window, and how many of them matter."""
-    days = run.params.segmentation.movement_days
-    before = seg.as_of - dt.timedelta(days=days)
-    return [lang.t("segmentation.movement_intro", before=lang.date(before), days=lang.int(days)),
-            lang.t("segmentation.movement_so_what", days=lang.int(days),
-                   down=lang.int(int(seg.moves["moved_down"].sum())),
-                   important=lang.int(len(_important_down(seg))))]
-
-
-def health_chart(seg: Segments, lang: Lang):
-    """Stacked bars of new and returning customers per month, with the referral share."""
-    health = seg.health
-    fig, ax = new_figure()
-    ax.bar(health["month"], health["returning"], width=24, color=PALETTE[0],
-           label=lang.t("segmentation.legend_returning"))
-    ax.bar(health["month"], health["new"], width=24, bottom=health["returning"],
-           color=PALETTE[1], label=lang.t("segmentation.legend_new"))
-    ax.set_ylabel(lang.t("segmentation.axis_customers"))
-    ax.yaxis.set_major_formatter(lambda v, _: lang.int(v))
-    import matplotlib.dates as mdates
-
-    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=4, maxticks=10))
-    ax.xaxis.set_major_formatter(lambda v, _: lang.month(mdates.num2date(v).date()))
-    handles = ax.get_legend_handles_labels()[0]
-    if health["referral_share"].notna().any():
-        right = ax.twinx()
-        smooth = (health["new_referral"].rolling(3, min_periods=1).sum()
-                  / health["new"].rolling(3, min_periods=1).sum().replace(0, np.nan))
-        right.plot(health["month"], smooth, color=PALETTE[3], linewidth=2,
-                   label=lang.t("segmentation.legend_referral"))
-        right.set_ylim(0, max(0.5, float(np.nanmax(smooth.to_numpy())) * 1.2))
-        right.yaxis.set_major_formatter(lambda v, _: lang.pct(v, 0))
-        right.spines[["top"]].set_visible(False)
-        handles += right.get_legend_handles_labels()[0]
-    fig.legend(handles=handles, loc="outside upper left", ncols=3, frameon=False, fontsize=9)
-    return fig
-
-
-def partial_month_sentence(as_of: dt.date, lang: Lang) -> list[str]:
-    """Which days figures by month leave out when the data ends inside a month (else none)."""
-    if is_period_end(as_of):
-        return []
-    last = complete_end(as_of)
-    return [lang.t("segmentation.partial_month", as_of=lang.date(as_of),
-                   days=lang.int(as_of.day), month=lang.month(as_of),
-                   last=lang.month(last))]
-
-
-def health_sentences(seg: Segments, lang: Lang) -> list[str]:
-    """The base's health: active, new and returning customers, and the referral trend.
-
-    "The last month" is the last complete one (:attr:`Segments.complete_through`).
-    """
-    health = seg.health
-    if health.empty:
-        return partial_month_sentence(seg.as_of, lang)
-    last = health.iloc[-1]
-    sentences = [lang.t("segmentation.health_so_what", active=lang.int(last["active"]),
-                        new=lang.int(last["new"]), returning=lang.int(last["returning"]),
-                        month=lang.month(last["month"]),
-                        new_12m=lang.int(health["new"].iloc[-12:].sum()))]
-    sentences += partial_month_sentence(seg.as_of, lang)
-    trend = sg.referral_trend(health)
-    if trend and trend["last_12m"] is not None and trend["prev_12m"] is not None:
-        key = ("segmentation.referral_warn" if trend["last_12m"] < trend["prev_12m"] * 0.9
-               else "segmentation.referral_ok")
-        sentences.append(lang.t(key, last=lang.pct(trend["last_12m"]),
-                                prev=lang.pct(trend["prev_12m"])))
-    return sentences
-
-
-def task_lists(seg: Segments, run: RunContext) -> dict[str, pd.DataFrame]:
-    """The managers' task lists: calls, greetings and penetration questions."""
-    cfg, lang = run.params.segmentation, run.lang
-    tx, customers = run.transactions(), run.customers()
-    who = exports.people(customers, tx, seg.summary["customer_id"] if customers is None else
-                         pd.concat([seg.summary["customer_id"], customers["customer_id"]])
-                         .drop_duplicates())
+def _forward_results(seg: Segments) -> dict:
+    r = seg.rhythm
+    risk, lost = r.group("at_risk"), r.group("lost")
+    states = r.customers["status"].value_counts()
     return {
-        "calls": exports.call_list(seg.moves, seg.rungs, seg.abc, who, lang,
-                                   due=seg.as_of + dt.timedelta(days=cfg.call_due_days)),
-        "greetings": exports.greetings_list(customers, who, lang, start=seg.as_of,
-                                            days=cfg.greetings_days),
-        "penetration": exports.penetration_list(seg.rungs, who, lang,
-                                                due=seg.as_of + dt.timedelta(
-                                                    days=cfg.question_due_days)),
+        "at_risk": {"customers": len(risk), "value_at_stake": float(risk["at_stake"].sum()),
+                    "value_basis": r.value_basis, "pace": float(risk["pace"].sum()),
+                    "past_revenue": float(risk["past_revenue"].sum()),
+                    "factor": r.factor, "factor_basis": r.factor_basis,
+                    "backtest_customers": r.backtest_customers,
+                    "classes": list(seg.risk_classes), "overdue_gaps": r.overdue_gaps,
+                    "lost_gaps": r.lost_gaps, "median_gap_days": r.median_gap},
+        "lost": {"customers": len(lost), "past_revenue": float(lost["past_revenue"].sum()),
+                 "lost_days": r.lost_days, "lost_gaps": r.lost_gaps},
+        "states": {s: int(states.get(s, 0)) for s in rh.STATUSES},
     }
 
 
-def segment_list(seg: Segments, run: RunContext) -> pd.DataFrame:
-    """One row per customer: its RFM segment, ABC-XYZ cell and rung (for mailings by status)."""
-    lang = run.lang
-    who = exports.people(run.customers(), run.transactions(), seg.summary["customer_id"])
-    frame = who.merge(seg.rfm[["customer_id", "R", "F", "M", "segment"]], on="customer_id")
-    frame = frame.merge(seg.abc[["customer_id", "cell"]], on="customer_id")
-    frame = frame.merge(seg.rungs[["customer_id", "rung"]], on="customer_id")
-    frame["segment"] = [exports.plain_text(_segment_name(s, lang)) for s in frame["segment"]]
-    frame["rung"] = [exports.plain_text(lang.t(f"segmentation.rung.{r}")) for r in frame["rung"]]
-    frame["manager"] = frame["manager"].replace(
-        {exports.UNASSIGNED: exports.plain_text(lang.t("segmentation.tasks.unassigned"))})
-    names = {c: exports.plain_text(lang.t(f"segmentation.tasks.column.{c}"))
-             for c in ("manager", "customer_id", "customer_name", "contact")}
-    names.update({"segment": exports.plain_text(lang.t("segmentation.column.segment")),
-                  "cell": "ABC-XYZ",
-                  "rung": exports.plain_text(lang.t("segmentation.column.rung"))})
-    return frame.rename(columns=names)
-
-
-def exports_sentence(lists: dict[str, pd.DataFrame], files: list, run: RunContext) -> str:
-    """Which task lists were written for which managers."""
-    lang = run.lang
-    managers = sorted({f.stem for f in files if f.suffix == ".xlsx" and f.stem != "segments"})
-    return lang.t("segmentation.exports_so_what", calls=lang.int(len(lists["calls"])),
-                  greetings=lang.int(len(lists["greetings"])),
-                  days=lang.int(run.params.segmentation.greetings_days),
-                  penetration=lang.int(len(lists["penetration"])),
-                  files=", ".join(f"{m}.xlsx" for m in managers))
-
-
 def results(seg: Segments, lists: dict[str, pd.DataFrame], files: list, run_dir) -> dict:
-    """The segmentation keys of results.json."""
+    """The segmentation keys of results.json.
+
+    ``rfm.at_risk_customers`` / ``.at_risk_revenue`` are the forward-looking group and the
+    money at stake (``at_risk``); ``abc_xyz.counts`` keeps customers too new or idle to
+    judge in Z (``abc_xyz.not_judged`` says how many per class).
+    """
     counts = seg.rfm["segment"].value_counts()
-    cells = _cells(seg)
-    risk = seg.rfm[seg.rfm["segment"].isin(RISK)]
+    cells = _cells(seg, "cell")
+    forward = _forward_results(seg)
+    short = seg.abc[seg.abc["short_history"]]["abc"].value_counts()
     return {
         "rfm": {"counts": {s: int(counts.get(s, 0)) for s in counts.index},
-                "at_risk_customers": len(risk),
-                "at_risk_revenue": float(risk["monetary"].sum()),
+                "at_risk_customers": forward["at_risk"]["customers"],
+                "at_risk_revenue": forward["at_risk"]["value_at_stake"],
                 "best_customers": int(seg.rfm["segment"].isin(BEST).sum())},
+        **forward,
         "abc_xyz": {"counts": {c: int(cells.loc[c, "customers"]) for c in sg.ABC_XYZ_CELLS},
                     "revenue_share": {c: float(cells.loc[c, "share"])
                                       for c in sg.ABC_XYZ_CELLS},
                     "short_history": int(seg.abc["short_history"].sum()),
+                    "not_judged": {a: int(short.get(a, 0)) for a in "ABC"},
+                    "period": seg.xyz["period"], "cutoffs": list(seg.xyz["cutoffs"]),
                     "window_end": complete_end(seg.as_of, seg.xyz_period).isoformat()},
         "pareto": {"top20_revenue_share": seg.pareto["top20_revenue_share"],
                    "top20_margin_share": seg.pareto["top20_margin_share"],
-                   "top_customers": seg.pareto["top_customers"]},
+                   "top_customers": seg.pareto["top_customers"],
+                   "customers_80_share": seg.pareto["customers_80_share"],
+                   "verdict": pareto_verdict(seg.pareto["top20_revenue_share"] or 0.0)},
         "ladder": {"counts": seg.ladder_counts, "has_survey_data": seg.has_evidence},
+        "client_kind": dict(seg.kind),
         "base_health": _health_results(seg.health),
         "complete_through": (seg.complete_through or complete_end(seg.as_of)).isoformat(),
         "movement": {"moved_down": int(seg.moves["moved_down"].sum()),
-                     "important_moved_down": len(_important_down(seg))},
+                     "important_moved_down": len(important_down(seg))},
         "tasks": {name: len(tasks) for name, tasks in lists.items()},
         "exports": sorted(str(f.relative_to(run_dir)) for f in files),
     }
@@ -537,26 +489,40 @@ def _health_results(health: pd.DataFrame) -> dict:
 @summary_section("segmentation")
 def _summary(results_: dict, lang: Lang):
     seg = results_["segmentation"]
+    risk, lost = seg.get("at_risk") or {}, seg.get("lost") or {}
+    basis = risk.get("value_basis", "revenue")
+    risk_n = seg["rfm"]["at_risk_customers"]
     figures = []
     if seg["pareto"]["top20_revenue_share"] is not None:
         figures.append((lang.t("segmentation.summary.top20"),
                         lang.pct(seg["pareto"]["top20_revenue_share"])))
     figures.append((lang.t("segmentation.summary.champions"),
                     lang.int(seg["rfm"]["best_customers"])))
-    figures.append((lang.t("segmentation.summary.at_risk"),
-                    lang.int(seg["rfm"]["at_risk_customers"])))
+    figures.append((lang.t("segmentation.summary.at_risk"), lang.int(risk_n)))
+    if risk_n:
+        figures.append((lang.t(f"segmentation.summary.at_stake_{basis}"),
+                        lang.money_short(seg["rfm"]["at_risk_revenue"])))
+    if lost.get("customers"):
+        figures.append((lang.t("segmentation.summary.lost"), lang.int(lost["customers"])))
     counts = seg["ladder"]["counts"]
-    regular = sum(counts.get(r) or 0 for r in ("regular", "adherent", "advocate", "unknown"))
-    figures.append((lang.t("segmentation.summary.regulars"), lang.int(regular)))
+    figures.append((lang.t("segmentation.summary.regulars"), lang.int(regulars(counts))))
     tasks = seg.get("tasks", {})
     advice = []
-    if tasks.get("calls"):
-        advice.append(lang.t("segmentation.summary.advice_calls", calls=lang.int(tasks["calls"])))
-    if seg["rfm"]["at_risk_customers"]:
-        advice.append(lang.t("segmentation.summary.advice_risk",
-                             risk_n=lang.int(seg["rfm"]["at_risk_customers"]),
-                             risk_revenue=lang.money(seg["rfm"]["at_risk_revenue"])))
+    if risk_n:
+        advice.append(lang.t("segmentation.summary.advice_risk", risk_n=lang.int(risk_n),
+                             stake=lang.money_short(seg["rfm"]["at_risk_revenue"]),
+                             basis_gen=lang.t(f"segmentation.by_{basis}_gen")))
+    down = (tasks.get("calls") or 0) - risk_n
+    if down > 0:
+        advice.append(lang.t("segmentation.summary.advice_calls", down=lang.int(down)))
+    if lost.get("customers"):
+        advice.append(lang.t("segmentation.summary.advice_lost", lost=lang.int(lost["customers"]),
+                             past=lang.money_short(lost["past_revenue"])))
     if tasks.get("penetration"):
-        advice.append(lang.t("segmentation.summary.advice_penetration",
-                             penetration=lang.int(tasks["penetration"])))
+        adherents = (counts.get("adherent") or 0) + (counts.get("advocate") or 0)
+        key = "advice_penetration" if adherents else "advice_penetration_all"
+        advice.append(lang.t(f"segmentation.summary.{key}",
+                             penetration=lang.int(tasks["penetration"]),
+                             regulars=lang.int(regulars(counts)),
+                             adherents=lang.int(adherents)))
     return figures, advice
