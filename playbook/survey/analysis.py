@@ -3,7 +3,8 @@
 :func:`load` reads the client's survey tables from a run; :func:`analyse` runs the
 statistics of :mod:`playbook.survey.scores`, :mod:`playbook.survey.customer_base`,
 :mod:`playbook.survey.drivers` and :mod:`playbook.survey.exits` on them (tables in, no run
-needed) and keeps everything in one :class:`SurveyAnalysis`; :func:`results` (from
+needed) and keeps everything in one :class:`SurveyAnalysis` (defined, with the
+methodology's constants, in :mod:`playbook.survey.model`); :func:`results` (from
 :mod:`playbook.survey.results_json`) turns it into the survey keys of results.json. Each
 part needs only its own file: a client without exit questionnaires gets no exit part. A
 part whose data cannot support it (too few answers, one segment only) is left out, and the
@@ -14,7 +15,7 @@ report shows of it is in :mod:`playbook.survey.views`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Collection
 from itertools import combinations
 from typing import TYPE_CHECKING
 
@@ -29,117 +30,28 @@ from playbook.survey import exits as ex
 from playbook.survey import questionnaire as forms
 from playbook.survey import scores as sc
 from playbook.survey.checks import float_or_none
+from playbook.survey.model import (
+    ALPHA_FLOOR,
+    COMPLAIN_SHARE,
+    PARTS,
+    TELLS,
+    SurveyAnalysis,
+    SurveyData,
+    row_count,
+)
 from playbook.survey.results_json import results
 
 if TYPE_CHECKING:  # a run is only handed in; the analysis imports nothing from running
     from playbook.running.context import RunContext
 
-__all__ = ["COMPLAIN_SHARE", "ALPHA_FLOOR", "PARTS", "SurveyData", "SurveyAnalysis", "load",
-           "analyse", "results"]
+__all__ = ["COMPLAIN_SHARE", "TELLS", "ALPHA_FLOOR", "PARTS", "SurveyData", "SurveyAnalysis",
+           "load", "analyse", "results"]
 
-#: Share of dissatisfied customers who complain (the methodology's "about 6%").
-COMPLAIN_SHARE = 0.06
-#: Cronbach's alpha from which a multi-item scale counts as measuring one thing.
-ALPHA_FLOOR = 0.7
 #: The annual survey's question "what must we do for you to buy more from us?".
 WISH_QUESTION = "buy_more"
-#: The notebook's parts, in order; ``SurveyAnalysis.parts`` lists those the data supports.
-PARTS = ("response", "nps", "satisfaction", "reliability", "drivers", "crosstabs",
-         "nonresponse", "annual", "exits", "complaints")
 #: What a part may fail with when the data cannot support it (kept as a consultant note).
 _FAILURES = (PlaybookError, ValueError, np.linalg.LinAlgError)
 _WISHES = 5
-
-
-@dataclass
-class SurveyData:
-    """The client's survey tables (``None`` when not given) and their templates."""
-
-    responses: pd.DataFrame | None = None
-    annual: pd.DataFrame | None = None
-    exits: pd.DataFrame | None = None
-    complaints: pd.DataFrame | None = None
-    base: pd.DataFrame | None = None
-    template: str = SURVEY_TEMPLATES["survey"]
-    annual_template: str = SURVEY_TEMPLATES["survey_annual"]
-    exit_template: str = SURVEY_TEMPLATES["exit_survey"]
-
-    @property
-    def rows(self) -> dict[str, int]:
-        """Rows per table, by field name (0 for a table not given)."""
-        return {name: _rows(getattr(self, name))
-                for name in ("responses", "annual", "exits", "complaints", "base")}
-
-
-@dataclass
-class SurveyAnalysis:
-    """Everything the survey notebook shows, computed once."""
-
-    data: SurveyData
-    complain_share: float = COMPLAIN_SHARE
-    adherent_share: float = 0.8
-    template: forms.SurveyTemplate | None = None
-    recommend: str | None = None
-    overall: str | None = None
-    csat_col: str | None = None
-    ces_col: str | None = None
-    attributes: list[str] = field(default_factory=list)
-    segments: list[str] = field(default_factory=list)
-    waves: list[str] = field(default_factory=list)
-    base_main: pd.DataFrame | None = None
-    response: pd.DataFrame | None = None
-    response_total: dict | None = None
-    nps: dict | None = None
-    nps_by_segment: pd.DataFrame | None = None
-    nps_by_wave: pd.DataFrame | None = None
-    tests_segment: pd.DataFrame | None = None
-    tests_wave: pd.DataFrame | None = None
-    csat: dict | None = None
-    ces: dict | None = None
-    overall_mean: dict | None = None
-    likert: pd.DataFrame | None = None
-    reliability: pd.DataFrame | None = None
-    drivers: pd.DataFrame | None = None
-    crosstabs: pd.DataFrame | None = None
-    top_shares: pd.DataFrame | None = None
-    response_by_segment: pd.DataFrame | None = None
-    weighted: dict | None = None
-    weighted_by_wave: pd.DataFrame | None = None
-    annual: dict | None = None
-    annual_by_segment: pd.DataFrame | None = None
-    wishes: pd.DataFrame | None = None
-    exit_keywords: dict | None = None
-    exit_coded: pd.DataFrame | None = None
-    iceberg: pd.DataFrame | None = None
-    errors: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def parts(self) -> list[str]:
-        """The parts the data supports, in the notebook's order."""
-        have = {
-            "response": self.response_total is not None,
-            "nps": self.nps is not None,
-            "satisfaction": self.likert is not None or self.csat is not None
-            or self.ces is not None,
-            "reliability": self.reliability is not None and len(self.reliability) > 0,
-            "drivers": self.drivers is not None,
-            "crosstabs": self.crosstabs is not None and len(self.crosstabs) > 0,
-            "nonresponse": self.weighted is not None or self.response_by_segment is not None,
-            "annual": self.annual is not None,
-            "exits": self.exit_coded is not None,
-            "complaints": self.iceberg is not None,
-        }
-        return [p for p in PARTS if have[p]]
-
-    @property
-    def has_data(self) -> bool:
-        """Whether the client gave any survey answers, exit questionnaires or complaints."""
-        d = self.data
-        return any(_rows(t) for t in (d.responses, d.annual, d.exits, d.complaints))
-
-    def bounds(self, qid: str) -> tuple[int, int]:
-        """The lowest and highest answer to a question of the regular questionnaire."""
-        return self.template.question(qid).bounds
 
 
 # --- loading and analysis -------------------------------------------------------------------
@@ -162,7 +74,9 @@ def load(run: RunContext) -> SurveyData:
 
 
 def analyse(data: SurveyData, *, complain_share: float = COMPLAIN_SHARE,
-            adherent_share: float = 0.8, n_boot: int = 2000, seed: int = 0) -> SurveyAnalysis:
+            adherent_share: float = 0.8, target: float | None = None,
+            regulars: Collection[str] | None = None, n_boot: int = 2000,
+            seed: int = 0) -> SurveyAnalysis:
     """Run every survey analysis the client's tables support.
 
     Parameters
@@ -173,12 +87,22 @@ def analyse(data: SurveyData, *, complain_share: float = COMPLAIN_SHARE,
         Share of dissatisfied customers who complain, for the complaint iceberg.
     adherent_share
         Share of wallet from which a customer buys "only from us" (the ladder's rung 4).
+    target
+        The mean rating an area of work must reach on the importance-performance grid;
+        ``None``: the "satisfied" mark of its scale (4 of 5).
+    regulars
+        The customers regular by purchases (the loyalty ladder's rung 3 and above): the
+        annual survey's adherents among them are the ladder's adherents.
     n_boot, seed
         Bootstrap resamples of the NPS interval and the generator's seed.
     """
     an = SurveyAnalysis(data=data, complain_share=complain_share,
-                        adherent_share=adherent_share)
-    if _rows(data.responses):
+                        adherent_share=adherent_share, target=target,
+                        regulars=None if regulars is None else frozenset(map(str, regulars)),
+                        n_boot=n_boot)
+    if row_count(data.exits):  # first: the drivers' grid uses the areas customers named
+        _attempt(an, "exits", _exits, an)
+    if row_count(data.responses):
         _attempt(an, "survey", _columns, an)
         if an.template is not None:
             for part, step in (("response", _response), ("nps", _nps),
@@ -189,17 +113,11 @@ def analyse(data: SurveyData, *, complain_share: float = COMPLAIN_SHARE,
                     _attempt(an, part, step, an, n_boot, seed)
                 else:
                     _attempt(an, part, step, an)
-    if _rows(data.annual):
+    if row_count(data.annual):
         _attempt(an, "annual", _annual, an)
-    if _rows(data.exits):
-        _attempt(an, "exits", _exits, an)
-    if _rows(data.complaints):
+    if row_count(data.complaints):
         _attempt(an, "complaints", _complaints, an)
     return an
-
-
-def _rows(frame: pd.DataFrame | None) -> int:
-    return 0 if frame is None else len(frame)
 
 
 def _attempt(an: SurveyAnalysis, part: str, step, *args) -> None:
@@ -271,11 +189,36 @@ def _response(an: SurveyAnalysis) -> None:
             an.waves + [w for w in by_wave["wave"] if w not in an.waves]).reset_index()
     an.response = by_wave
     row = total.iloc[0]
+    latest = _latest_base(an)
     an.response_total = {"responses": len(r), "covered": int(row["responses"]),
+                         "customers": _distinct(r),
                          "invited": float_or_none(row["invited"]),
                          "population": float_or_none(row["population"]),
+                         "base": None if latest is None else float(latest["customers"].sum()),
+                         "base_wave": None if latest is None else str(latest["wave"].iloc[0]),
                          "response_rate": float_or_none(row["response_rate"]),
                          "margin_of_error": float_or_none(row["margin_of_error"])}
+
+
+def _distinct(frame: pd.DataFrame) -> int | None:
+    """Distinct customers among the answers (``None`` when they carry no customer id)."""
+    if "customer_id" not in frame.columns or frame["customer_id"].isna().all():
+        return None
+    return int(frame["customer_id"].dropna().astype(str).nunique())
+
+
+def _latest_base(an: SurveyAnalysis) -> pd.DataFrame | None:
+    """The surveyed base's rows of the latest wave: every customer counted once.
+
+    Summed over waves, the base counts a customer once per wave; the latest wave is the
+    base as it stands now.
+    """
+    base = an.base_main
+    if base is None or not len(base):
+        return None
+    waves = [w for w in an.waves if w in set(base["wave"].astype(str))]
+    last = waves[-1] if waves else str(base["wave"].iloc[-1])
+    return base[base["wave"].astype(str) == last].assign(wave=last)
 
 
 def _nps_row(row: pd.Series) -> dict:
@@ -386,7 +329,7 @@ def _reliability(an: SurveyAnalysis) -> None:
 
 def _scaled_surveys(an: SurveyAnalysis):
     yield "survey", an.data.responses, an.template
-    if _rows(an.data.annual):
+    if row_count(an.data.annual):
         try:
             yield "annual", an.data.annual, forms.load_template(an.data.annual_template)
         except _FAILURES as error:
@@ -405,7 +348,11 @@ def _drivers(an: SurveyAnalysis) -> None:
         table = dr.key_drivers(r, outcome=outcome, attributes=an.attributes,
                                ordered_check=False)
     attrs = dict(table.attrs)
-    table = dr.importance_performance(table, lang="en").drop(columns="label")
+    named = ({} if an.exit_mentions is None else
+             dict(zip(an.exit_mentions["attribute"], an.exit_mentions["mentions"], strict=True)))
+    table = dr.importance_performance(
+        table, target=[an.target_of(q) for q in table["attribute"]], named=named,
+        lang="en").drop(columns="label")
     table.attrs.update(attrs, outcome=outcome)
     an.drivers = table
 
@@ -453,6 +400,13 @@ def _nonresponse(an: SurveyAnalysis) -> None:
     base = base.assign(segment=base["segment"].astype(str), wave=base["wave"].astype(str))
     by_segment = sc.response_summary(covered, base=base, by="segment",
                                      invited_col=_invited(base))
+    # "customers in the base": each customer once (the latest wave), not once per wave
+    latest = _latest_base(an)
+    now = latest.assign(segment=latest["segment"].astype(str)).groupby("segment")["customers"]
+    by_segment["base"] = by_segment["segment"].map(now.sum()).astype(float)
+    if "customer_id" in covered.columns:
+        by_segment["customers"] = by_segment["segment"].map(
+            covered.dropna(subset=["customer_id"]).groupby("segment")["customer_id"].nunique())
     if an.nps_by_segment is not None:
         by_segment = by_segment.merge(an.nps_by_segment[["segment", "nps"]], on="segment",
                                       how="left")
@@ -495,11 +449,7 @@ def _annual(an: SurveyAnalysis) -> None:
         out["share_of_wallet"] = float_or_none(share.mean())
         out["share_n"] = int(share.notna().sum())
         if rec is not None and "customer_id" in a.columns:
-            wallet = cb.wallet_and_recommend(a, share_col=share_col, score_col=rec,
-                                             date_col="date" if "date" in a.columns else None)
-            adherent = wallet["share_of_wallet"] >= an.adherent_share
-            out.update(customers=len(wallet), adherents=int(adherent.sum()),
-                       advocates=int((adherent & wallet["is_promoter"].fillna(False)).sum()))
+            _ladder(an, a.dropna(subset=["customer_id"]), share_col, rec, out)
         if "segment" in a.columns and a["segment"].notna().any():
             adherent = (share >= an.adherent_share).astype(float).where(share.notna())
             frame = a.assign(_share=share, _adherent=adherent,
@@ -525,6 +475,25 @@ def _annual(an: SurveyAnalysis) -> None:
     an.annual = out
 
 
+def _ladder(an: SurveyAnalysis, a: pd.DataFrame, share_col: str, rec: str, out: dict) -> None:
+    """Adherents (share of wallet at least ``adherent_share``) and advocates (adherents who
+    would recommend, 9-10) among the customers who answered, each by their latest answer;
+    with :attr:`SurveyAnalysis.regulars`, those who are also regular by purchases: the
+    loyalty ladder's rungs 4 and 5 (as segmentation counts them).
+    """
+    wallet = cb.wallet_and_recommend(a, share_col=share_col, score_col=rec,
+                                     date_col="date" if "date" in a.columns else None)
+    adherent = (wallet["share_of_wallet"] >= an.adherent_share).to_numpy(bool)
+    promoter = wallet["is_promoter"].fillna(False).to_numpy(bool)
+    out.update(customers=len(wallet), adherents=int(adherent.sum()),
+               advocates=int((adherent & promoter).sum()))
+    if an.regulars is not None:
+        regular = wallet["customer_id"].astype(str).isin(an.regulars).to_numpy(bool)
+        out.update(regular_customers=int(regular.sum()),
+                   adherents_regular=int((adherent & regular).sum()),
+                   advocates_regular=int((adherent & regular & promoter).sum()))
+
+
 def _exits(an: SurveyAnalysis) -> None:
     e = an.data.exits
     tpl = forms.load_template(an.data.exit_template)
@@ -536,6 +505,7 @@ def _exits(an: SurveyAnalysis) -> None:
     an.exit_keywords = ex.load_exit_keywords()
     coded = ex.code_exit_reasons(e, text_cols=columns, keywords=an.exit_keywords, id_col=None)
     an.exit_coded = coded.assign(_row=np.arange(len(coded)))
+    an.exit_mentions = ex.attribute_mentions(coded, keywords=an.exit_keywords)
 
 
 def _complaints(an: SurveyAnalysis) -> None:

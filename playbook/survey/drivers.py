@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -45,7 +45,7 @@ __all__ = [
 
 #: Quadrants of the importance-performance table; each code's label is the locale's
 #: ``survey.quadrant.<code>``.
-QUADRANTS = ("fix_first", "keep_up", "possible_overkill", "low_priority")
+QUADRANTS = ("fix_first", "keep_up", "improve_next", "maintain")
 #: Exact Shapley decomposition fits 2**k regressions; above this many attributes, group them.
 MAX_SHAPLEY_ATTRIBUTES = 15
 #: The ordered logit fits one threshold per answer; it is meant for rating scales.
@@ -328,16 +328,28 @@ def importance_performance(
     attribute_col: str = "attribute",
     importance_col: str = "importance",
     performance_col: str = "mean",
+    target: float | Sequence[float] | None = None,
+    named: Mapping[str, int] | None = None,
     lang: str = "ru",
 ) -> pd.DataFrame:
     """Place each attribute in a quadrant of importance against performance.
 
-    An attribute is important when its importance is at or above the average importance of
-    the attributes, and performs well when its mean rating is at or above the average mean.
-    Important but weak: fix first; important and strong: keep up; strong but unimportant:
-    possible overkill; weak and unimportant: low priority.
+    The lines that split the grid:
 
-    ``attribute, importance, mean -> ... + high_importance, high_performance, quadrant, label``
+    - importance: an attribute is *important* when its importance is at or above the
+      average importance of the attributes (with Shapley shares, an equal share of what
+      is explained);
+    - performance: an attribute is *on target* when its mean rating reaches ``target`` (a
+      stated benchmark, e.g. the "satisfied" mark, 4 of 5); without a target, the average
+      of the attributes' means (the classic data-centred grid).
+
+    Important and below target: fix first; important and on target: keep up; less
+    important and below target: improve next; less important and on target: maintain (no
+    more effort). An area rated below the target is therefore never left alone, and an
+    area customers named when they left (``named``) is never "maintain": it is kept up.
+
+    ``attribute, importance, mean -> ... + target, named, high_importance,
+    high_performance, quadrant, label``
 
     Parameters
     ----------
@@ -345,6 +357,12 @@ def importance_performance(
         One row per attribute, e.g. the output of :func:`key_drivers`.
     attribute_col, importance_col, performance_col
         Its columns.
+    target
+        The mean rating an attribute must reach: one number for all, or one per row; ``None``
+        for the average of the means.
+    named
+        How often customers named each attribute when they left (exit answers) or complained;
+        missing attributes count 0.
     lang
         Language of ``label`` (``ru`` or ``en``).
 
@@ -352,7 +370,7 @@ def importance_performance(
     -------
     pandas.DataFrame
         The input with the quadrant columns added; ``quadrant`` is a code from
-        :data:`QUADRANTS`, ``label`` its name in ``lang``.
+        :data:`QUADRANTS`, ``label`` the action in ``lang``.
     """
     check_lang(lang)
     require(drivers, [attribute_col, importance_col, performance_col],
@@ -360,13 +378,20 @@ def importance_performance(
     out = drivers.copy()
     imp = out[importance_col].astype(float)
     perf = out[performance_col].astype(float)
+    if target is None:
+        out["target"] = float(perf.mean())
+    else:
+        line = np.broadcast_to(np.asarray(target, dtype=float), (len(out),))
+        out["target"] = line.copy()
+    counts = named or {}
+    out["named"] = [int(counts.get(a, 0)) for a in out[attribute_col]]
     out["high_importance"] = imp >= imp.mean()
-    out["high_performance"] = perf >= perf.mean()
+    out["high_performance"] = perf >= out["target"] - 1e-12
     codes = np.select(
         [out["high_importance"] & ~out["high_performance"],
-         out["high_importance"] & out["high_performance"],
-         ~out["high_importance"] & out["high_performance"]],
-        ["fix_first", "keep_up", "possible_overkill"], default="low_priority")
+         ~out["high_performance"],
+         out["high_importance"] | (out["named"] > 0)],
+        ["fix_first", "improve_next", "keep_up"], default="maintain")
     out["quadrant"] = codes
     labels = i18n.texts(lang)
     out["label"] = [labels[f"survey.quadrant.{c}"] for c in codes]

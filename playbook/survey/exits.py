@@ -38,6 +38,7 @@ __all__ = [
     "code_exit_reasons",
     "exit_summary",
     "exit_quotes",
+    "attribute_mentions",
     "mask_contacts",
 ]
 
@@ -71,6 +72,7 @@ class _Keywords(StrictModel):
     no_answer: _Phrases = Field(default_factory=_Phrases)
     areas: dict[str, _Category] = Field(min_length=1)
     causes: dict[str, _Category] = Field(min_length=1)
+    attributes: dict[str, _Phrases] = Field(default_factory=dict)
 
 
 def load_exit_keywords(path: str | Path | None = None) -> dict:
@@ -87,7 +89,9 @@ def load_exit_keywords(path: str | Path | None = None) -> dict:
         ``{"no_answer": [...], "areas": {name: {"label": {"ru", "en"}, "stems": [...]}},
         "causes": {...}}`` with the Russian and English stems of each category together,
         normalised for matching (lower case, ``ё`` as ``е``); causes also carry
-        ``winnable``; ``no_answer`` lists whole answers that mean "nothing was wrong".
+        ``winnable``; ``no_answer`` lists whole answers that mean "nothing was wrong";
+        ``attributes`` maps a questionnaire's attribute (question id) to the stems that name
+        it in an exit answer (see :func:`attribute_mentions`).
 
     Raises
     ------
@@ -116,9 +120,12 @@ def load_exit_keywords(path: str | Path | None = None) -> dict:
         return entry
 
     no_answer = [" ".join(_tokens(p)) for p in (*checked.no_answer.ru, *checked.no_answer.en)]
+    attributes = {k: list(dict.fromkeys(_normalise(s) for s in (*v.ru, *v.en)))
+                  for k, v in checked.attributes.items()}
     return {"no_answer": [p for p in dict.fromkeys(no_answer) if p],
             "areas": {k: normal(v) for k, v in checked.areas.items()},
-            "causes": {k: normal(v) for k, v in checked.causes.items()}}
+            "causes": {k: normal(v) for k, v in checked.causes.items()},
+            "attributes": attributes}
 
 
 def _normalise(text: str) -> str:
@@ -227,6 +234,38 @@ def code_exit_reasons(
     if id_col:
         out.insert(0, id_col, answers[id_col].to_numpy())
     return out
+
+
+def attribute_mentions(coded: pd.DataFrame, *, keywords: Mapping) -> pd.DataFrame:
+    """How many customers who left named each rated attribute (area of work) in their answers.
+
+    The dictionary's ``attributes`` section lists, per question id of the regular
+    questionnaire, the stems that name it ("цен", "дорог" for ``prices``); an answer names
+    the attribute when one of them matches (as in :func:`code_exit_reasons`). Attributes
+    the dictionary does not list are not counted.
+
+    ``coded (from code_exit_reasons) -> attribute, mentions``
+
+    Parameters
+    ----------
+    coded
+        The output of :func:`code_exit_reasons`.
+    keywords
+        The dictionary from :func:`load_exit_keywords`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per attribute of the dictionary, in its order; ``mentions`` counts the
+        questionnaires that name it.
+    """
+    require(coded, ["text", "answered"], "counting the areas customers named when they left")
+    answered = coded[coded["answered"].astype(bool)]
+    tokens = [_tokens(t) for t in answered["text"]]
+    spec = keywords.get("attributes") or {}
+    counts = [sum(bool(_matches(t, stems)) for t in tokens) for stems in spec.values()]
+    return pd.DataFrame({"attribute": list(spec), "mentions": counts}, columns=[
+        "attribute", "mentions"]).astype({"mentions": "int64"})
 
 
 def exit_summary(coded: pd.DataFrame, *, keywords: Mapping, lang: str = "ru") -> pd.DataFrame:

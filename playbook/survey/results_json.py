@@ -31,6 +31,11 @@ def _records(frame: pd.DataFrame | None, key: str) -> dict:
             for r in frame.itertuples(index=False)}
 
 
+def _int_or_none(value) -> int | None:
+    value = float_or_none(value)
+    return None if value is None else int(value)
+
+
 def _tests(frame: pd.DataFrame | None) -> list[dict]:
     if frame is None:
         return []
@@ -55,7 +60,9 @@ def results(an: SurveyAnalysis) -> dict:
     }
     if an.response_total is not None:
         t = an.response_total
-        out["response"] = {"responses": t["responses"], "invited": t["invited"],
+        out["response"] = {"responses": t["responses"], "customers": t["customers"],
+                           "invited": t["invited"], "base": t["base"],
+                           "base_wave": t["base_wave"],
                            "rate": t["response_rate"], "margin_of_error": t["margin_of_error"],
                            "by_wave": [] if an.response is None else [
                                {"wave": str(r.wave), "responses": int(r.responses),
@@ -77,7 +84,9 @@ def results(an: SurveyAnalysis) -> dict:
                 for r in an.weighted_by_wave.itertuples(index=False)}
     if an.response_by_segment is not None:
         out["response_by_segment"] = {
-            str(r.segment): {"responses": int(r.responses), "base": float_or_none(r.population),
+            str(r.segment): {"responses": int(r.responses),
+                             "customers": _int_or_none(getattr(r, "customers", None)),
+                             "base": float_or_none(r.base), "invited": float_or_none(r.invited),
                              "rate": float_or_none(r.response_rate)}
             for r in an.response_by_segment.itertuples(index=False)}
     if an.csat is not None:
@@ -104,13 +113,18 @@ def results(an: SurveyAnalysis) -> dict:
         out["drivers"] = [{"attribute": r.attribute, "importance": float(r.importance),
                            "share": float(r.share), "rank": int(r.rank), "coef": float(r.coef),
                            "se": float(r.se), "p_value": float(r.p_value),
-                           "mean": float(r.mean), "quadrant": r.quadrant,
+                           "mean": float(r.mean), "target": float(r.target),
+                           "named": int(r.named), "quadrant": r.quadrant,
                            "ologit_coef": float_or_none(r.ologit_coef),
                            "ologit_p": float_or_none(r.ologit_p)}
                           for r in dd.itertuples(index=False)]
         out["drivers_fit"] = {"outcome": dd.attrs["outcome"], "n": int(dd.attrs["n"]),
                               "r_squared": float(dd.attrs["r_squared"]),
                               "ologit_converged": dd.attrs.get("ologit_converged")}
+        out["grid"] = {"importance_line": float(dd["share"].mean()),
+                       "target": float(dd["target"].iloc[0]) if dd["target"].nunique() == 1
+                       else None,
+                       "target_basis": "given" if an.target is not None else "satisfied_mark"}
         out["fix_first"] = [r.attribute for r in dd.itertuples(index=False)
                             if r.quadrant == "fix_first"]
     if an.crosstabs is not None:
@@ -142,6 +156,9 @@ def results(an: SurveyAnalysis) -> dict:
                 [c for c, v in causes.items() if v.get("winnable")]).sum()),
             "not_winnable": int(answered["cause"].isin(
                 [c for c, v in causes.items() if v.get("winnable") is False]).sum()),
+            "attributes": {} if an.exit_mentions is None else dict(zip(
+                an.exit_mentions["attribute"], map(int, an.exit_mentions["mentions"]),
+                strict=True)),
         }
     if an.iceberg is not None:
         t = an.iceberg
@@ -150,6 +167,7 @@ def results(an: SurveyAnalysis) -> dict:
         rows = t[keep].to_dict(orient="records")
         out["iceberg"] = {"complain_share": an.complain_share, "by_period": rows,
                           "last": rows[-1] if rows else None}
+        out["word_of_mouth"] = an.word_of_mouth
     if an.errors:
         out["errors"] = dict(an.errors)
     return out

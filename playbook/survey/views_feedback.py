@@ -18,12 +18,12 @@ import pandas as pd
 
 from playbook.report.i18n import Lang
 from playbook.survey import exits as ex
-from playbook.survey.analysis import SurveyAnalysis
+from playbook.survey.analysis import TELLS, SurveyAnalysis
 from playbook.survey.views_format import (
     column_title,
-    interval,
-    one_decimal,
     or_dash,
+    period_label,
+    whole,
 )
 
 __all__ = ["annual_table", "annual_sentences", "wishes_table", "exit_table", "exit_sentences",
@@ -48,7 +48,7 @@ def annual_table(an: SurveyAnalysis, lang: Lang) -> pd.DataFrame | None:
             [or_dash(lang.pct, v) for v in t["adherent_share"]],
     })
     if "nps" in t.columns:
-        out["NPS"] = [one_decimal(lang, v) for v in t["nps"]]
+        out["NPS"] = [whole(lang, v) for v in t["nps"]]
     return out
 
 
@@ -68,11 +68,31 @@ def annual_sentences(an: SurveyAnalysis, lang: Lang) -> list[str]:
                           customers=lang.int(a["customers"]),
                           threshold=lang.pct(an.adherent_share, 0),
                           advocates=lang.int(a["advocates"])))
+        out += _ladder_sentences(a, lang)
     if a.get("nps"):
         n = a["nps"]
-        out.append(lang.t("survey.annual_nps", nps=one_decimal(lang, n["value"]),
-                          ci=interval(lang, n["ci_low"], n["ci_high"])))
+        out.append(lang.t("survey.annual_nps", nps=whole(lang, n["value"]),
+                          low=whole(lang, n["ci_low"]), high=whole(lang, n["ci_high"])))
     return out
+
+
+def _ladder_sentences(a: dict, lang: Lang) -> list[str]:
+    """How the survey's adherents reconcile with the loyalty ladder's (segmentation section).
+
+    The survey counts every customer who answered; the ladder, only regular customers
+    among them. With the regular customers known, the survey names the ladder's two
+    numbers; without them, it says why they are smaller.
+    """
+    if not a.get("adherents"):
+        return []
+    if a.get("adherents_regular") is None:
+        return [lang.t("survey.annual_ladder_unlinked")]
+    regular, advocates = a["adherents_regular"], a["advocates_regular"]
+    return [lang.t("survey.annual_ladder_regular", regular=lang.int(regular),
+                   adherents=lang.int(a["adherents"]),
+                   ladder_adherents=lang.int(regular - advocates),
+                   ladder_advocates=lang.int(advocates),
+                   others=lang.int(a["adherents"] - regular))]
 
 
 def wishes_table(an: SurveyAnalysis, lang: Lang) -> pd.DataFrame | None:
@@ -163,38 +183,46 @@ def iceberg_table(an: SurveyAnalysis, lang: Lang) -> pd.DataFrame:
     """Complaints per period and the dissatisfied customers they stand for."""
     t = an.iceberg
     out = pd.DataFrame({
-        column_title(lang, "period"): [str(p) for p in t["period"]] if "period" in t.columns
+        column_title(lang, "period"): [period_label(lang, p) for p in t["period"]]
+        if "period" in t.columns
         else [str(i + 1) for i in range(len(t))],
         column_title(lang, "complaints"): [or_dash(lang.int, v) for v in t["complaints"]],
         column_title(lang, "dissatisfied"): [or_dash(lang.int, v)
                                              for v in t["dissatisfied_estimate"]],
     })
     if "dissatisfied_share" in t.columns:
-        out.insert(1, column_title(lang, "base"), [lang.int(v) for v in t["customers"]])
+        out.insert(1, column_title(lang, "customers_base"), [lang.int(v) for v in t["customers"]])
         out[column_title(lang, "dissatisfied_share")] = [or_dash(lang.pct, v)
                                                          for v in t["dissatisfied_share"]]
     return out
 
 
 def iceberg_sentences(an: SurveyAnalysis, lang: Lang) -> list[str]:
-    """The iceberg estimate for the last period, and a warning on no or falling complaints."""
+    """The dissatisfied customers behind the last period's complaints (complaints / the share
+    who complain), the people they told (the methodology's 8-10 each), and a warning on no
+    or falling complaints.
+    """
     t = an.iceberg.dropna(subset=["complaints"])
     if not len(t):
         return [lang.t("survey.iceberg_blank")]
     last = t.iloc[-1]
-    period = str(last["period"]) if "period" in t.columns else ""
-    share = lang.pct(an.complain_share, 0)
-    silent = lang.int(1 / an.complain_share - 1)
+    values = {"period": period_label(lang, last["period"]) if "period" in t.columns else "",
+              "complaints": lang.int(last["complaints"]),
+              "per_hundred": lang.num(an.complain_share * 100, 0),
+              "estimate": lang.int(last["dissatisfied_estimate"]),
+              "silent": lang.int(1 / an.complain_share - 1)}
     if "dissatisfied_share" in t.columns:
-        out = [lang.t("survey.iceberg_so_what", period=period, complaints=lang.int(
-            last["complaints"]), share=share, estimate=lang.int(last["dissatisfied_estimate"]),
-            base_share=lang.pct(last["dissatisfied_share"]), silent=silent)]
+        out = [lang.t("survey.iceberg_so_what", base_share=lang.pct(last["dissatisfied_share"]),
+                      **values)]
     else:
-        out = [lang.t("survey.iceberg_no_base", period=period,
-                      complaints=lang.int(last["complaints"]), share=share,
-                      estimate=lang.int(last["dissatisfied_estimate"]), silent=silent)]
-    zero = [str(p) for p, c in zip(t.get("period", t.index), t["complaints"], strict=True)
-            if c == 0]
+        out = [lang.t("survey.iceberg_no_base", **values)]
+    word = an.word_of_mouth
+    if word and word["dissatisfied"] >= 1:
+        out.append(lang.t("survey.iceberg_word", tell_low=lang.int(TELLS[0]),
+                          tell_high=lang.int(TELLS[1]), estimate=values["estimate"],
+                          low=lang.int(word["people_low"]), high=lang.int(word["people_high"])))
+    zero = [period_label(lang, p)
+            for p, c in zip(t.get("period", t.index), t["complaints"], strict=True) if c == 0]
     if zero:
         out.append(lang.t("survey.iceberg_zero", periods=", ".join(zero)))
     elif len(t) >= 2 and last["complaints"] < t["complaints"].iloc[0] * 0.75:

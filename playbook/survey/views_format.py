@@ -8,17 +8,23 @@ and the modules of its parts; nothing here computes a statistic.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import TYPE_CHECKING
 
 import pandas as pd
+from babel import dates as babel_dates
 
 from playbook.report.i18n import Lang, Safe
 
 if TYPE_CHECKING:
     from playbook.survey.analysis import SurveyAnalysis
 
-__all__ = ["question_label", "one_decimal", "interval", "or_dash", "rows_table", "margin_pp",
-           "p_text", "yes_no", "column_title", "join_and", "quoted_list"]
+__all__ = ["question_label", "one_decimal", "whole", "interval", "or_dash", "rows_table",
+           "margin_pp", "p_text", "yes_no", "column_title", "join_and", "quoted_list",
+           "period_label", "scale_marks", "Markdown"]
+
+_QUARTER = re.compile(r"^\s*(\d{4})\s*[-/ ]?\s*[QqКк]([1-4])\s*$")
 
 
 def question_label(an: SurveyAnalysis, qid: str, lang: Lang, template=None) -> str:
@@ -36,6 +42,33 @@ def question_label(an: SurveyAnalysis, qid: str, lang: Lang, template=None) -> s
 def one_decimal(lang: Lang, value) -> Safe:
     """A number with one decimal (an NPS, a difference in points), or "—" when missing."""
     return Safe("—") if value is None or pd.isna(value) else lang.num(value, 1)
+
+
+def whole(lang: Lang, value) -> Safe:
+    """A whole number (an NPS in the body: ``−2``), or "—" when missing."""
+    return Safe("—") if value is None or pd.isna(value) else lang.num(value, 0)
+
+
+def period_label(lang: Lang, value) -> str:
+    """A wave or period as the reader writes it: ``2025-Q4`` -> ``4-й кв. 2025`` / ``Q4 2025``.
+
+    Labels that are not a quarter (``2026``, ``весна``) stay as in the client's data.
+    """
+    text = str(value)
+    match = _QUARTER.match(text)
+    if not match:
+        return text
+    year, quarter = int(match.group(1)), int(match.group(2))
+    return babel_dates.format_date(dt.date(year, 3 * quarter - 2, 1), format="QQQ yyyy",
+                                   locale=lang.locale)
+
+
+def scale_marks(lang: Lang, marks, high) -> Safe:
+    """The answers that count, on their scale: ``9–10 of 10`` / ``9–10 из 10``."""
+    low_mark, high_mark = marks
+    span = (f"{lang.int(low_mark)}" if low_mark == high_mark
+            else f"{lang.int(low_mark)}–{lang.int(high_mark)}")
+    return Safe(lang.t("survey.marks", marks=Safe(span), high=lang.int(high)))
 
 
 def interval(lang: Lang, low, high, digits: int = 1, *, pct: bool = False) -> Safe:
@@ -95,3 +128,13 @@ def join_and(lang: Lang, items: list[str]) -> str:
 def quoted_list(lang: Lang, items: list[str]) -> str:
     """Names in the language's quotation marks, joined into "«a», «b» and «c»"."""
     return join_and(lang, [lang.t("survey.quote_marks", text=i) for i in items])
+
+
+class Markdown:
+    """A heading and intro from the locale (never client data), shown as Markdown."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/markdown": self.text, "text/plain": self.text}, {}

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from playbook.errors import DataError
 from playbook.survey import drivers
@@ -101,10 +103,47 @@ def test_importance_performance_quadrants():
                           "importance": [0.30, 0.20, 0.05, 0.05],
                           "mean": [3.0, 4.5, 4.4, 3.1]})
     out = drivers.importance_performance(table, lang="en")
-    # averages: importance 0.15, performance 3.75
-    assert out["quadrant"].tolist() == ["fix_first", "keep_up", "possible_overkill",
-                                        "low_priority"]
-    assert out["label"].tolist() == ["Fix first", "Keep up the good work", "Possible overkill",
-                                     "Low priority"]
+    # without a target: the average importance 0.15 and the average performance 3.75
+    assert out["target"].tolist() == [3.75] * 4
+    assert out["quadrant"].tolist() == ["fix_first", "keep_up", "maintain", "improve_next"]
+    assert out["label"].tolist() == ["Fix first", "Keep up", "Maintain, no more effort",
+                                     "Improve next"]
     ru = drivers.importance_performance(table, lang="ru")
     assert ru["label"].iloc[0] == "Исправить в первую очередь"
+    assert set(drivers.QUADRANTS) == {"fix_first", "keep_up", "improve_next", "maintain"}
+
+
+def test_the_grid_splits_performance_at_the_target():
+    """Rated below the target: never left alone, however little it matters."""
+    table = pd.DataFrame({"attribute": ["a", "b", "c", "d", "e"],
+                          "importance": [0.30, 0.30, 0.05, 0.05, 0.30],
+                          "mean": [3.9, 4.2, 3.95, 4.6, 4.0]})
+    out = drivers.importance_performance(table, target=4.0, lang="en")
+    assert out["quadrant"].tolist() == ["fix_first", "keep_up", "improve_next", "maintain",
+                                        "keep_up"]  # exactly on target counts as on target
+    per_row = drivers.importance_performance(table, target=[4.0, 4.5, 3.0, 4.0, 4.0],
+                                             lang="en")
+    assert per_row["quadrant"].tolist()[:3] == ["fix_first", "fix_first", "maintain"]
+
+
+def test_an_area_customers_left_over_is_never_maintain():
+    table = pd.DataFrame({"attribute": ["a", "b", "c"], "importance": [0.5, 0.05, 0.05],
+                          "mean": [4.5, 4.5, 3.0]})
+    out = drivers.importance_performance(table, target=4.0, named={"b": 3, "c": 2},
+                                         lang="en")
+    assert out["named"].tolist() == [0, 3, 2]
+    assert out["quadrant"].tolist() == ["keep_up", "keep_up", "improve_next"]
+    plain = drivers.importance_performance(table, target=4.0, lang="en")
+    assert plain["quadrant"].tolist()[1] == "maintain"
+
+
+@settings(max_examples=60)
+@given(st.lists(st.tuples(st.floats(0.001, 1), st.floats(1, 5)), min_size=2, max_size=12),
+       st.floats(1, 5))
+def test_below_target_is_never_maintain(rows, target):
+    table = pd.DataFrame({"attribute": [f"a{i}" for i in range(len(rows))],
+                          "importance": [r[0] for r in rows], "mean": [r[1] for r in rows]})
+    out = drivers.importance_performance(table, target=target, lang="en")
+    below = out["mean"] < target - 1e-12  # the grid forgives rounding noise
+    assert set(out.loc[below, "quadrant"]) <= {"fix_first", "improve_next"}
+    assert set(out.loc[~below, "quadrant"]) <= {"keep_up", "maintain"}

@@ -135,8 +135,44 @@ def test_drivers_recover_the_true_coefficients(survey):
     assert drivers["manager_courtesy"]["p_value"] > 0.05  # its true effect is zero
     means = np.mean([d["mean"] for d in survey["drivers"]])
     importance = np.mean([d["importance"] for d in survey["drivers"]])
-    for name in survey["fix_first"]:
-        assert drivers[name]["mean"] < means and drivers[name]["importance"] >= importance
+    for name in survey["fix_first"]:  # important, and rated below the target (4 of 5)
+        assert drivers[name]["mean"] < drivers[name]["target"] == 4
+        assert drivers[name]["importance"] >= importance
+    assert means < 4 and survey["grid"] == {"importance_line": pytest.approx(1 / len(true)),
+                                            "target": 4.0, "target_basis": "satisfied_mark"}
+
+
+def test_the_two_worst_rated_areas_are_never_low_priority(survey):
+    worst = sorted(survey["drivers"], key=lambda d: d["mean"])[:2]
+    assert {d["attribute"] for d in worst} == {"prices", "complaint_handling"}
+    assert {d["quadrant"] for d in worst} <= {"fix_first", "improve_next"}
+
+
+def test_annual_adherents_are_the_ladder_s_among_regular_customers(demo_runs, survey):
+    ladder = json.loads((demo_runs["ru"] / "results.json").read_text("utf-8"))[
+        "segmentation"]["ladder"]["counts"]
+    annual = survey["annual"]
+    assert annual["adherents_regular"] == ladder["adherent"] + ladder["advocate"]
+    assert annual["advocates_regular"] == ladder["advocate"]
+    assert annual["adherents"] > annual["adherents_regular"]  # the rest buy rarely
+
+
+def test_customers_are_counted_once(survey):
+    response = survey["response"]
+    assert response["customers"] < response["responses"]
+    quarters = TRUTH["nps"]["waves"]
+    last = list(TRUTH["responses"]["quarterly"])[-1]
+    assert response["base"] == sum(quarters[last]["base"].values())
+    for segment, row in survey["response_by_segment"].items():
+        assert row["base"] == quarters[last]["base"][segment]
+        assert row["invited"] > row["base"]  # invitations add up over the waves
+
+
+def test_word_of_mouth_is_the_iceberg_times_8_to_10(survey):
+    word, last = survey["word_of_mouth"], survey["iceberg"]["last"]
+    assert word["dissatisfied"] == pytest.approx(last["dissatisfied_estimate"])
+    assert (word["people_low"], word["people_high"]) == pytest.approx(
+        (8 * word["dissatisfied"], 10 * word["dissatisfied"]))
 
 
 def test_exit_reasons_match_the_coded_phrases(survey):
@@ -197,4 +233,22 @@ def test_report_has_the_survey_section_and_summary(demo_runs, lang):
     assert 'id="section-survey"' in html and title[lang] in html
     summary = html[html.index('id="summary"'):html.index('id="section-')]
     assert "NPS" in summary and "CSAT" in summary and fix[lang] in summary
+    csat = {"ru": "CSAT — довольны: 9–10 из 10", "en": "CSAT — satisfied: 9–10 of 10"}
+    assert csat[lang] in summary
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_the_survey_section_speaks_plainly_to_the_client(demo_runs, lang):
+    html = (demo_runs[lang] / "report.html").read_text("utf-8")
+    start = html.index('id="section-survey"')
+    body = re.sub(r"<[^>]+>", " ", html[start:html.index("</section>", start)]).lower()
+    for word in ("p-value", "p-значение", "holm", "холм", "хи-квадрат", "chi-square",
+                 "cramér", "крамера", "design effect", "дизайн-эффект", "logit", "логит",
+                 "bootstrap", "бутстрэп", "cronbach", "кронбах", "r²"):
+        assert word not in body, word
+    for text in ("playbook ", "survey-form", "--lang", "data.survey", "data.complaints",
+                 ".yaml", "<code>"):
+        assert text not in body, text
+    appendix = html[html.index('id="appendix-section-survey"'):]
+    assert {"ru": "Кронбах", "en": "Cronbach"}[lang] in appendix
     assert "[4/4] 30_survey.ipynb" in demo_runs[f"{lang}-stderr"]

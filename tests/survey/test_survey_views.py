@@ -23,6 +23,7 @@ ATTRIBUTES = ["range", "quality", "availability", "prices", "payment_terms", "de
               "delivery_accuracy", "manager_competence", "manager_responsiveness",
               "manager_courtesy", "complaint_handling"]
 EXIT_CONTACTS = ("d.petrova@mail.ru", "+7 (913) 555-12-34", "8-912-345-67-89")
+APPENDIX_ITEMS = ("nps", "reliability", "drivers", "crosstabs", "weighting")
 
 
 def _responses(n: int = 160, *, segments=("Крупный", "Мелкий")) -> pd.DataFrame:
@@ -88,24 +89,32 @@ def test_no_survey_at_all_gives_a_short_note_on_what_to_run(lang):
     an = analysis.analyse(SurveyData())
     assert an.parts == [] and not an.has_data and an.errors == {}
     assert all(views.heading(an, part, lang) is None for part in analysis.PARTS)
+    assert views.appendix_heading(an, None, lang) is None
     status = " ".join(views.status_sentences(an, lang))
-    assert f"playbook survey-form quarterly --lang {lang.code}" in status
-    assert f"playbook survey-form exit --lang {lang.code}" in status
+    assert "playbook" not in status and "<code>" not in status  # the client reads it
+    notes = " ".join(views.consultant_notes(an, lang))
+    assert f"playbook survey-form quarterly --lang {lang.code}" in notes
+    assert f"playbook survey-form exit --lang {lang.code}" in notes
+    assert "data.survey" in notes and "data.complaints" in notes
     result = analysis.results(an)
     assert result["n"] == 0
     assert result["nps"] is None and result["nps_weighted"] is None and result["csat"] is None
     assert result["cronbach_alpha"] == {} and result["drivers"] == []
     assert result["exit_reasons"] == {}
     summary = build_summary({"survey": to_jsonable(result)}, lang)
-    assert any("survey-form quarterly" in r for r in summary["recommendations"])
+    assert summary["recommendations"] == [lang.t("survey.summary.advice_start")]
 
 
 def test_only_exit_questionnaires_give_only_the_exit_part(lang):
     an = analysis.analyse(SurveyData(exits=_exits()))
     assert an.parts == ["exits"]
     status = " ".join(views.status_sentences(an, lang))
-    assert "survey-form quarterly" in status and "data.complaints" in status
-    assert "survey-form exit" not in status
+    assert lang.t("survey.status.missing_survey") in status
+    assert lang.t("survey.status.missing_complaints") in status
+    assert lang.t("survey.status.missing_exit") not in status
+    notes = " ".join(views.consultant_notes(an, lang))
+    assert "survey-form quarterly" in notes and "data.complaints" in notes
+    assert "survey-form exit" not in notes
     result = analysis.results(an)
     assert result["n"] == 0 and result["nps"] is None
     assert result["exit_reasons"]["staff"] == 2
@@ -118,7 +127,7 @@ def test_a_part_the_data_cannot_support_is_left_out_with_a_note():
     assert "drivers" not in an.parts and "drivers" in an.errors
     assert "nps" in an.parts
     notes = views.consultant_notes(an, Lang("en"))
-    assert any("drivers" in n for n in notes)
+    assert any(n.startswith("Left out (drivers)") for n in notes)
     assert analysis.results(an)["errors"]["drivers"]
 
 
@@ -233,9 +242,11 @@ def test_results_are_plain_json(full):
 
 def test_tables_hold_display_strings_only(full, lang):
     for build in (views.response_table, views.nps_table, views.nps_tests_table,
-                  views.attribute_table, views.reliability_table, views.driver_table,
-                  views.crosstab_table, views.nonresponse_table, views.weighted_table,
-                  views.exit_table, views.quotes_table, views.iceberg_table):
+                  views.nps_interval_table, views.attribute_table, views.reliability_table,
+                  views.driver_table, views.driver_model_table, views.crosstab_table,
+                  views.crosstab_tests_table, views.nonresponse_table, views.weighted_table,
+                  views.weighting_table, views.exit_table, views.quotes_table,
+                  views.iceberg_table):
         frame = build(full, lang)
         assert len(frame), build.__name__
         assert all(isinstance(v, str) for v in frame.to_numpy().ravel()), build.__name__
@@ -265,8 +276,8 @@ def test_client_text_is_escaped_once(lang):
 def test_sentences_are_in_the_client_language(full):
     ru = " ".join(views.nps_sentences(full, Lang("ru")) + views.driver_sentences(full, Lang("ru")))
     en = " ".join(views.nps_sentences(full, Lang("en")) + views.driver_sentences(full, Lang("en")))
-    assert "промоутеров" in ru and "R²" in ru
-    assert "promoters" in en and "R²" in en
+    assert "промоутеров" in ru and "промоутеров" not in en
+    assert "promoters" in en and "Fix first" in en and "Исправить" in ru
     assert "Качество товара" in ru and "Product quality" in en
 
 
@@ -290,7 +301,9 @@ def test_charts_are_figures_with_labelled_axes(full, lang):
 def test_zero_complaints_raise_the_alarm(lang):
     an = analysis.analyse(SurveyData(complaints=_complaints((4, 0))))
     text = " ".join(views.iceberg_sentences(an, lang))
-    assert "2026-Q2" in text and "?" in text
+    quarter = {"ru": "2-й кв. 2026", "en": "Q2 2026"}[lang.code]
+    assert quarter in text and "2026-Q2" not in text and "?" in text
+    assert lang.t("survey.iceberg_zero", periods=quarter) in text
 
 
 def test_complaints_without_a_base_give_counts_only(lang):
@@ -305,7 +318,10 @@ def test_summary_gives_nps_csat_and_the_attribute_to_fix(full, lang):
     result = to_jsonable(analysis.results(full))
     summary = build_summary({"survey": result}, lang)
     labels = [label for label, _ in summary["figures"]]
-    assert lang.t("survey.summary.nps") in labels and lang.t("survey.summary.csat") in labels
+    # with the base known, the tile gives NPS weighted to the whole base
+    assert lang.t("survey.summary.nps_weighted") in labels
+    csat = {"ru": "CSAT — довольны: 9–10 из 10", "en": "CSAT — satisfied: 9–10 of 10"}
+    assert csat[lang.code] in labels
     advice = " ".join(summary["recommendations"])
     if result["fix_first"]:
         assert lang.t("survey.summary.fix_first") in labels
@@ -316,11 +332,17 @@ def test_every_part_has_a_heading_cell_in_the_notebook():
     nb = nbformat.read(ROOT / "notebooks" / "30_survey.ipynb", as_version=4)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     for part in analysis.PARTS:
-        assert f'views.heading(sv, "{part}", lang)' in code
+        if part == "reliability":  # a statistic: its heading is the appendix's
+            assert 'views.appendix_heading(sv, "reliability", lang)' in code
+        else:
+            assert f'views.heading(sv, "{part}", lang)' in code
+    for item in APPENDIX_ITEMS:
+        assert f'views.appendix_heading(sv, "{item}", lang)' in code
     assert 'record("survey", analysis.results(sv))' in code
 
 
 def test_without_the_regular_questionnaire_the_summary_asks_for_it(lang):
     result = to_jsonable(analysis.results(analysis.analyse(SurveyData(exits=_exits()))))
     advice = " ".join(build_summary({"survey": result}, lang)["recommendations"])
-    assert "survey-form quarterly" in advice
+    assert lang.t("survey.summary.advice_run_survey") in advice
+    assert "survey-form" not in advice and "<code>" not in advice
