@@ -1,19 +1,23 @@
 """The first notebook's questions: what data did the client give us, and can we trust it.
 
 Table in, table out; the sentences for the reader are built from the numbers in the
-client's language.
+client's language. Numbers agree with their nouns through the locale texts' plural syntax
+(:class:`playbook.report.i18n.Count`); money in sentences is rounded for people
+(``Lang.money_short``), tables keep exact amounts. What the consultant can change about
+reading the data (parameters, formats) never reaches the client's sentences: it is in
+:func:`consultant_notes`, for a notebook cell tagged ``consultant-only``.
 """
 
 from __future__ import annotations
 
 import pandas as pd
-from babel.core import Locale
 
 from playbook.periods import complete_end
 from playbook.report.i18n import Lang
 
 __all__ = ["monthly_activity", "revenue_trend", "issues_table", "issues_sentences",
-           "overview_sentence", "customers_figure", "advice", "dropped_rows", "monthly_chart"]
+           "overview_sentence", "customers_figure", "advice", "consultant_notes", "dropped_rows",
+           "monthly_chart"]
 
 ISSUE_ORDER = ["totals", "bad_date", "bad_amount", "ambiguous_dates", "blank_customer_id",
                "duplicates", "relogged_lines", "relogged_changed", "shared_documents",
@@ -21,14 +25,6 @@ ISSUE_ORDER = ["totals", "bad_date", "bad_amount", "ambiguous_dates", "blank_cus
                "bad_quantity", "unknown_customers", "customers_blank_id",
                "customers_duplicate_id", "customers_bad_birthday", "customers_bad_first_deal",
                "other_sheets"]
-
-
-def _plural(lang: Lang, key: str, n: int, **values) -> str:
-    """The text ``key.<form>`` for the plural form of ``n`` in the language (one, few, many,
-    other), so that the words agree with the number.
-    """
-    form = Locale.parse(lang.locale).plural_form(abs(n))
-    return lang.t(f"{key}.{form}", **values)
 
 
 def _buyers(figures: dict) -> tuple[int, int]:
@@ -78,10 +74,9 @@ def overview_sentence(figures: dict, lang: Lang) -> str:
     text = lang.t("intake.overview", start=lang.date(start), end=lang.date(end),
                   months=lang.int(months), rows=lang.int(figures["transactions"]["rows_used"]),
                   rows_read=lang.int(figures["transactions"]["rows_read"]),
-                  customers=lang.int(buyers), revenue=lang.money(figures["revenue"]))
+                  customers=lang.int(buyers), revenue=lang.money_short(figures["revenue"]))
     if only_returns > 0:
-        text += " " + _plural(lang, "intake.returns_only", only_returns,
-                              more=lang.int(only_returns))
+        text += " " + lang.t("intake.returns_only", more=lang.int(only_returns))
     return text
 
 
@@ -92,8 +87,8 @@ def customers_figure(figures: dict, lang: Lang) -> str:
     buyers, only_returns = _buyers(figures)
     if only_returns <= 0:
         return lang.int(buyers)
-    return _plural(lang, "intake.customers_value", only_returns, customers=lang.int(buyers),
-                   more=lang.int(only_returns))
+    return lang.t("intake.customers_value", customers=lang.int(buyers),
+                  more=lang.int(only_returns))
 
 
 def trend_sentences(monthly: pd.DataFrame, lang: Lang, as_of=None) -> list[str]:
@@ -107,13 +102,15 @@ def trend_sentences(monthly: pd.DataFrame, lang: Lang, as_of=None) -> list[str]:
     trend = revenue_trend(monthly)
     sentences = []
     if trend is None:
-        sentences.append(lang.t("intake.trend_short", avg=lang.money(monthly["revenue"].mean())))
+        sentences.append(lang.t("intake.trend_short",
+                                avg=lang.money_short(monthly["revenue"].mean())))
     else:
         change = trend["change"] or 0.0
         key = "intake.trend_flat" if abs(change) < 0.03 else (
             "intake.trend_up" if change > 0 else "intake.trend_down")
-        sentences.append(lang.t(key, last=lang.money(trend["last_12m"]),
-                                prev=lang.money(trend["prev_12m"]), change=lang.pct(abs(change))))
+        sentences.append(lang.t(key, last=lang.money_short(trend["last_12m"]),
+                                prev=lang.money_short(trend["prev_12m"]),
+                                change=lang.pct(abs(change))))
     if len(monthly):
         sentences.append(lang.t("intake.active_customers",
                                 avg_customers=lang.int(monthly["customers"].mean()),
@@ -125,14 +122,21 @@ def trend_sentences(monthly: pd.DataFrame, lang: Lang, as_of=None) -> list[str]:
 def monthly_chart(monthly: pd.DataFrame, lang: Lang):
     """Bars of monthly revenue with the number of buying customers as a line."""
     import matplotlib.dates as mdates
+    from babel.numbers import get_currency_symbol
 
     from playbook.report.render import PALETTE, new_figure
 
     fig, ax = new_figure()
     ax.bar(monthly["month"], monthly["revenue"], width=24, color=PALETTE[0],
            label=lang.t("intake.chart_revenue"))
-    ax.set_ylabel(lang.t("intake.axis_revenue", currency=lang.currency))
-    ax.yaxis.set_major_formatter(lambda v, _: lang.int(v))
+    # the axis in the scale a reader takes in at a glance: millions or thousands
+    top = float(monthly["revenue"].abs().max()) if len(monthly) else 0.0
+    scale, unit = (1e6, "_millions") if top >= 1e7 else (1e3, "_thousands") if top >= 1e4 \
+        else (1.0, "")
+    symbol = get_currency_symbol(lang.currency, locale=lang.locale)
+    ax.set_ylabel(lang.t(f"intake.axis_revenue{unit}", currency=symbol))
+    ax.yaxis.set_major_formatter(
+        lambda v, _: lang.num(v / scale, 0 if float(v / scale).is_integer() else 1))
     locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(lambda v, _: lang.month(mdates.num2date(v).date()))
@@ -184,7 +188,11 @@ def issues_sentences(figures: dict, issues: list[dict], lang: Lang) -> list[str]
 
 
 def advice(issues: list[dict], lang: Lang) -> list[str]:
-    """Recommendations to the client about its data, one per fixable problem."""
+    """Recommendations to the client about its data, one per fixable problem: what the
+    problem means for the numbers and what to ask of whoever makes the export, with
+    amounts rounded for people. No parameter, format or file of the playbook: those are in
+    :func:`consultant_notes`.
+    """
     out = []
     for issue in issues:
         key = f"intake.advice.{issue['kind']}"
@@ -192,7 +200,22 @@ def advice(issues: list[dict], lang: Lang) -> list[str]:
             amount = issue.get("amount")
             documents = issue.get("documents")
             out.append(lang.t(key, rows=lang.int(issue["rows"]),
-                              amount=lang.money(amount) if amount is not None else "",
+                              amount=lang.money_short(amount) if amount is not None else "",
                               documents=lang.int(documents) if documents is not None else "",
                               column=issue.get("column") or ""))
     return out
+
+
+def consultant_notes(issues: list[dict], lang: Lang) -> list[str]:
+    """What the consultant can change about reading the data, for a notebook cell tagged
+    ``consultant-only`` (never the client's report): the parameter or format to set per
+    problem, naming the client's file. The first item is the block's title.
+    """
+    notes = []
+    for issue in issues:
+        key = f"intake.consultant.{issue['kind']}"
+        if lang.has(key):
+            notes.append(lang.t(key, rows=lang.int(issue["rows"]), file=issue.get("file") or "",
+                                column=issue.get("column") or "",
+                                action=lang.t(f"intake.action.{issue['action']}")))
+    return [lang.t("intake.consultant.title"), *(notes or [lang.t("intake.consultant.none")])]

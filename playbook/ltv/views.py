@@ -7,8 +7,11 @@ model (too short a history, too few repeat customers) the section says so in pla
 instead of failing the run; when the model cannot tell who has left, who is active follows
 a stated recency rule (:mod:`playbook.ltv.activity`). Figures by period stop at the last
 complete month (:mod:`playbook.periods`), and a holdout too short to judge is not scored.
-The second half of the section (value, activity, retain tasks, what-if, spend, results)
-lives in :mod:`playbook.ltv.views_value` and is re-exported here.
+The forecast's sentences for the body and its statistics for the technical appendix live in
+:mod:`playbook.ltv.views_model`, the second half of the section (value, activity, retain
+tasks, what-if, spend, results) in :mod:`playbook.ltv.views_value`, the consultant's notes
+in :mod:`playbook.ltv.views_notes`; all are re-exported here. Money in sentences is
+rounded for people (``Lang.money_short``), tables keep exact amounts.
 """
 
 from __future__ import annotations
@@ -22,6 +25,17 @@ import pandas as pd
 from playbook.errors import DataError
 from playbook.ltv import activity, bgnbd, gammagamma
 from playbook.ltv import formulas as ltv
+from playbook.ltv.views_model import (
+    holdout_appendix_sentences,
+    holdout_chart,
+    holdout_chart_note,
+    holdout_sentences,
+    holdout_verdict,
+    model_appendix_sentences,
+    model_sentences,
+    model_table,
+)
+from playbook.ltv.views_notes import consultant_notes
 from playbook.ltv.views_value import (
     activity_sentences,
     clv_sentence,
@@ -39,10 +53,13 @@ from playbook.running.context import RunContext
 from playbook.segmentation import analysis as sg
 
 __all__ = ["LtvAnalysis", "analyse", "factors_table", "factors_sentences", "segment_table",
-           "crr_display", "crr_chart", "crr_sentences", "cohort_heatmap", "cohort_sentence",
-           "partial_sentences", "model_table", "model_sentences", "holdout_chart",
-           "holdout_sentences", "clv_sentence", "activity_sentences", "retain_tasks",
-           "whatif_sentences", "spend_table", "spend_sentence", "results"]
+           "crr_display", "crr_chart", "crr_sentences", "retention_figures",
+           "retention_sentence", "cohort_heatmap", "cohort_sentence", "partial_sentences",
+           "model_table", "model_sentences",
+           "model_appendix_sentences", "holdout_chart", "holdout_chart_note",
+           "holdout_sentences", "holdout_verdict", "holdout_appendix_sentences", "clv_sentence",
+           "activity_sentences", "retain_tasks", "whatif_sentences", "spend_table",
+           "spend_sentence", "consultant_notes", "results"]
 
 
 @dataclass
@@ -87,6 +104,9 @@ class LtvAnalysis:
     lapse_gaps: float = 2.0
     #: days from the first purchase to the calibration end (the history the model saw)
     model_history_days: float | None = None
+    #: the CRR period (month, quarter or year) and the forecast horizon in months
+    crr_period: str = "quarter"
+    horizon_months: int = 12
 
     @property
     def holdout_judged(self) -> bool:
@@ -124,7 +144,8 @@ def analyse(run: RunContext) -> LtvAnalysis:
         by_segment=by_segment, crr=crr, cohorts=cohorts, curve=ltv.cohort_curve(cohorts, days),
         whatif=(ltv.whatif_retention(factors, factors.customers,
                                      horizon_months=cfg.horizon_months) if factors else None),
-        complete_through=complete_end(as_of),
+        complete_through=complete_end(as_of), crr_period=cfg.crr_period,
+        horizon_months=cfg.horizon_months,
         value_basis="margin" if (factors.margin_known if factors else cfg.margin) else "revenue")
     _fit_models(run, result, factors)
     _judge_activity(run, result)
@@ -252,7 +273,7 @@ def factors_sentences(res: LtvAnalysis, lang: Lang) -> list[str]:
     if f is None:
         return [lang.t("ltv.no_factors")]
     in_revenue = res.value_basis == "revenue"  # no margin in the data or the parameters
-    values = dict(ltv=lang.money(f.ltv), S=lang.money(f.S), C=lang.num(f.C, 2),
+    values = dict(ltv=lang.money_short(f.ltv), S=lang.money_short(f.S), C=lang.num(f.C, 2),
                   T=lang.num(f.T, 0), retention=lang.pct(f.retention),
                   window=lang.int(res.window_months))
     out = [lang.t("ltv.factors_so_what_revenue", **values) if in_revenue
@@ -267,14 +288,18 @@ def factors_sentences(res: LtvAnalysis, lang: Lang) -> list[str]:
 
 def segment_table(res: LtvAnalysis, lang: Lang) -> pd.DataFrame:
     """LTV and its factors per RFM segment (T shared)."""
-    from playbook.segmentation.views import _segment_name
+    from playbook.segmentation import views as segmentation
 
+    # The segmentation's name of a segment in the client's language (public as
+    # segment_name since the segmentation's views were split; _segment_name before).
+    name = getattr(segmentation, "segment_name", None) or segmentation._segment_name
     table = res.by_segment
     col = lambda k: lang.t(f"ltv.column.{k}")  # noqa: E731
     in_revenue = res.value_basis == "revenue"
     return pd.DataFrame({
-        lang.t("segmentation.column.segment"): [_segment_name(s, lang) for s in table["segment"]],
-        col("active"): [lang.int(v) for v in table["customers"]],
+        lang.t("segmentation.column.segment"): [name(s, lang) for s in table["segment"]],
+        lang.t("ltv.column.active_window", window=lang.int(res.window_months)):
+            [lang.int(v) for v in table["customers"]],
         "S": [lang.money(v) for v in table["S"]],
         "C": [lang.num(v, 2) for v in table["C"]],
         "P": [UNKNOWN if in_revenue else lang.pct(v) for v in table["P"]],
@@ -310,16 +335,16 @@ def crr_chart(res: LtvAnalysis, lang: Lang):
     """Customer retention rate (CRR) per period, as a line."""
     crr = res.crr.dropna(subset=["crr"])
     fig, ax = new_figure(8, 3.4)
-    ends = pd.to_datetime(crr["period_end"])
-    ax.plot(ends, crr["crr"] / 100, marker="o", color=PALETTE[0], linewidth=2, label="CRR")
-    ax.plot(ends, crr["churn"] / 100, marker="o", color=PALETTE[3], linewidth=2,
+    where = np.arange(len(crr))
+    ax.plot(where, crr["crr"] / 100, marker="o", color=PALETTE[0], linewidth=2, label="CRR")
+    ax.plot(where, crr["churn"] / 100, marker="o", color=PALETTE[3], linewidth=2,
             label=lang.t("ltv.column.churn"))
     ax.set_ylim(0, 1.05)
+    ax.set_ylabel(lang.t("ltv.axis_crr_share"))
     ax.yaxis.set_major_formatter(lambda v, _: lang.pct(v, 0))
-    import matplotlib.dates as mdates
-
-    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=10))
-    ax.xaxis.set_major_formatter(lambda v, _: lang.month(mdates.num2date(v).date()))
+    labels = _crr_periods(crr, lang)
+    step = max(1, int(np.ceil(len(labels) / 10)))  # at most ten labels under the axis
+    ax.set_xticks(where[::step], labels[::step])
     ax.legend(frameon=False, loc="center left", fontsize=9)
     return fig
 
@@ -348,15 +373,62 @@ def crr_sentences(res: LtvAnalysis, run: RunContext, lang: Lang) -> list[str]:
             *partial_sentences(res, lang)]
 
 
+#: Calendar months in a CRR period.
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def retention_figures(res: LtvAnalysis, period: str) -> dict | None:
+    """Retention over a month, a CRR period and a year, as one measure over three spans.
+
+    ``monthly`` is the mean monthly CRR the lifetime T comes from; ``compounded`` the same
+    over the CRR period's months (``monthly ** months``); ``recent`` the mean CRR of the
+    periods of the last year (of the window the monthly figure covers), None without any;
+    ``annual`` ``monthly ** 12``, the figure the what-if raises by 5 points.
+    """
+    if res.factors is None:
+        return None
+    monthly = res.factors.retention
+    months = PERIOD_MONTHS[period]
+    crr = res.crr.dropna(subset=["crr"]).tail(max(1, 12 // months))
+    return {"monthly": monthly, "months": months, "compounded": monthly ** months,
+            "recent": float(crr["crr"].mean() / 100) if len(crr) else None,
+            "annual": monthly ** 12}
+
+
+def retention_sentence(res: LtvAnalysis, run: RunContext, lang: Lang) -> str:
+    """Why retention per month, per CRR period and per year are different numbers: one
+    measure over different spans, which agree once compounded.
+    """
+    period = run.params.ltv.crr_period
+    fig = retention_figures(res, period)
+    if fig is None:
+        return ""
+    values = dict(monthly=lang.pct(fig["monthly"]), annual=lang.pct(fig["annual"]))
+    if fig["recent"] is None or period == "month":
+        return lang.t("ltv.retention_measures_month", **values)
+    if period == "year":
+        return lang.t("ltv.retention_measures_year", recent=lang.pct(fig["recent"]), **values)
+    return lang.t("ltv.retention_measures", period=lang.t(f"ltv.period.{period}"),
+                  period_months=lang.int(fig["months"]),
+                  compounded=lang.pct(fig["compounded"]), recent=lang.pct(fig["recent"]),
+                  **values)
+
+
 # --- cohorts ------------------------------------------------------------------------------
 
 def cohort_heatmap(res: LtvAnalysis, lang: Lang):
-    """Share of each first-purchase cohort still buying, month by month."""
+    """Share of each first-purchase cohort buying in each month after the first, with the
+    percentage written in every cell.
+    """
     table = res.cohorts.iloc[:, 1:13]
-    fig, ax = new_figure(8, max(3.0, 0.22 * len(table) + 1))
+    fig, ax = new_figure(8, max(3.0, 0.17 * len(table) + 1))
     ax.grid(False)
-    image = ax.imshow(table.to_numpy(dtype=float), cmap="Blues", vmin=0, vmax=1,
-                      aspect="auto")
+    values = table.to_numpy(dtype=float)
+    image = ax.imshow(values, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    for (row, column), value in np.ndenumerate(values):
+        if not np.isnan(value):
+            ax.text(column, row, lang.num(value * 100, 0), ha="center", va="center",
+                    fontsize=6, color="white" if value > 0.55 else "#1a1a1a")
     ax.set_yticks(range(len(table)), [lang.month(d.date()) for d in table.index], fontsize=7)
     ax.set_xticks(range(table.shape[1]), [str(k) for k in table.columns], fontsize=8)
     ax.set_xlabel(lang.t("ltv.axis_months_since"))
@@ -373,77 +445,13 @@ def cohort_sentence(res: LtvAnalysis, lang: Lang) -> str:
     if len(curve) < 2 or pd.isna(pick(1)):
         return lang.t("ltv.cohort_short")
     if pd.isna(pick(6)):
-        return lang.t("ltv.cohort_so_what_m1", m1=lang.pct(pick(1)))
-    if pd.isna(pick(12)):
-        return lang.t("ltv.cohort_so_what_m6", m1=lang.pct(pick(1)), m6=lang.pct(pick(6)))
-    return lang.t("ltv.cohort_so_what", m1=lang.pct(pick(1)), m6=lang.pct(pick(6)),
-                  m12=lang.pct(pick(12)))
-
-
-# --- BG/NBD and Gamma-Gamma -----------------------------------------------------------------
-
-def model_table(res: LtvAnalysis, lang: Lang) -> pd.DataFrame:
-    """The fitted parameters with standard errors."""
-    rows = []
-    for name, fit in (("BG/NBD", res.bg), ("Gamma-Gamma", res.gg)):
-        for key, value in fit.params.items():
-            rows.append((name, key, lang.num(value, 3), lang.num(fit.se.get(key, np.nan), 3)))
-    col = lambda k: lang.t(f"ltv.column.{k}")  # noqa: E731
-    return pd.DataFrame(rows, columns=[col("model"), col("parameter"), col("estimate"),
-                                       col("se")])
-
-
-def model_sentences(res: LtvAnalysis, run: RunContext, lang: Lang) -> list[str]:
-    """What the purchase model says: purchase rate, dropout chance and average spend."""
-    if res.bg is None:
-        # The reason, in the consultant's terms, is in results.json (ltv.model_error).
-        return [lang.t("ltv.model_failed")]
-    bg, gg = res.bg, res.gg
-    unit = lang.t(f"ltv.unit.{bg.time_unit}")
-    mean_rate = bg.r / bg.alpha
-    dropout = bg.a / (bg.a + bg.b)
-    spend = gg.p * gg.gamma / (gg.q - 1) if gg.q > 1 else np.nan
-    return [lang.t("ltv.model_intro", cal=lang.date(res.calibration_end),
-                   customers=lang.int(bg.n_customers)),
-            lang.t("ltv.model_so_what", rate=lang.num(mean_rate, 3), unit=unit,
-                   dropout=lang.pct(dropout, 2 if dropout < 0.01 else 1),
-                   spend=lang.money(spend))]
-
-
-def holdout_chart(res: LtvAnalysis, lang: Lang):
-    """Forecast against actual purchases in the held-out period."""
-    table = res.holdout_table
-    fig, ax = new_figure(7, 3.6)
-    ax.plot(table["label"].astype(str), table["actual"], marker="o", color=PALETTE[0],
-            linewidth=2, label=lang.t("ltv.legend_actual"))
-    ax.plot(table["label"].astype(str), table["predicted"], marker="s", color=PALETTE[1],
-            linewidth=2, linestyle="--", label=lang.t("ltv.legend_predicted"))
-    ax.set_xlabel(lang.t("ltv.axis_calibration_purchases"))
-    ax.set_ylabel(lang.t("ltv.axis_holdout_purchases"))
-    ax.legend(frameon=False, fontsize=9)
-    return fig
-
-
-def holdout_sentences(res: LtvAnalysis, lang: Lang) -> list[str]:
-    """How far the forecast of the held-out period was from the truth, or why the holdout
-    is too short to say.
-    """
-    h = res.holdout
-    if h is None:
-        return []
-    period = lang.t("intake.period_value", start=lang.date(h["start"], "compact"),
-                    end=lang.date(h["end"] if h["days"] else h["data_end"], "compact"))
-    if not h["judged"]:
-        return [lang.t("ltv.holdout_short", period=period, days=lang.int(h["days"]),
-                       min_days=lang.int(h["min_days"]), gap=lang.int(h["median_gap_days"] or 0),
-                       weeks=lang.num(h["min_weeks"], 0))]
-    error = (h["total_predicted"] - h["total_actual"]) / h["total_actual"] \
-        if h["total_actual"] else np.nan
-    out = [lang.t("ltv.holdout_so_what", period=period, actual=lang.int(h["total_actual"]),
-                  predicted=lang.int(h["total_predicted"]), error=lang.pct(error),
-                  corr=lang.num(h["corr"], 2), mae=lang.num(h["mae"], 2))]
-    if h["data_end"] > h["end"]:
-        out.append(lang.t("ltv.holdout_partial", end=lang.date(h["end"])))
-    return out
-
-
+        text = lang.t("ltv.cohort_so_what_m1", m1=lang.pct(pick(1)))
+    elif pd.isna(pick(12)):
+        text = lang.t("ltv.cohort_so_what_m6", m1=lang.pct(pick(1)), m6=lang.pct(pick(6)))
+    else:
+        text = lang.t("ltv.cohort_so_what", m1=lang.pct(pick(1)), m6=lang.pct(pick(6)),
+                      m12=lang.pct(pick(12)))
+    window = getattr(res, "window_months", None)
+    if window is None:
+        return text
+    return text + " " + lang.t("ltv.cohort_vs_crr", window=lang.int(window))

@@ -4,7 +4,10 @@ whom to retain, what more retention would bring, and the results it records.
 Functions take the :class:`~playbook.ltv.views.LtvAnalysis` and a ``Lang`` and return
 sentences and tables in the client's language; :mod:`playbook.ltv.views` re-exports them.
 Money is called margin only when the share of revenue the company keeps is known (from
-the data or the parameters); otherwise every value here says it is revenue.
+the data or the parameters); otherwise every value here says it is revenue. Money in
+sentences and the summary is rounded for people (``Lang.money_short``); tables and the
+managers' task lists keep exact amounts. The seeds' rules of thumb (5-7 times cheaper to
+keep a customer; +5% retention, +25-95% profit) are set against the client's own figures.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from babel import dates as babel_dates
 
 from playbook import exports
 from playbook.ltv import activity
@@ -24,14 +28,32 @@ if TYPE_CHECKING:
     from playbook.ltv.views import LtvAnalysis
     from playbook.running.context import RunContext
 
-__all__ = ["period_labels", "clv_sentence", "activity_sentences", "retain_tasks",
-           "whatif_sentences", "spend_table", "spend_sentence", "results"]
+__all__ = ["period_name", "period_labels", "clv_sentence", "activity_sentences", "retain_tasks",
+           "whatif_sentences", "spend_table", "spend_sentence", "cost_ratio", "results"]
+
+
+def period_name(start, end, lang: Lang) -> str:
+    """A period as the report names it everywhere: a calendar quarter ``3-й кв. 2026`` /
+    ``Q3 2026``, a calendar month ``июль 2026`` / ``Jul 2026``, a calendar year ``2026``,
+    else its first and last days ``01.11.2025 — 31.10.2026``.
+    """
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    whole = start.day == 1 and end == end + pd.offsets.MonthEnd(0)
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    if whole and months == 3 and start.month % 3 == 1:  # one line in a narrow column
+        text = babel_dates.format_date(start.date(), "QQQ yyyy", locale=lang.locale)
+        return Safe(text.replace(" ", "\u00a0").replace("-", "\u2011"))
+    if whole and months == 1:
+        return lang.month(start.date())
+    if whole and months == 12 and start.month == 1:
+        return Safe(str(start.year))
+    return lang.t("intake.period_value", start=lang.date(start, "compact"),
+                  end=lang.date(end, "compact"))
 
 
 def period_labels(table: pd.DataFrame, lang: Lang) -> list[str]:
-    """"01.01.2026 — 31.03.2026" for each row's period_start and period_end."""
-    return [lang.t("intake.period_value", start=lang.date(a, "compact"),
-                   end=lang.date(b, "compact"))
+    """Each row's period (period_start to period_end) named by :func:`period_name`."""
+    return [period_name(a, b, lang)
             for a, b in zip(table["period_start"], table["period_end"], strict=True)]
 
 
@@ -59,7 +81,14 @@ def activity_sentences(res: LtvAnalysis, run: RunContext, lang: Lang) -> list[st
     active, lapsed = _counts(res)
     customers = lang.int(len(res.activity))
     if res.activity_rule == "model":
-        return [lang.t("ltv.activity_model", active=lang.int(active), customers=customers)]
+        out = [lang.t("ltv.activity_model", active=lang.int(active), customers=customers)]
+        window_active = res.factors.customers if res.factors else None
+        if window_active is not None and window_active != active:
+            key = "fewer" if window_active > active else "more"
+            out.append(lang.t(f"ltv.activity_vs_window.{key}",
+                              window=lang.int(res.window_months),
+                              window_active=lang.int(window_active)))
+        return out
     out = []
     reason = res.activity_reason
     if reason != "no_model":
@@ -88,11 +117,41 @@ def activity_sentences(res: LtvAnalysis, run: RunContext, lang: Lang) -> list[st
 # --- value and whom to retain -------------------------------------------------------------------
 
 def _retain(res: LtvAnalysis, run: RunContext) -> pd.DataFrame:
-    """The valuable customers who started to leave: by the model, or by the recency rule."""
+    """The valuable customers who started to leave: by the model, or by the recency rule.
+
+    Customers the segmentation's rhythm rule already counts as lost are left out (they go
+    to the win-back), and, with the model, so are those already overdue against their own
+    rhythm (the segmentation's "at risk" call lists hold them): what remains is the early
+    warning, customers still buying at their pace whose buying the model sees thin out.
+    """
+    return _retain_split(res, run)[0]
+
+
+def _rhythm_status(run: RunContext) -> pd.Series | None:
+    """Each customer's status by the segmentation's rhythm rule (active, overdue, at_risk,
+    lost; every customer counted as valuable), by customer_id; None when the segmentation
+    has no such rule.
+    """
+    try:
+        from playbook.segmentation import rhythm
+    except ImportError:  # the segmentation without its forward look
+        return None
+    rules = getattr(run.params.segmentation, "at_risk", None)
+    frame = rhythm.rhythm(run.summary(), run.as_of,
+                          overdue_gaps=getattr(rules, "overdue_gaps", 1.5),
+                          lost_gaps=getattr(rules, "lost_gaps", 3.0),
+                          lost_days=getattr(rules, "lost_days", 365))
+    return frame.set_index("customer_id")["status"]
+
+
+def _retain_split(res: LtvAnalysis, run: RunContext) -> tuple[pd.DataFrame, dict | None]:
+    """The "retain" customers, and how many valuable, falling customers were left out as
+    already late or lost ({late, lost}; None without the segmentation's rule).
+    """
     cfg = run.params.ltv
     c = res.customers
     if c.empty:
-        return c
+        return c, None
     cut = c["clv"].quantile(1 - cfg.retain_top_share)
     if res.activity_rule == "model":
         falling = (c["p_alive_before"] - c["p_alive"]) >= cfg.retain_alive_drop
@@ -101,7 +160,15 @@ def _retain(res: LtvAnalysis, run: RunContext) -> pd.DataFrame:
                     on="customer_id", how="left")
         days = run.params.segmentation.movement_days
         falling = c["lapsed"].eq(True) & (c["days_since"] - days <= c["limit"])
-    return c[(c["clv"] >= cut) & falling].sort_values("clv", ascending=False)
+    picked = c[(c["clv"] >= cut) & falling]
+    status = _rhythm_status(run)
+    if status is None:
+        return picked.sort_values("clv", ascending=False), None
+    state = status.reindex(picked["customer_id"]).to_numpy()
+    lost = state == "lost"
+    late = np.isin(state, ["at_risk", "overdue"]) & (res.activity_rule == "model")
+    left_out = {"late": int(late.sum()), "lost": int(lost.sum())}
+    return picked[~(lost | late)].sort_values("clv", ascending=False), left_out
 
 
 def clv_sentence(res: LtvAnalysis, run: RunContext, lang: Lang) -> list[str]:
@@ -113,14 +180,21 @@ def clv_sentence(res: LtvAnalysis, run: RunContext, lang: Lang) -> list[str]:
     top = c.nlargest(max(1, int(len(c) * 0.2)), "clv")["clv"].sum()
     retain_key = "ltv.retain_so_what" if res.activity_rule == "model" \
         else "ltv.retain_so_what_recency"
-    return [lang.t(f"ltv.clv_so_what{_suffix(res)}", months=lang.int(cfg.horizon_months),
-                   total=lang.money(c["clv"].sum()), rate=lang.pct(cfg.annual_discount),
-                   top_share=lang.pct(top / c["clv"].sum() if c["clv"].sum() else 0)),
-            *activity_sentences(res, run, lang),
-            lang.t(retain_key, n=lang.int(len(_retain(res, run))),
-                   drop=lang.pct(cfg.retain_alive_drop, 0),
-                   top=lang.pct(cfg.retain_top_share, 0),
-                   days=lang.int(run.params.segmentation.movement_days))]
+    picked, left_out = _retain_split(res, run)
+    out = [lang.t(f"ltv.clv_so_what{_suffix(res)}", months=lang.int(cfg.horizon_months),
+                  total=lang.money_short(c["clv"].sum()), rate=lang.pct(cfg.annual_discount),
+                  top_share=lang.pct(top / c["clv"].sum() if c["clv"].sum() else 0)),
+           *activity_sentences(res, run, lang),
+           lang.t(retain_key, n=lang.int(len(picked)),
+                  drop=lang.num(cfg.retain_alive_drop * 100, 0),
+                  top=lang.pct(cfg.retain_top_share, 0),
+                  days=lang.int(run.params.segmentation.movement_days))]
+    if left_out and (left_out["late"] or left_out["lost"]):
+        key = "ltv.retain_left_out" if res.activity_rule == "model" \
+            else "ltv.retain_left_out_lost"
+        out.append(lang.t(key, late=lang.int(left_out["late"]),
+                          lost=lang.int(left_out["lost"])))
+    return out
 
 
 def _task_reason(item, res: LtvAnalysis, lang: Lang) -> str:
@@ -154,14 +228,28 @@ def whatif_sentences(res: LtvAnalysis, run: RunContext, lang: Lang) -> list[str]
         return []
     if w["ltv_change"] <= 0:  # retention at the cap: the lifetime cannot grow
         return [lang.t("ltv.whatif_high", annual=lang.pct(w["annual_retention"]))]
+    share = w["ltv_change_share"] or 0
     return [lang.t(f"ltv.whatif_so_what{_suffix(res)}", annual=lang.pct(w["annual_retention"]),
                    annual_plus=lang.pct(w["annual_retention_plus"]),
-                   ltv_change=lang.money(w["ltv_change"]),
-                   ltv_share=lang.pct(w["ltv_change_share"] or 0),
-                   profit_change=lang.money(w["profit_change"]),
+                   ltv_change=lang.money_short(w["ltv_change"]),
+                   ltv_share=lang.pct(share),
+                   profit_change=lang.money_short(w["profit_change"]),
                    profit_share=lang.pct(w["profit_change_share"] or 0),
                    months=lang.int(w["horizon_months"])),
-            lang.t("ltv.whatif_seed")]
+            lang.t(f"ltv.whatif_bain.{_against(share, *BAIN_PROFIT)}", share=lang.pct(share),
+                   near=lang.pct(w["profit_change_share"] or 0),
+                   months=lang.int(w["horizon_months"]))]
+
+
+#: Bain & Company's range: 5% more retention, 25-95% more profit (a share).
+BAIN_PROFIT = (0.25, 0.95)
+#: The seeds' rule of thumb: winning a customer costs 5-7 times more than keeping one.
+SEED_COST_RATIO = (5.0, 7.0)
+
+
+def _against(value: float, low: float, high: float) -> str:
+    """Where the client's own figure falls against a rule of thumb's range."""
+    return "below" if value < low else "above" if value > high else "within"
 
 
 def spend_table(res: LtvAnalysis, lang: Lang) -> pd.DataFrame:
@@ -186,9 +274,26 @@ def spend_sentence(res: LtvAnalysis, lang: Lang) -> str:
         return lang.t("ltv.spend_missing")
     total_new = res.spend["acquisition"].sum() / max(res.spend["new"].sum(), 1)
     total_kept = res.spend["retention"].sum() / max(res.spend["kept"].sum(), 1)
-    ratio = total_new / total_kept if total_kept else np.nan
-    return lang.t("ltv.spend_so_what", cost_new=lang.money(total_new),
-                  cost_kept=lang.money(total_kept), ratio=lang.num(ratio, 1))
+    ratio = cost_ratio(res.spend.to_dict(orient="records"))
+    ratio = np.nan if ratio is None else ratio
+    text = lang.t("ltv.spend_so_what", cost_new=lang.money_short(total_new),
+                  cost_kept=lang.money_short(total_kept), ratio=lang.num(ratio, 1))
+    if np.isnan(ratio):
+        return text
+    return text + " " + lang.t(f"ltv.spend_seed.{_against(ratio, *SEED_COST_RATIO)}")
+
+
+def cost_ratio(records: list[dict]) -> float | None:
+    """How many times more a new customer costs than a kept one, over all the spend
+    periods (total acquisition spend per new customer over total retention spend per kept
+    customer); None when nobody was won or kept.
+    """
+    frame = pd.DataFrame(records)
+    if frame.empty or not frame["new"].sum() or not frame["kept"].sum():
+        return None
+    cost_new = frame["acquisition"].sum() / frame["new"].sum()
+    cost_kept = frame["retention"].sum() / frame["kept"].sum()
+    return float(cost_new / cost_kept) if cost_kept else None
 
 
 # --- results.json and the executive summary ------------------------------------------------
@@ -242,18 +347,48 @@ def results(res: LtvAnalysis) -> dict:
         out["activity"] = counts
     if not res.customers.empty:
         out["clv_total"] = float(res.customers["clv"].sum())
+        out["horizon_months"] = res.horizon_months
+    retention = _retention_results(res)
+    if retention:
+        out["retention"] = retention
     if res.whatif:
+        w = res.whatif
         out["whatif_retention_plus5"] = {
-            "ltv_change": res.whatif["ltv_change"], "profit_change": res.whatif["profit_change"],
-            "ltv_change_share": res.whatif["ltv_change_share"],
-            "profit_change_share": res.whatif["profit_change_share"]}
+            "ltv_change": w["ltv_change"], "profit_change": w["profit_change"],
+            "ltv_change_share": w["ltv_change_share"],
+            "profit_change_share": w["profit_change_share"],
+            "annual_retention": w["annual_retention"],
+            "annual_retention_plus": w["annual_retention_plus"],
+            "horizon_months": w["horizon_months"]}
     if res.spend is not None and not res.spend.empty:
         out["acquisition_vs_retention"] = res.spend.to_dict(orient="records")
+        out["cost_ratio"] = cost_ratio(out["acquisition_vs_retention"])
     return out
+
+
+def _retention_results(res: LtvAnalysis) -> dict | None:
+    """Retention per month, per CRR period and per year (see ``retention_figures``)."""
+    from playbook.ltv.views import retention_figures
+
+    fig = retention_figures(res, res.crr_period)
+    if fig is None:
+        return None
+    return {"period": res.crr_period, "monthly": fig["monthly"],
+            "compounded": fig["compounded"], "recent": fig["recent"], "annual": fig["annual"]}
+
+
+def _crr_period(data: dict, last: dict) -> str:
+    """The CRR period of the results: as recorded, or read from the last period's length."""
+    if "retention" in data:
+        return data["retention"]["period"]
+    days = (dt.date.fromisoformat(last["period_end"])
+            - dt.date.fromisoformat(last["period_start"])).days
+    return "year" if days > 300 else "quarter" if days > 80 else "month"
 
 
 @summary_section("ltv")
 def _summary(results_: dict, lang: Lang):
+    """Key figures and recommendations of the section, money rounded for people."""
     data = results_["ltv"]
     # Revenue is never called margin: results written before value_basis existed say so
     # through ltv.simple.margin_known.
@@ -262,17 +397,29 @@ def _summary(results_: dict, lang: Lang):
     suffix = "" if basis == "margin" else "_revenue"
     figures, advice = [], []
     if "simple" in data:
-        figures.append((lang.t(f"ltv.summary.ltv{suffix}"), lang.money(data["simple"]["ltv"])))
+        figures.append((lang.t(f"ltv.summary.ltv{suffix}"),
+                        lang.money_short(data["simple"]["ltv"])))
     crr = [r for r in data.get("crr", []) if r["crr"] is not None]
     if crr:
-        figures.append((lang.t("ltv.summary.crr"), lang.pct(crr[-1]["crr"] / 100)))
+        period = lang.t(f"ltv.period.{_crr_period(data, crr[-1])}")
+        figures.append((lang.t("ltv.summary.crr", period=period),
+                        lang.pct(crr[-1]["crr"] / 100)))
     if "clv_total" in data:
-        figures.append((lang.t(f"ltv.summary.clv{suffix}"), lang.money(data["clv_total"])))
+        months = data.get("horizon_months") or 12
+        figures.append((lang.t(f"ltv.summary.clv{suffix}", months=lang.int(months)),
+                        lang.money_short(data["clv_total"])))
+    if data.get("cost_ratio"):
+        figures.append((lang.t("ltv.summary.cost_ratio"),
+                        lang.t("ltv.summary.cost_ratio_value",
+                               ratio=lang.num(data["cost_ratio"], 1))))
     whatif = data.get("whatif_retention_plus5")
     if whatif and whatif["ltv_change"] > 0:
         advice.append(lang.t(f"ltv.summary.advice_whatif{suffix}",
-                             profit=lang.money(whatif["profit_change"]),
-                             ltv=lang.money(whatif["ltv_change"])))
+                             profit=lang.money_short(whatif["profit_change"]),
+                             ltv=lang.money_short(whatif["ltv_change"]),
+                             share=lang.pct(whatif["ltv_change_share"] or 0),
+                             months=lang.int(whatif.get("horizon_months")
+                                             or data.get("horizon_months") or 12)))
     retain = data.get("retain_tasks")
     if retain:
         advice.append(lang.t("ltv.summary.advice_retain", n=lang.int(retain)))

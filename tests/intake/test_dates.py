@@ -14,7 +14,7 @@ import pytest
 from test_intake_quick import both
 
 import playbook.intake.parsing as parsing
-from playbook.intake.views import advice, issues_sentences, issues_table
+from playbook.intake.views import advice, consultant_notes, issues_sentences, issues_table
 from playbook.report.i18n import Lang
 
 HEADER = "customer,date,amount"
@@ -89,10 +89,10 @@ def test_without_a_deciding_date_day_first_is_assumed_and_reported(tmp_path, mon
 
 @pytest.mark.parametrize("code, label, action, words", [
     ("en", "Dates that read day or month first (no day above 12)", "read day first (assumed)",
-     ["has a day above 12", "read day first", "'%m/%d/%Y'"]),
+     ["has a day above 12", "read day first"]),
     ("ru", "Даты читаются и с дня, и с месяца (нет дня больше 12)",
      "прочитаны как день, затем месяц (предположение)",
-     ["число не больше 12", "прочитаны как день, затем месяц", "'%m/%d/%Y'"]),
+     ["число не больше 12", "прочитаны как день, затем месяц"]),
 ])
 def test_the_assumption_is_explained_in_the_data_quality_section(code, label, action, words):
     lang = Lang(code)
@@ -102,6 +102,10 @@ def test_the_assumption_is_explained_in_the_data_quality_section(code, label, ac
     assert list(table.iloc[0])[0] == label and list(table.iloc[0])[-1] == action
     (text_,) = advice([issue], lang)
     assert "InvoiceDate" in text_ and all(w in text_ for w in words)
+    # the format to set is advice for the consultant, never the client's report
+    assert "%" not in text_ and "date_format" not in text_
+    _, note = consultant_notes([issue], lang)
+    assert "InvoiceDate" in note and "date_format" in note and "'%m/%d/%Y'" in note
     figures = {"transactions": {"rows_read": 1200, "rows_used": 1200}}
     assert label.lower() in issues_sentences(figures, [issue], lang)[0]
 

@@ -89,7 +89,7 @@ def test_the_demo_model_tells_who_is_active(demo_run):
     assert results["activity_rule"] == "model"
     alive = int((res.customers["p_alive"] >= 0.5).sum())
     assert results["activity"]["active"] == alive
-    assert f"{alive:,} of 3,000 customers are probably active" in _plain(
+    assert f"{alive:,} of 3,000 customers are probably still buying" in _plain(
         ltv_views.clv_sentence(res, demo_run, Lang("en")))
 
 
@@ -127,9 +127,9 @@ def test_a_model_that_cannot_tell_falls_back_on_the_stated_rule(demo_run, no_dro
                     f"more than {round(2 * own.median())} days",
                     f"median gap of {gap} days",
                     f"{len(summary) - lapsed:,} of 3,000 customers are active and "
-                    f"{lapsed:,} have lapsed", "upper bound"], "probably active"),
+                    f"{lapsed:,} have lapsed", "upper bound"], "probably still buying"),
             ("ru", ["пока нельзя сказать, кто из клиентов ушёл", f"{gap} дн.",
-                    "По этому правилу активных клиентов"], "Вероятно активны")):
+                    "По этому правилу активных клиентов"], "Вероятно, всё ещё покупают")):
         text = _plain(ltv_views.clv_sentence(res, demo_run, Lang(code)))
         for part in says:
             assert part in text, part
