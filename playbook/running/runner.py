@@ -39,7 +39,7 @@ from playbook.errors import NotebookError, OutputError, ParamsError, PlaybookErr
 from playbook.intake import run_intake
 from playbook.params import NOTEBOOKS_DIR, PROJECT_ROOT, Params, client_slug, load_params
 from playbook.report import results as results_mod
-from playbook.report.document import export_pdf, render_report
+from playbook.report.document import export_pdf, render_report, summary_results
 from playbook.running.context import intake_dir
 
 __all__ = ["RunOutcome", "run_playbook", "NOTEBOOKS", "prepare_notebook", "new_run_dir",
@@ -370,6 +370,7 @@ def run_playbook(params_path: str | Path, *, out: str | Path | None = None,
             path = _execute(name, params, run_dir, index, total - 1, progress)
             executed.append(path)
             results_mod.collect(nbformat.read(path, as_version=4), results)
+        results["summary"] = summary_results(results, params, intake_dir(run_dir), today)
         results_mod.write(run_dir / "results.json", results)
         intake_json = json.loads((intake_dir(run_dir) / "intake.json").read_text("utf-8"))
         render_report(executed, results, intake_json, params, run_dir / "report.html",

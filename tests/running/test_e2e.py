@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -166,3 +167,164 @@ def test_ltv_results_against_the_generator_truth(demo_runs):
     assert ltv["whatif_retention_plus5"]["ltv_change"] > 0
     assert ltv["whatif_retention_plus5"]["profit_change"] > 0
     assert _results(demo_runs["en"])["ltv"]["bgnbd"] == bg
+
+
+# --- the report's structure: the summary's story, the appendices, no consultant's text --------
+
+
+def _page(run: Path) -> str:
+    return (run / "report.html").read_text("utf-8")
+
+
+def _visible_text(markup: str) -> str:
+    """What a reader sees: no styles, no tags, entities decoded."""
+    import html as html_mod
+
+    markup = re.sub(r"<(style|script)\b.*?</\1>", " ", markup, flags=re.S)
+    text = html_mod.unescape(re.sub(r"<[^>]+>", " ", markup))
+    return re.sub(r"[ \t\r\n]+", " ", text).strip()  # no-break spaces stay: 3\u00a0000
+
+
+def _number_in(number: str, text: str) -> bool:
+    """Whether ``number`` appears in ``text`` as a whole number (not inside 1 208 or 2080)."""
+    return re.search(rf"(?<![\d\u00a0\u202f,.]){re.escape(number)}(?![\d]|[\u00a0\u202f,.]\d)",
+                     text) is not None
+
+
+def _part(markup: str, start_id: str, end_pattern: str) -> str:
+    start = re.search(rf'<section[^>]* id="{start_id}"', markup).start()
+    end = re.compile(end_pattern).search(markup, start + 1)
+    return markup[start:end.start() if end else len(markup)]
+
+
+def _summary(markup: str) -> str:
+    return _part(markup, "summary", r'<section[^>]* class="chapter')
+
+
+def _tiles(summary: str) -> dict[str, str]:
+    return {_visible_text(k): _visible_text(v)
+            for k, v in re.findall(r"<dt>(.*?)</dt>\s*<dd>(.*?)</dd>", summary, flags=re.S)}
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_summary_tells_the_story_and_records_the_initiatives(demo_runs, lang):
+    from playbook.report.i18n import Lang
+
+    t = Lang(lang).t
+    summary = _summary(_page(demo_runs[lang]))
+    text = _visible_text(summary)
+    positions = [text.index(t(f"report.story.{k}"))
+                 for k in ("situation", "complication", "resolution", "roadmap")]
+    assert positions == sorted(positions)
+    initiatives = _results(demo_runs[lang])["summary"]["initiatives"]
+    assert 5 <= len(initiatives) <= 7
+    values = [i["value"] for i in initiatives if i["value"] is not None]
+    assert values == sorted(values, reverse=True) and len(values) >= 5
+    for item in initiatives:
+        assert {"title", "value", "basis", "owner", "kpi", "due", "first_step"} <= set(item)
+        assert all(item[k] for k in ("title", "basis", "owner", "kpi", "first_step"))
+        assert item["title"] in text and item["owner"] in text
+        assert dt.date.fromisoformat(item["due"]) > dt.date.fromisoformat(item["first_step_due"])
+    roadmap = summary[summary.index('id="summary-roadmap"'):]
+    assert roadmap.count("<tr>") == len(initiatives) + 1
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_a_count_on_a_tile_is_the_same_count_in_the_story(demo_runs, lang):
+    from playbook.report.i18n import Lang
+
+    t = Lang(lang).t
+    summary = _summary(_page(demo_runs[lang]))
+    tiles = _tiles(summary)
+    story = _visible_text(summary.split(f">{t('report.key_figures')}<")[0])
+    plan = _visible_text(summary[summary.index('class="pb-initiatives"'):])
+    at_risk = tiles[t("segmentation.summary.at_risk")]
+    assert _number_in(at_risk, story) and _number_in(at_risk, plan)
+    assert _number_in(tiles[t("segmentation.summary.regulars")], plan)
+    assert _results(demo_runs[lang])["segmentation"]["lost"]["customers"] > 0
+    assert _number_in(tiles[t("segmentation.summary.lost")], story)
+    crr = [v for k, v in tiles.items() if "CRR" in k]
+    assert crr and crr[0] in story
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_the_summary_writes_periods_one_way(demo_runs, lang):
+    text = _visible_text(_summary(_page(demo_runs[lang])))
+    day = r"(\d{1,2}\.\d{2}\.\d{4}|\d{1,2} [а-я]+ \d{4}( г\.)?|[A-Z][a-z]+ \d{1,2}, \d{4})"
+    periods = re.findall(rf"{day}\s*[–—-]\s*{day}", text)
+    assert periods == [], "a period written day by day in the summary"
+    assert not re.search(r"\b\d{4}-(Q\d|\d{2}-\d{2})\b", text), "a raw period code"
+    month = r"[^\W\d_]{3,5}\.? \d{4}"
+    assert re.search(rf"{month} – {month}", text)
+
+
+def _parameter_names() -> set[str]:
+    import yaml
+
+    defaults = yaml.safe_load((ROOT / "params" / "defaults.yaml").read_text("utf-8"))
+    names: set[str] = set()
+
+    def walk(prefix: list[str], node) -> None:
+        for key, value in node.items():
+            path = prefix + [str(key)]
+            for i in range(len(path) - 1):  # every dotted tail of two names or more
+                names.add(".".join(path[i:]))
+            if "_" in str(key):
+                names.add(str(key))
+            if isinstance(value, dict):
+                walk(path, value)
+    walk([], defaults)
+    return names
+
+
+CONSULTANT_SIGNS = ("playbook", ".yaml", ".ipynb", "%Y", "%d", "%m", "--pdf", "--out",
+                    "date_format", "bad_rows", "survey-form", "results.json")
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_no_consultant_facing_text_reaches_the_report(demo_runs, lang):
+    markup = _page(demo_runs[lang])
+    text = _visible_text(markup)
+    alts = " ".join(re.findall(r'\balt="([^"]*)"', markup))
+    seen = f"{text} {alts}"
+    found = [sign for sign in CONSULTANT_SIGNS if sign.lower() in seen.lower()]
+    names = _parameter_names()
+    dotted = set(re.findall(r"\b[a-z_]+(?:\.[a-z_]+)+\b", seen)) & names
+    words = {w for w in re.findall(r"\b[a-z]+_[a-z_]+\b", seen) if w in names}
+    assert found == [] and dotted == set() and words == set()
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_data_quality_appendix_speaks_plain_words(demo_runs, lang):
+    markup = _page(demo_runs[lang])
+    appendix = _visible_text(_part(markup, "appendix-data-quality", r"</main>"))
+    assert ("день.месяц.год" if lang == "ru" else "day.month.year") in appendix
+    for leak in ("customer_id", "←", "%d", "cp1251", "template"):
+        assert leak not in appendix, leak
+
+
+#: Words of statistics a chief executive would not read: the technical appendix's, not the body's.
+STATISTICS = ("p-value", "p-значени", "chi-square", "хи-квадрат", "Holm", "Холм", "Cramér",
+              "Крамер", "design effect", "дизайн-эффект", "ordered logit", "порядков",
+              "bootstrap", "бутстрэп", "Cronbach", "Кронбах", "standard error",
+              "стандартная ошибка", "стандартные ошибки")
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_statistics_live_in_the_technical_appendix(demo_runs, lang):
+    from playbook.report.i18n import Lang
+
+    markup = _page(demo_runs[lang])
+    notebooks = sorted((demo_runs[lang] / "notebooks").glob("*.ipynb"))
+    tagged = any('"appendix"' in p.read_text("utf-8") for p in notebooks)
+    body = markup[:re.search(r'<section[^>]* id="appendix-', markup).start()]
+    assert [w for w in STATISTICS if w.lower() in _visible_text(body).lower()] == []
+    if not tagged:
+        return
+    toc = markup[re.search(r'<nav[^>]* id="toc"', markup).start():markup.index("</nav>")]
+    title = Lang(lang).t("report.technical")
+    assert title in toc and toc.index(title) < toc.index(Lang(lang).t("report.appendix"))
+    technical = _part(markup, "appendix-technical", r'<section[^>]* id="appendix-data-quality"')
+    assert Lang(lang).t("report.technical_intro")[:40] in _visible_text(technical)
+    assert markup.index('id="appendix-technical"') < markup.index('id="appendix-data-quality"')
+    assert re.search(r'<h3[^>]* id="appendix-section-', technical)
