@@ -35,6 +35,10 @@ def _run(args) -> int:
     from playbook.running.runner import run_playbook
 
     outcome = run_playbook(args.params, out=args.out, progress=_progress, pdf=args.pdf)
+    if outcome.notes:  # advice for the consultant: on the console, never in the report
+        _progress("Notes for the consultant (not in the report):")
+        for note in outcome.notes:
+            _progress(f"  - {note}")
     print(outcome.report)
     return 0
 

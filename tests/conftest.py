@@ -74,3 +74,16 @@ def demo_runs(tmp_path_factory) -> dict[str, Path]:
         runs[f"{language}-stdout"] = result.stdout
         runs[f"{language}-stderr"] = result.stderr
     return runs
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """The demo client's run folder with intake done (the notebooks are not run), once."""
+    from playbook.intake import run_intake
+    from playbook.params import load_params
+    from playbook.running.context import RunContext, intake_dir
+
+    params = load_params(DEMO_PARAMS)
+    folder = tmp_path_factory.mktemp("demo_intake")
+    run_intake(params, intake_dir(folder))
+    return RunContext(params=params, run_dir=folder)

@@ -26,7 +26,7 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -43,7 +43,7 @@ from playbook.report.document import export_pdf, render_report, summary_results
 from playbook.running.context import intake_dir
 
 __all__ = ["RunOutcome", "run_playbook", "NOTEBOOKS", "prepare_notebook", "new_run_dir",
-           "out_folder"]
+           "consultant_notes", "out_folder"]
 
 NOTEBOOKS = NOTEBOOKS_DIR
 log = logging.getLogger("playbook")
@@ -60,6 +60,9 @@ class RunOutcome:
     run_dir: Path
     report: Path
     results: dict
+    #: What the notebooks' consultant-only cells said: advice for the consultant (which
+    #: parameter to set, what data to ask for), never shown in the report.
+    notes: list[str] = field(default_factory=list)
 
 
 def new_run_dir(params: Params, out: str | Path | None, now: dt.datetime) -> Path:
@@ -332,6 +335,22 @@ def _point_latest(run_dir: Path) -> None:
     temporary.replace(latest)
 
 
+def consultant_notes(notebook: Path) -> list[str]:
+    """The plain text of an executed notebook's ``consultant-only`` cells, one note a line.
+
+    The report never shows these cells; the command line prints them for the consultant.
+    """
+    nb = nbformat.read(notebook, as_version=4)
+    notes = []
+    for cell in nb.cells:
+        if "consultant-only" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        for output in cell.get("outputs", []):
+            text = output.get("data", {}).get("text/plain") or output.get("text") or ""
+            notes += [line.strip() for line in str(text).splitlines() if line.strip()]
+    return notes
+
+
 def run_playbook(params_path: str | Path, *, out: str | Path | None = None,
                  progress: Callable[[str], None] = lambda message: None,
                  today: dt.date | None = None, pdf: bool = False) -> RunOutcome:
@@ -383,7 +402,9 @@ def run_playbook(params_path: str | Path, *, out: str | Path | None = None,
         if out is None:
             _point_latest(final)
         log.info("report written to %s", final / "report.html")
-        return RunOutcome(run_dir=final, report=final / "report.html", results=results)
+        notes = [note for path in executed for note in consultant_notes(path)]
+        return RunOutcome(run_dir=final, report=final / "report.html", results=results,
+                          notes=notes)
     except OSError as exc:
         log.exception("run failed")
         if not _about_output(exc, run_dir):

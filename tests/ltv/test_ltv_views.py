@@ -8,24 +8,10 @@ from pathlib import Path
 import pytest
 
 from playbook.errors import DataError
-from playbook.intake import run_intake
 from playbook.ltv import formulas as ltv
 from playbook.ltv import views as ltv_views
 from playbook.ltv import views_value
-from playbook.params import load_params
 from playbook.report.i18n import Lang
-from playbook.running.context import RunContext, intake_dir
-
-DEMO = Path(__file__).resolve().parents[2] / "params" / "clients" / "demo.yaml"
-
-
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory) -> RunContext:
-    """The demo client's run folder with intake done (the notebooks are not run)."""
-    params = load_params(DEMO)
-    folder = tmp_path_factory.mktemp("ltv_demo")
-    run_intake(params, intake_dir(folder))
-    return RunContext(params=params, run_dir=folder)
 
 
 def test_a_spend_model_that_fails_takes_the_purchase_model_with_it(demo_run, monkeypatch):

@@ -9,30 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from playbook.intake import run_intake
 from playbook.ltv import bgnbd
 from playbook.ltv import formulas as ltv
 from playbook.ltv import views as ltv_views
-from playbook.params import load_params
 from playbook.report.i18n import Lang
-from playbook.running.context import RunContext, intake_dir
-
-DEMO = Path(__file__).resolve().parents[2] / "params" / "clients" / "demo.yaml"
-
-
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory) -> RunContext:
-    """The demo client's run folder with intake done (the notebooks are not run)."""
-    params = load_params(DEMO)
-    folder = tmp_path_factory.mktemp("ltv_demo")
-    run_intake(params, intake_dir(folder))
-    return RunContext(params=params, run_dir=folder)
+from playbook.running.context import RunContext
 
 
 def days_of(rows):

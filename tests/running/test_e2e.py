@@ -328,3 +328,67 @@ def test_statistics_live_in_the_technical_appendix(demo_runs, lang):
     assert Lang(lang).t("report.technical_intro")[:40] in _visible_text(technical)
     assert markup.index('id="appendix-technical"') < markup.index('id="appendix-data-quality"')
     assert re.search(r'<h3[^>]* id="appendix-section-', technical)
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_consultant_notes_go_to_the_console_not_the_report(demo_runs, lang):
+    stderr = demo_runs[f"{lang}-stderr"]
+    assert "Notes for the consultant (not in the report):" in stderr
+    notes = [line[4:] for line in stderr.splitlines() if line.startswith("  - ")]
+    assert notes, stderr[-2000:]
+    text = _visible_text(_page(demo_runs[lang]))
+    assert [n for n in notes if len(n) > 30 and n in text] == []
+
+
+#: Russian nouns a report counts, with the forms a numeral allows in any case: after a
+#: number ending in 1 (not 11) the singular, after 2-4 (not 12-14) the genitive singular or
+#: a plural case, after the rest a plural case (genitive, dative, instrumental, locative).
+_NOUNS = {
+    "клиент": ({"клиент", "клиента", "клиенту", "клиентом", "клиенте"},
+               {"клиента", "клиентов", "клиентам", "клиентами", "клиентах"},
+               {"клиентов", "клиентам", "клиентами", "клиентах"}),
+    "покупател": ({"покупатель", "покупателя", "покупателю", "покупателем", "покупателе"},
+                  {"покупателя", "покупателей", "покупателям", "покупателями",
+                   "покупателях"},
+                  {"покупателей", "покупателям", "покупателями", "покупателях"}),
+    "заказ": ({"заказ", "заказа", "заказу", "заказом", "заказе"},
+              {"заказа", "заказов", "заказам", "заказами", "заказах"},
+              {"заказов", "заказам", "заказами", "заказах"}),
+    "строк": ({"строка", "строки", "строке", "строку", "строкой"},
+              {"строки", "строк", "строкам", "строками", "строках"},
+              {"строк", "строкам", "строками", "строках"}),
+    "менеджер": ({"менеджер", "менеджера", "менеджеру", "менеджером", "менеджере"},
+                 {"менеджера", "менеджеров", "менеджерам", "менеджерами", "менеджерах"},
+                 {"менеджеров", "менеджерам", "менеджерами", "менеджерах"}),
+    "жалоб": ({"жалоба", "жалобы", "жалобе", "жалобу", "жалобой"},
+              {"жалобы", "жалоб", "жалобам", "жалобами", "жалобах"},
+              {"жалоб", "жалобам", "жалобами", "жалобах"}),
+}
+
+
+def _allowed(number: int, lemma: str) -> set[str]:
+    one, few, many = _NOUNS[lemma]
+    if number % 10 == 1 and number % 100 != 11:
+        return one
+    if number % 10 in (2, 3, 4) and number % 100 not in (12, 13, 14):
+        return few
+    return many
+
+
+def test_every_russian_numeral_agrees_with_its_noun(demo_runs):
+    text = _visible_text(_page(demo_runs["ru"]))
+    pattern = re.compile(r"(?<![\d,.])(\d{1,3}(?:[\u00a0\u202f ]\d{3})*)[\u00a0 ]+"
+                         r"(клиент\w*|покупател\w*|заказ\w*|строк\w*|менеджер\w*|жалоб\w*)")
+    # lower case only: a capitalised word after a number starts the next label of a chart
+    wrong, seen = [], 0
+    for match in pattern.finditer(text):
+        number = int(re.sub(r"\D", "", match.group(1)))
+        word = match.group(2)
+        lemma = next(k for k in _NOUNS if word.startswith(k))
+        if word.startswith("строк") and not re.fullmatch(r"строк[аиеуой]*", word):
+            continue  # "строкой" forms only; other words merely start alike
+        seen += 1
+        if word not in _allowed(number, lemma):
+            wrong.append(text[max(0, match.start() - 40):match.end() + 10])
+    assert seen >= 10  # the scan does find the report's counts
+    assert wrong == [], wrong
