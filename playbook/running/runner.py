@@ -397,12 +397,13 @@ def run_playbook(params_path: str | Path, *, out: str | Path | None = None,
         if pdf:
             progress("report.pdf")
             export_pdf(run_dir / "report.html", run_dir / "report.pdf")
+        # Read before a swap moves the executed notebooks to the final folder.
+        notes = [note for path in executed for note in consultant_notes(path)]
         if run_dir != final:
             _swap_in(run_dir, final)
         if out is None:
             _point_latest(final)
         log.info("report written to %s", final / "report.html")
-        notes = [note for path in executed for note in consultant_notes(path)]
         return RunOutcome(run_dir=final, report=final / "report.html", results=results,
                           notes=notes)
     except OSError as exc:
