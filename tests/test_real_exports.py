@@ -21,6 +21,7 @@ from conftest import ROOT
 
 from playbook.intake import run_intake
 from playbook.params import load_params
+from playbook.report.results import get
 
 pytestmark = pytest.mark.slow
 
@@ -42,12 +43,7 @@ def _lookup(results: dict, key: str):
         _, kind, field = key.split(".")
         found = [i for i in results["intake"]["issues"] if i["kind"] == kind]
         return found[0][field] if found else 0
-    node = results
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return KeyError
-        node = node[part]
-    return node
+    return get(results, key, KeyError)
 
 
 def _compare(results: dict, expected: dict) -> list[str]:

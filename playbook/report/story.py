@@ -237,19 +237,10 @@ def situation(results: dict, lang: Lang) -> list[str]:
 
 
 def _cost_ratio(results: dict) -> float | None:
-    """What a new customer costs against a kept one: the LTV section's figure when it gives
-    one (its tile shows the same), else from the spend periods.
+    """What a new customer costs against a kept one: the LTV section's recorded figure
+    (``ltv.cost_ratio``, which its tile shows too), or None without spend data.
     """
-    if get(results, "ltv.cost_ratio"):
-        return get(results, "ltv.cost_ratio")
-    rows = get(results, "ltv.acquisition_vs_retention") or []
-    new = sum(r.get("new") or 0 for r in rows)
-    kept = sum(r.get("kept") or 0 for r in rows)
-    acquisition = sum(r.get("acquisition") or 0 for r in rows)
-    retention = sum(r.get("retention") or 0 for r in rows)
-    if not (new and kept and acquisition and retention):
-        return None
-    return (acquisition / new) / (retention / kept)
+    return get(results, "ltv.cost_ratio") or None
 
 
 def complication(results: dict, lang: Lang) -> list[str]:

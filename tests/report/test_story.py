@@ -53,7 +53,8 @@ def _results(**changes) -> dict:
                                            "profit_change_share": 0.035},
                 "acquisition_vs_retention": [
                     {"acquisition": 1_800_000.0, "retention": 2_200_000.0, "new": 191,
-                     "kept": 1477}]},
+                     "kept": 1477}],
+                "cost_ratio": (1_800_000 / 191) / (2_200_000 / 1477)},  # as the section records
         "survey": {"n": 1692, "template": "quarterly",
                    "nps": {"value": -1.6, "ci_low": -5.5, "ci_high": 2.2},
                    "csat_detail": {"value": 0.1156, "scale": [1, 10], "top_boxes": [9, 10]},
