@@ -83,12 +83,14 @@ class Lang:
     def int(self, value) -> Count:
         """A whole number with the locale's grouping: ``12 345`` / ``12,345``."""
         value = round(value)
-        return Count(babel_numbers.format_decimal(value, locale=self.locale), value, self.code)
+        return Count(_minus(babel_numbers.format_decimal(value, locale=self.locale)), value,
+                     self.code)
 
     def num(self, value, digits: int = 1) -> Count:
         """A number with ``digits`` decimals."""
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return Count(babel_numbers.format_decimal(value, format=pattern, locale=self.locale),
+        return Count(_minus(babel_numbers.format_decimal(value, format=pattern,
+                                                         locale=self.locale)),
                      round(value, digits) if digits else round(value), self.code)
 
     def plural(self, value, forms: str) -> str:
@@ -104,8 +106,9 @@ class Lang:
         pattern = None
         if digits == 0:
             pattern = "#,##0\u00a0¤" if self.code == "ru" else "¤#,##0"
-        return Safe(babel_numbers.format_currency(value, self.currency, format=pattern,
-                                                  locale=self.locale, currency_digits=digits != 0))
+        text = babel_numbers.format_currency(value, self.currency, format=pattern,
+                                             locale=self.locale, currency_digits=digits != 0)
+        return Safe(_minus(_code_space(text)))
 
     def money_short(self, value, digits: int = 1) -> Safe:
         """An amount rounded to the scale a reader takes in at a glance, for tiles, summaries
@@ -121,13 +124,13 @@ class Lang:
         if self.code == "en":
             text = re.sub(r"(\d)([KMBT])\b", lambda m: m.group(1) + _EN_SCALE[m.group(2)],
                           text)
-            text = re.sub(r"^(-?)([A-Z]{3})(?=[\d-])", "\\1\\2\u00a0", text)
-        return Safe(text)
+        return Safe(_minus(_code_space(text)))
 
     def pct(self, share, digits: int = 1) -> Safe:
         """A share (0.25) as a percentage: ``25,0 %`` / ``25.0%``."""
         pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
-        return Safe(babel_numbers.format_percent(share, format=pattern, locale=self.locale))
+        return Safe(_minus(babel_numbers.format_percent(share, format=pattern,
+                                                        locale=self.locale)))
 
     def date(self, value, style: str = "long") -> Safe:
         """A date: ``31 октября 2026 г.`` / ``October 31, 2026``; ``compact``: ``31.10.2026`` /
@@ -179,6 +182,18 @@ class Count(Safe):
             category = "few"  # a fraction takes the genitive singular: 1,5 клиента
         index = order.index(category) if category in order else len(order) - 1
         return forms[min(index, len(forms) - 1)]
+
+
+def _minus(text: str) -> str:
+    """A typographic minus (U+2212) instead of the hyphen Babel writes: ``−5``, ``−25,0%``."""
+    return text.replace("-", "\u2212")
+
+
+def _code_space(text: str) -> str:
+    """A no-break space between an ISO currency code and its number (``RUB 9,016``, not
+    ``RUB9,016``); symbols stay attached (``£9,016``).
+    """
+    return re.sub(r"(?<![A-Za-z])([A-Z]{3})(?=[\d-])", "\\1\u00a0", text)
 
 
 @cache

@@ -69,7 +69,7 @@ def test_the_advice_says_what_to_do_and_the_notes_how(code):
 
 @pytest.mark.parametrize("code, rounded, exact", [
     ("ru", "1,2\u00a0млн\u00a0₽", "1\u00a0234\u00a0567\u00a0₽"),
-    ("en", "RUB\u00a01.2m", "RUB1,234,567")])
+    ("en", "RUB\u00a01.2m", "RUB\u00a01,234,567")])
 def test_money_is_rounded_in_the_advice_and_exact_in_the_table(code, rounded, exact):
     lang = Lang(code)
     issue = EVERY_ISSUE[ISSUE_ORDER.index("blank_customer_id")]

@@ -29,13 +29,32 @@ def test_interpolated_strings_are_escaped():
 
 @pytest.mark.parametrize(("code", "money", "pct", "date"), [
     ("ru", "1\u00a0234\u00a0568\u00a0₽", "25,3%", "31.10.2026"),
-    ("en", "RUB1,234,568", "25.3%", "Oct 31, 2026"),
+    ("en", "RUB\u00a01,234,568", "25.3%", "Oct 31, 2026"),
 ])
 def test_locale_formats(code, money, pct, date):
     lang = Lang(code, "RUB")
     assert lang.money(1_234_567.5) == money
     assert lang.pct(0.253) == pct
     assert lang.date(dt.date(2026, 10, 31), "compact") == date
+
+
+@pytest.mark.parametrize(("code", "currency", "value", "digits", "shown"), [
+    ("en", "RUB", 9016, 0, "RUB\u00a09,016"),
+    ("en", "RUB", 9016.5, 2, "RUB\u00a09,016.50"),
+    ("en", "GBP", 9016, 0, "£9,016"),
+    ("en", "RUB", -9016, 0, "\u2212RUB\u00a09,016"),
+    ("ru", "RUB", -9016, 0, "\u22129\u00a0016\u00a0₽"),
+])
+def test_money_spaces_codes_not_symbols_and_uses_a_true_minus(code, currency, value, digits,
+                                                              shown):
+    assert Lang(code, currency).money(value, digits) == shown
+
+
+def test_negative_numbers_and_shares_use_a_true_minus():
+    for lang in (Lang("ru"), Lang("en")):
+        for text in (lang.int(-5), lang.num(-2.5), lang.pct(-0.25), lang.money_short(-8e8)):
+            assert text.startswith("\u2212") and "-" not in text, text
+    assert Lang("en", "RUB").money_short(-812_600_000) == "\u2212RUB\u00a0812.6m"
 
 
 def test_unknown_language_is_rejected():
@@ -86,7 +105,7 @@ def test_counts_survive_copies_and_pickles():
     ("ru", "RUB", 1_234_567_890, "1,2\u00a0млрд\u00a0₽"),
     ("en", "RUB", 812_640_000, "RUB\u00a0812.6m"),
     ("en", "GBP", 8_278_519.42, "£8.3m"),
-    ("en", "GBP", -2_500_000, "-£2.5m"),
+    ("en", "GBP", -2_500_000, "\u2212£2.5m"),
     ("en", "USD", 45_300, "$45.3k"),
     ("ru", "RUB", 9_500, "9\u00a0500\u00a0₽"),  # small amounts stay exact
 ])
