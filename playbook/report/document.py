@@ -12,6 +12,7 @@ the network.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib
 import re
@@ -26,6 +27,7 @@ from playbook.intake.views import advice, customers_figure, issues_table
 from playbook.params import PROJECT_ROOT, Params
 from playbook.report import story as story_mod
 from playbook.report.i18n import Lang
+from playbook.report.render import relabel, use_labels
 from playbook.report.results import get
 
 __all__ = ["render_report", "build_summary", "summary_section", "summary_results",
@@ -343,6 +345,7 @@ def render_report(notebooks: list[Path], results: dict, intake: dict, params: Pa
     generated = generated or (dt.date.fromisoformat(recorded) if recorded else dt.date.today())
     with_issues = dict(results)
     with_issues["_intake_issues"] = intake.get("issues", [])
+    use_labels(params.labels.model_dump())  # the summary shows client values as the sections do
     resources = {"pb": {
         "lang": lang.code,
         "t": lang.t,
@@ -352,9 +355,9 @@ def render_report(notebooks: list[Path], results: dict, intake: dict, params: Pa
         "generated": lang.date(generated),
         "toc": toc,
         "technical": has_technical_appendix(combined),
-        "summary": build_summary(with_issues, lang),
-        "story": story_mod.story(results, lang, generated,
-                                 **_story_options(results, params, lang)),
+        "summary": _relabelled(build_summary(with_issues, lang)),
+        "story": _relabelled(story_mod.story(results, lang, generated,
+                                             **_story_options(results, params, lang))),
         "appendix": _appendix(intake, lang),
     }}
     body, _ = exporter.from_notebook_node(combined, resources=resources)
@@ -363,6 +366,23 @@ def render_report(notebooks: list[Path], results: dict, intake: dict, params: Pa
     partial.write_text(body, encoding="utf-8")
     partial.replace(target)
     return target
+
+
+def _relabelled(value):
+    """``value`` (the summary's or the story's sentences, in dicts, lists and dataclasses) with
+    client values shown by their display labels (the parameters' ``labels:``).
+    """
+    if isinstance(value, str):
+        return relabel(value, escaped=True)
+    if isinstance(value, dict):
+        return {key: _relabelled(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_relabelled(item) for item in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{f.name: _relabelled(getattr(value, f.name))
+                                             for f in dataclasses.fields(value)
+                                             if f.init and f.name != "id"})
+    return value
 
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")

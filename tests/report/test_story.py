@@ -376,6 +376,27 @@ def test_data_quality_appendix_speaks_plain_words():
         assert leak not in shown, leak
 
 
+def test_display_labels_reach_the_summary_and_its_story(tmp_path):
+    from playbook.params import load_params
+    from playbook.report.render import use_labels
+
+    demo = load_params(DEMO_PARAMS)
+    # the client calls on-time delivery "Lead time" in its own reports
+    labels = demo.labels.model_copy(update={"category": {"On-time delivery": "Lead time"}})
+    params = demo.model_copy(update={"labels": labels, "client": demo.client.model_copy(
+        update={"language": "en"})})
+    results = _results(**{"survey.template": "quarterly"})
+    target = tmp_path / "report.html"
+    try:
+        render_report(_two_notebooks(tmp_path), results, _intake(), params, target,
+                      generated=TODAY)
+    finally:
+        use_labels(None)
+    page = target.read_text("utf-8")
+    summary = page[page.index('id="summary"'):page.index('id="section-a"')]
+    assert "Lead time" in summary and "On-time delivery" not in summary
+
+
 @pytest.mark.parametrize("code", ["ru", "en"])
 def test_report_has_story_technical_appendix_and_plain_data_appendix(tmp_path, code):
     from playbook.params import load_params
