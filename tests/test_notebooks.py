@@ -38,3 +38,22 @@ def test_notebook_shape(notebook):
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "def " not in code and "class " not in code
     assert set(nb.metadata["playbook"]["title"]) == {"ru", "en"}
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_chart_says_what_it_shows_in_words(notebook):
+    """A chart's text alternative (a screen reader, a mail client without pictures) is a
+    sentence from the locale files in both languages, not a bare label like "CRR".
+    """
+    import re
+
+    from playbook.report.i18n import texts
+
+    code = "\n".join(c.source for c in nbformat.read(notebook, as_version=4).cells
+                     if c.cell_type == "code")
+    calls = re.findall(r"figure\((?:[^()]|\([^()]*(?:\([^()]*\))*[^()]*\))*\)", code)
+    for call in calls:
+        key = re.search(r'alt=lang\.t\("([\w.]+)"\)', call)
+        assert key, f"{notebook.name}: {call[:80]} has no alt text from the locale files"
+        for lang in ("ru", "en"):
+            assert len(texts(lang)[key.group(1)].split()) >= 2, (lang, key.group(1))
