@@ -207,8 +207,8 @@ def crosstab_table(an: SurveyAnalysis, lang: Lang) -> pd.DataFrame:
     """
     tests = an.crosstabs.set_index("question")
     top = an.top_shares.loc[tests.index]
-    out = pd.DataFrame({column_title(lang, "question"): [question_label(an, q, lang)
-                                                         for q in tests.index]})
+    out = pd.DataFrame({column_title(lang, "question_top_two"): [question_label(an, q, lang)
+                                                                 for q in tests.index]})
     for segment in top.columns:
         out[str(segment)] = [or_dash(lang.pct, v) for v in top[segment]]
     out[column_title(lang, "differs")] = [yes_no(lang, v) for v in tests["significant"]]

@@ -252,6 +252,24 @@ def test_tables_hold_display_strings_only(full, lang):
         assert all(isinstance(v, str) for v in frame.to_numpy().ravel()), build.__name__
 
 
+def test_every_percentage_column_says_what_it_is_a_share_of(full, lang):
+    """A column of percentages names its base in the header (share of answers, of the
+    invited, of the base...), or its table's first header does it for the segment columns.
+    """
+    base_words = {"ru": ("доля", "из "), "en": ("share", " of ")}[lang.code]
+    for build in (views.response_table, views.nps_table, views.attribute_table,
+                  views.crosstab_table, views.exit_table, views.iceberg_table):
+        frame = build(full, lang)
+        first = str(frame.columns[0]).lower()
+        for column in frame.columns[1:]:
+            cells = [str(v) for v in frame[column] if str(v) not in ("", "—")]
+            if not cells or not all(v.endswith("%") for v in cells):
+                continue
+            header = str(column).lower()
+            named = any(w in header for w in base_words) or any(w in first for w in base_words)
+            assert named, (build.__name__, column)
+
+
 def test_exit_quotes_are_escaped_text_with_contacts_masked(full, lang):
     quotes = views.quotes_table(full, lang)
     markup = table(quotes)._repr_html_()
