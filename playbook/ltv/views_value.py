@@ -406,8 +406,13 @@ def _summary(results_: dict, lang: Lang):
                         lang.pct(crr[-1]["crr"] / 100)))
     if "clv_total" in data:
         months = data.get("horizon_months") or 12
+        reason = (data.get("activity") or {}).get("reason")
+        caveat = {"dropout_near_zero": "_upper", "nearly_all_alive": "_upper",
+                  "short_history": "_short"}.get(reason, "") \
+            if data.get("activity_rule") == "recency" else ""
+        value = lang.money_short(data["clv_total"])
         figures.append((lang.t(f"ltv.summary.clv{suffix}", months=lang.int(months)),
-                        lang.money_short(data["clv_total"])))
+                        lang.t(f"ltv.summary.clv_value{caveat}", value=value)))
     if data.get("cost_ratio"):
         figures.append((lang.t("ltv.summary.cost_ratio"),
                         lang.t("ltv.summary.cost_ratio_value",

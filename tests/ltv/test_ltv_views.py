@@ -233,6 +233,27 @@ def test_the_summary_rounds_money_and_says_what_each_figure_is(demo_run, code):
     assert {"ru": "21 клиент в списках", "en": "21 customers on"}[code] in text
 
 
+@pytest.mark.parametrize(("reason", "ru_words", "en_words"), [
+    ("nearly_all_alive", "не больше", "up to"),
+    ("dropout_near_zero", "верхняя граница", "upper bound"),
+    ("short_history", "по короткой истории", "short history"),
+])
+def test_the_forecast_tile_carries_the_caveat_of_the_activity_rule(reason, ru_words, en_words):
+    """When the model cannot tell who has left (Online Retail), the summary's forecast tile
+    says it is an upper bound, as the section's text does; with the model, no caveat.
+    """
+    data = {"value_basis": "revenue", "clv_total": 812_600_000.0, "horizon_months": 12,
+            "activity_rule": "recency", "activity": {"reason": reason}}
+    for code, words in (("ru", ru_words), ("en", en_words)):
+        lang = Lang(code)
+        label = lang.t("ltv.summary.clv_revenue", months=lang.int(12))
+        tile = dict(views_value._summary({"ltv": data}, lang)[0])[label]
+        assert words in tile and str(lang.money_short(812_600_000.0)) in tile
+        modelled = data | {"activity_rule": "model", "activity": {"reason": None}}
+        assert dict(views_value._summary({"ltv": modelled}, lang)[0])[label] == \
+            lang.money_short(812_600_000.0)
+
+
 def test_the_retain_list_is_an_early_warning_apart_from_the_at_risk_and_the_lost(demo_run):
     """Valuable customers already late against their rhythm are the segmentation's "at
     risk" calls, the lost go to the win-back: the retain list holds neither, and says so.
