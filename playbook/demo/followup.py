@@ -292,7 +292,7 @@ def write_workbooks(tasks: pd.DataFrame, codes: np.ndarray, names: np.ndarray, o
         book.properties.subject = FOLLOWUP["handover"]
         book.properties.creator = "playbook"
         book.properties.created = dt.datetime(*_FIXED_TIME)
-        path = out_dir / f"{manager.split()[0]}_{manager.split()[1][0]}{manager.split()[2][0]}.xlsx"
+        path = out_dir / f"{manager.replace(' ', '_')}.xlsx"  # as the writer names them
         book.save(path)
         _freeze(path)
         written.append(path)

@@ -88,11 +88,13 @@ def intro_sentences(res: Followup, lang: Lang) -> list[str]:
 
 
 def manager_display(res: Followup, lang: Lang) -> pd.DataFrame:
-    """The per-manager table with the client's column names (shares as percentages)."""
-    table = res.managers.copy()
+    """The per-manager table with the client's column names: tasks given, the share done
+    (done or won back), overdue, then each status's count (the done count is their sum).
+    """
+    table = res.managers.drop(columns=["done"])
     table["done_share"] = [lang.pct(v, 0) for v in table["done_share"]]
     names = {"manager": lang.t("followup.column.manager"),
-             "given": lang.t("followup.column.given"), "done": lang.t("followup.column.done"),
+             "given": lang.t("followup.column.given"),
              "done_share": lang.t("followup.column.done_share"),
              "overdue": lang.t("followup.column.overdue")}
     names |= {f"n_{s}": lang.t(f"followup.status.{s}") for s in STATUSES}
