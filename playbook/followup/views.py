@@ -23,8 +23,9 @@ from playbook.report.i18n import Lang
 from playbook.report.render import PALETTE, new_figure
 from playbook.running.context import RunContext
 
-__all__ = ["Followup", "analyse", "intro_sentences", "manager_display", "manager_sentences",
-           "effect_display", "effect_chart", "effect_sentences", "method_sentences",
+__all__ = ["Followup", "Markdown", "PARTS", "analyse", "heading", "intro_sentences",
+           "manager_display", "manager_sentences", "effect_display", "effect_chart",
+           "effect_sentences", "method_sentences",
            "problems_display", "consultant_notes", "results"]
 
 
@@ -65,6 +66,32 @@ def analyse(run: RunContext) -> Followup:
                     effect=effect, unknown=int((~tasks["known"]).sum()),
                     problems=fa.problem_counts(report.get("problems", [])),
                     handover=given.min().date() if len(given) else None)
+
+
+class Markdown:
+    """A heading and intro from the locale (never client data), shown as Markdown."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/markdown": self.text, "text/plain": self.text}, {}
+
+
+#: The section's parts and their heading levels (the appendix's part is a level down).
+PARTS = {"managers": "##", "effect": "##", "appendix": "###"}
+
+
+def heading(res: Followup, part: str, lang: Lang) -> Markdown | None:
+    """A part's heading and what it shows, or None without returned workbooks: headings
+    come from the code, so that a section without outcomes leaves only its one sentence.
+    """
+    if part not in PARTS:
+        raise ValueError(f"unknown part {part!r}; parts: {', '.join(PARTS)}")
+    if not res.returned:
+        return None
+    intro = " ".join(lang.t(f"followup.part.{part}.intro").split())
+    return Markdown(f"{PARTS[part]} {lang.t(f'followup.part.{part}.title')}\n\n{intro}")
 
 
 def intro_sentences(res: Followup, lang: Lang) -> list[str]:

@@ -114,8 +114,8 @@ def combine(notebooks: list[Path], lang: str) -> tuple[nbformat.NotebookNode, li
             if not _visible(cell) or tags & other:
                 continue
             (appendix if APPENDIX_TAG in tags else combined.cells).append(cell)
-        if appendix:
-            moved.append((section_id, title, appendix))
+        if any(c.cell_type == "markdown" or c.get("outputs") for c in appendix):
+            moved.append((section_id, title, appendix))  # a part with something to show
     if moved:
         marker = nbformat.v4.new_raw_cell("")
         marker.metadata["playbook_appendix"] = {"id": "appendix-technical"}

@@ -106,3 +106,27 @@ def test_a_file_that_is_not_a_workbook_stops_the_run_with_exit_2(tmp_path):
     assert result.returncode == 2, result.stderr[-2000:]
     assert "Иванова.xlsx: is not an Excel workbook" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_without_outcomes_no_heading_and_no_empty_appendix_part(demo_run, tmp_path):
+    import nbformat
+
+    from playbook.report.document import combine
+
+    run = type(demo_run)(params=demo_run.params.model_copy(update={
+        "data": demo_run.params.data.model_copy(update={"tasks_done": None})}),
+        run_dir=demo_run.run_dir)
+    res = views.analyse(run)
+    assert all(views.heading(res, part, Lang("en")) is None for part in views.PARTS)
+    with pytest.raises(ValueError, match="unknown part"):
+        views.heading(res, "nope", Lang("en"))
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["playbook"] = {"id": "followup", "title": {"en": "F", "ru": "F"}}
+    cell = nbformat.v4.new_code_cell("views.heading(res, 'appendix', lang)")
+    cell.metadata["tags"] = ["appendix"]
+    cell.outputs = []  # it showed nothing
+    nb.cells = [cell]
+    path = tmp_path / "60_followup.ipynb"
+    nbformat.write(nb, path)
+    combined, _ = combine([path], "en")
+    assert not any("playbook_appendix_part" in c.metadata for c in combined.cells)
