@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import hashlib
-import json
 import os
 import re
 import stat
@@ -35,6 +33,7 @@ from pydantic import (
     model_validator,
 )
 
+from playbook.clients import SLUG_READABLE, client_slug, new_client_yaml
 from playbook.errors import DataError, ParamsError, shorten
 from playbook.yamlfile import (
     MAX_PARAMS_BYTES,
@@ -58,6 +57,7 @@ __all__ = [
     "NOTEBOOKS_DIR",
     "MAX_PARAMS_BYTES",
     "MAX_YAML_VALUES",
+    "SLUG_READABLE",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +72,8 @@ MAX_TEXT = 4096
 MAX_HEADER = 255
 #: How many problems one message lists.
 MAX_PROBLEMS = 5
+#: The most workbooks ``data.tasks_done`` may list one by one.
+MAX_TASK_FILES = 200
 
 #: Canonical transaction columns: required first, then optional ones.
 TRANSACTION_COLUMNS = (
@@ -185,6 +187,11 @@ class Client(Strict):
     kind: Literal["b2b", "b2c", "auto"] = "auto"
 
 
+def _one_or_many(value: Any) -> Any:
+    """``tasks_done``: one path (a folder or a workbook) or a list of them."""
+    return [value] if isinstance(value, (str, Path)) else value
+
+
 class Data(Strict):
     """The client's files."""
 
@@ -195,6 +202,35 @@ class Data(Strict):
     exit_survey: Annotated[SurveySource, BeforeValidator(_path_or_mapping)] | None = None
     complaints: Annotated[Source, BeforeValidator(_path_or_mapping)] | None = None
     survey_base: Annotated[Source, BeforeValidator(_path_or_mapping)] | None = None
+    #: last period's task workbooks as the managers filled them in: a folder or files
+    tasks_done: Annotated[list[Path], BeforeValidator(_one_or_many)] | None = None
+
+    @field_validator("tasks_done")
+    @classmethod
+    def _some_paths(cls, paths: list[Path] | None) -> list[Path] | None:
+        if paths is not None and not paths:
+            raise ValueError("give a folder or at least one workbook (or leave the key out)")
+        if paths is not None and len(paths) > MAX_TASK_FILES:
+            raise ValueError(f"at most {MAX_TASK_FILES} workbooks may be listed; put them in "
+                             f"one folder and give the folder")
+        return paths
+
+    def sources(self) -> list[Source]:
+        """The client's files read as tables (every ``data`` key but ``tasks_done``)."""
+        return [s for name in type(self).model_fields if name != "tasks_done"
+                and (s := getattr(self, name)) is not None]
+
+    def paths(self) -> list[Path]:
+        """Every file or folder the client gave: the tables' files and ``tasks_done``."""
+        return [s.path for s in self.sources()] + list(self.tasks_done or [])
+
+
+
+class Tasks(Strict):
+    """The managers' task workbooks: when they are handed over."""
+
+    #: the hand-over date due dates count from (default: the run's date)
+    start: dt.date | None = None
 
 
 class Intake(Strict):
@@ -363,6 +399,7 @@ class Params(Strict):
     segmentation: Segmentation
     ltv: Ltv
     survey: Survey
+    tasks: Tasks = Field(default_factory=Tasks)
     labels: Labels = Field(default_factory=Labels)
     source_file: Path | None = None
 
@@ -532,7 +569,14 @@ def params_from_dict(raw: dict, *, base_dir: Path, origin: str = "parameters") -
     data, problems = {}, []
     for name in Data.model_fields:
         source = getattr(params.data, name)
-        if source is not None:
+        if name == "tasks_done" and source is not None:
+            data[name] = []
+            for i, given in enumerate(source):
+                path, problem = _data_path(f"{name}[{i}]", given, base_dir, folder=True)
+                if problem:
+                    problems.append(problem)
+                data[name].append(path)
+        elif source is not None:
             path, problem = _data_path(name, source.path, base_dir)
             if problem:
                 problems.append(problem)
@@ -542,13 +586,16 @@ def params_from_dict(raw: dict, *, base_dir: Path, origin: str = "parameters") -
     return params.model_copy(update={"data": params.data.model_copy(update=data)})
 
 
-def _data_path(name: str, given: Path, base_dir: Path) -> tuple[Path, str | None]:
+def _data_path(name: str, given: Path, base_dir: Path, *,
+               folder: bool = False) -> tuple[Path, str | None]:
     """A data file's path made absolute, and why it cannot be read, if it cannot.
 
-    A missing file is left to intake (which lists the files next to it); a folder, a pipe,
-    a device or a symlink loop is refused here, before anything tries to read it.
+    A missing file is left to intake (which lists the files next to it); a folder (unless
+    ``folder``: ``data.tasks_done`` may name one), a pipe, a device or a symlink loop is
+    refused here, before anything tries to read it.
     """
-    where = f"'data.{name}.path' ({shorten(given, 80)})"
+    where = (f"'data.{name}' ({shorten(given, 80)})" if folder else
+             f"'data.{name}.path' ({shorten(given, 80)})")
     try:
         path = base_dir / given.expanduser()
     except RuntimeError:  # ~user whose home folder is unknown
@@ -560,7 +607,7 @@ def _data_path(name: str, given: Path, base_dir: Path) -> tuple[Path, str | None
     except (OSError, ValueError) as exc:
         why = stat_problem(exc) if isinstance(exc, OSError) else "is not a valid path"
         return path, f"{where} {why}: point it at the client's export file."
-    if info is not None and stat.S_ISDIR(info.st_mode):
+    if info is not None and stat.S_ISDIR(info.st_mode) and not folder:
         return path, f"{where} is a folder, not a file: point it at the export file itself."
     kind = info is not None and not_regular(info.st_mode)
     if kind:
@@ -588,50 +635,3 @@ def load_params(path: str | Path) -> Params:
     params = params_from_dict(raw, base_dir=path.parent,
                               origin=f"Parameters file {shorten(path, 200)}")
     return params.model_copy(update={"source_file": path})
-
-
-#: How much of a client's name its folder name keeps readable (characters).
-SLUG_READABLE = 48
-
-
-def client_slug(name: str) -> str:
-    """A folder name for a client, different for every different name.
-
-    The readable part is the name in lower case with every run of other characters made one
-    ``-`` (at most 48 characters); a short hash of the exact name (Unicode-normalised, spaces
-    collapsed) follows, so ``"ООО «Альфа-Групп»"`` and ``"ООО Альфа Групп"``, or two names
-    without letters, never share ``runs/<client>/``:
-    ``"ООО «Вектор»"`` -> ``"ооо-вектор-8587324b"``.
-    """
-    exact = " ".join(unicodedata.normalize("NFC", name).split())
-    digest = hashlib.sha256(exact.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-    readable = re.sub(r"[^\w]+", "-", exact.lower(), flags=re.UNICODE).strip("-_")
-    readable = readable[:SLUG_READABLE].rstrip("-_") or "client"
-    return f"{readable}-{digest}"
-
-
-def new_client_yaml(name: str) -> str:
-    """A commented parameters file to start a new client from."""
-    quoted = json.dumps(name, ensure_ascii=False)  # a JSON string is a valid YAML scalar
-    comment = " ".join(name.split())
-    return f"""\
-# Parameters for {comment}. Everything not set here comes from params/defaults.yaml.
-# Paths are relative to this file. Run with:  playbook run <this file>
-client:
-  name: {quoted}
-  language: ru          # ru | en: the language of the report and of the task lists
-  currency: RUB         # ISO code, used to format money
-
-data:
-  transactions:
-    path: data/transactions.csv   # CSV (any of utf-8/cp1251, ; , or tab), XLSX or Parquet
-    # columns:                    # omit to auto-detect from the headers
-    #   customer_id: "Код клиента"
-    #   date: "Дата"
-    #   amount: "Сумма"
-    #   order_id: "Документ"      # optional: margin, cost, quantity, product, category,
-    #   manager: "Менеджер"       #   channel, branch, manager, customer_name
-  # customers: data/customers.xlsx  # optional: the customer list (columns auto-detected)
-
-# as_of: 2026-10-31     # the analysis date; default: the last transaction date
-"""

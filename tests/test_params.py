@@ -379,3 +379,38 @@ def test_client_slug(name, readable):
     slug = client_slug(name)
     assert re.fullmatch(re.escape(readable) + r"-[0-9a-f]{8}", slug)
     assert client_slug("ООО «Вектор»") == "ооо-вектор-8587324b"  # stable across versions
+
+
+# --- returned task workbooks and the hand-over date -------------------------------------------
+
+def test_tasks_done_takes_a_folder_or_a_list_of_workbooks(tmp_path):
+    (tmp_path / "done").mkdir()
+    one = params_from_dict(with_(data={"transactions": "tx.csv", "tasks_done": "done"}),
+                           base_dir=tmp_path)
+    assert one.data.tasks_done == [(tmp_path / "done").resolve()]
+    many = params_from_dict(with_(data={"transactions": "tx.csv",
+                                        "tasks_done": ["a.xlsx", "b/b.xlsx"]}),
+                            base_dir=tmp_path)
+    assert many.data.tasks_done == [(tmp_path / "a.xlsx").resolve(),
+                                    (tmp_path / "b" / "b.xlsx").resolve()]
+    assert (tmp_path / "done").resolve() in one.data.paths()
+    assert params_from_dict(with_(data={"transactions": "tx.csv"}),
+                            base_dir=tmp_path).data.tasks_done is None
+
+
+@pytest.mark.parametrize(("value", "phrase"), [
+    ([], "give a folder or at least one workbook"),
+    (5, "'data.tasks_done'"),
+    (["x.xlsx"] * 201, "at most 200 workbooks"),
+])
+def test_tasks_done_is_validated(tmp_path, value, phrase):
+    assert phrase in error(with_(data={"transactions": "tx.csv", "tasks_done": value}),
+                           tmp_path)
+
+
+def test_tasks_start_is_an_optional_date(tmp_path):
+    assert params_from_dict(with_(), base_dir=tmp_path).tasks.start is None
+    params = params_from_dict(with_(tasks={"start": "2026-11-02"}), base_dir=tmp_path)
+    assert params.tasks.start == dt.date(2026, 11, 2)
+    assert "'tasks.start'" in error(with_(tasks={"start": "soon"}), tmp_path)
+    assert "did you mean 'start'" in error(with_(tasks={"strat": "2026-11-02"}), tmp_path)

@@ -18,6 +18,8 @@ This module writes the demo (:func:`write_demo`) and is the command line; the wo
 - :mod:`playbook.demo.documents`: purchases as 1C document lines and their text;
 - :mod:`playbook.demo.customers`: customer codes, managers and the CRM's customer file;
 - :mod:`playbook.demo.problems`: returns and the planted data-quality problems;
+- :mod:`playbook.demo.followup`: last quarter's task workbooks, filled in, and the calls'
+  known effect on purchases;
 - :mod:`playbook.demo.large`: large files for benchmarks (:func:`write_large`).
 
 ``python -m playbook.demo.sales --out data_samples/demo`` regenerates the committed demo files
@@ -37,6 +39,7 @@ import pandas as pd
 
 from playbook.demo.customers import assign_managers, customer_codes, customers_text
 from playbook.demo.documents import number_documents, sales_lines, transaction_text, write_csv
+from playbook.demo.followup import FOLLOWUP, add_call_effect, plan_tasks, write_workbooks
 from playbook.demo.large import write_large
 from playbook.demo.names import company_names
 from playbook.demo.problems import plant_problems, return_lines
@@ -73,8 +76,16 @@ __all__ = [
 ]
 
 
+#: The follow-up's own random stream (see :mod:`playbook.demo.followup`).
+FOLLOWUP_STREAM = 60
+#: The folder of last quarter's filled-in task workbooks, in the demo's folder.
+TASKS_FOLDER = "tasks_done"
+
+
 def write_demo(out_dir: Path, *, seed: int = DEMO_SEED) -> dict:
-    """Write the demo client's ``transactions.csv``, ``customers.csv`` and ``truth.json``.
+    """Write the demo client's ``transactions.csv``, ``customers.csv`` and ``truth.json``,
+    and last quarter's filled-in task workbooks (``tasks_done/``, their truth in
+    ``tasks_truth.json``).
 
     Parameters
     ----------
@@ -95,11 +106,21 @@ def write_demo(out_dir: Path, *, seed: int = DEMO_SEED) -> dict:
     n_buyers = DEMO_SETTINGS["n_customers"]
     n_all = n_buyers + DEMO_SETTINGS["n_prospects"]
 
-    lines = pd.DataFrame(number_documents(sales_lines(n_buyers, rng)))
+    raw = sales_lines(n_buyers, rng)
     companies = company_names(n_all, rng)
     codes = customer_codes(n_all)
     managers = assign_managers(n_all, rng)
     names = companies["name"].to_numpy()
+    # Last quarter's tasks and the calls' effect draw from a generator of their own, so the
+    # rest of the demo draws what it drew before they existed.
+    followup_rng = np.random.default_rng([seed, FOLLOWUP_STREAM])
+    tasks = plan_tasks(raw, managers, followup_rng)
+    raw, followup_truth = add_call_effect(raw, tasks, followup_rng)
+    numbered = pd.DataFrame(number_documents(raw))
+    added = numbered.pop("added").to_numpy()
+    # The returns and the planted problems are drawn on the lines the demo had before the
+    # calls' purchases, which join the journal afterwards in their place by date.
+    lines = numbered[~added].reset_index(drop=True)
 
     n_returns = round(DEMO_SETTINGS["problems"]["returns_share"] * len(lines))
     returns = return_lines(lines, n_returns, rng)
@@ -112,7 +133,13 @@ def write_demo(out_dir: Path, *, seed: int = DEMO_SEED) -> dict:
     text = text.iloc[order].reset_index(drop=True)
     both = both.iloc[order].reset_index(drop=True)
     is_sale = text["Документ"].str.startswith("РН-").to_numpy()
-    text, planted = plant_problems(text, is_sale, both["amount"].to_numpy(), rng)
+    text, planted = plant_problems(text.assign(_day=both["day"], _line=both["line"]), is_sale,
+                                   both["amount"].to_numpy(), rng)
+    calls = numbered[added]
+    text = _with_lines(text, transaction_text(calls, codes, names, managers, prefix="РН-",
+                                              width=6).assign(_day=calls["day"].to_numpy(),
+                                                              _line=calls["line"].to_numpy()))
+    lines = numbered
 
     first_day = np.full(n_all, -1)
     first_day[:n_buyers] = lines.groupby("customer")["day"].min().to_numpy()  # all buy
@@ -149,7 +176,24 @@ def write_demo(out_dir: Path, *, seed: int = DEMO_SEED) -> dict:
     (out_dir / "truth.json").write_text(
         json.dumps(truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
+    books = write_workbooks(tasks, codes, names, out_dir / TASKS_FOLDER, followup_rng)
+    followup_truth |= {"generator_version": GENERATOR_VERSION, "seed": seed,
+                       "settings": FOLLOWUP, "workbooks": [p.name for p in books]}
+    (out_dir / "tasks_truth.json").write_text(
+        json.dumps(followup_truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     return counts
+
+
+def _with_lines(text: pd.DataFrame, more: pd.DataFrame) -> pd.DataFrame:
+    """The journal's text with lines ``more`` put in their place (by date, then document);
+    the hidden sort columns ``_day`` and ``_line`` dropped. A planted duplicate stays right
+    after its original (the sort is stable).
+    """
+    both = pd.concat([text, more], ignore_index=True)
+    order = np.lexsort((both["_line"].to_numpy(), both["Документ"].to_numpy().astype(str),
+                        both["_day"].to_numpy()), axis=0)
+    return both.iloc[order].drop(columns=["_day", "_line"]).reset_index(drop=True)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

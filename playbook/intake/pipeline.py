@@ -137,6 +137,7 @@ def run_intake(params: Params, out_dir: Path, *, today: dt.date | None = None) -
         figures["customers_with_purchase"] = pq.read_metadata(
             out_dir / "customer_summary.parquet").num_rows
         files += _surveys(con, params, out_dir, work_dir)
+        _tasks_done(params, out_dir, work_dir)
     finally:
         con.close()
         _remove_tree(work_dir)
@@ -147,6 +148,23 @@ def run_intake(params: Params, out_dir: Path, *, today: dt.date | None = None) -
         "issues": [asdict(i) for i in issues],
     })
     return result
+
+
+def _tasks_done(params: Params, out_dir: Path, work_dir: Path) -> None:
+    """Read last period's filled-in task workbooks (``data.tasks_done``) into
+    ``tasks_done.parquet`` and what the reading found into ``tasks_done.json``; without
+    them, remove any a scratch folder kept.
+    """
+    targets = (out_dir / "tasks_done.parquet", out_dir / "tasks_done.json")
+    if not params.data.tasks_done:
+        for target in targets:
+            target.unlink(missing_ok=True)
+        return
+    from playbook.followup.workbooks import read_returned
+
+    frame, found = read_returned(params.data.tasks_done, work_dir)
+    frame.to_parquet(targets[0], index=False)
+    _atomic_json(targets[1], found)
 
 
 def _text_frame(con, table: str) -> pd.DataFrame:

@@ -43,7 +43,7 @@ SummaryBuilder = Callable[[dict, Lang], tuple[list[tuple[str, str]], list[str]]]
 _SUMMARY: dict[str, SummaryBuilder] = {}
 #: Modules whose summary builders register themselves when imported.
 SUMMARY_MODULES = ["playbook.segmentation.views", "playbook.ltv.views",
-                   "playbook.survey.views"]
+                   "playbook.survey.views", "playbook.followup.views"]
 #: Sections whose recommendations come after the business ones (data housekeeping).
 LATE_ADVICE = {"intake"}
 
@@ -116,8 +116,8 @@ def combine(notebooks: list[Path], lang: str) -> tuple[nbformat.NotebookNode, li
             if not _visible(cell) or tags & other:
                 continue
             (appendix if APPENDIX_TAG in tags else combined.cells).append(cell)
-        if appendix:
-            moved.append((section_id, title, appendix))
+        if any(c.cell_type == "markdown" or c.get("outputs") for c in appendix):
+            moved.append((section_id, title, appendix))  # a part with something to show
     if moved:
         marker = nbformat.v4.new_raw_cell("")
         marker.metadata["playbook_appendix"] = {"id": "appendix-technical"}

@@ -70,6 +70,17 @@ class RunContext:
         path = intake_dir(self.run_dir) / f"survey__{name}.parquet"
         return pd.read_parquet(path) if path.exists() else None
 
+    def tasks_done(self) -> tuple[pd.DataFrame, dict] | None:
+        """Last period's tasks read back from the managers' workbooks (one row per task,
+        see :mod:`playbook.followup.workbooks`) and what the reading found, or None when
+        the client gave none (``data.tasks_done``).
+        """
+        path = intake_dir(self.run_dir) / "tasks_done.parquet"
+        if not self.params.data.tasks_done or not path.exists():
+            return None
+        found = json.loads(path.with_suffix(".json").read_text("utf-8"))
+        return pd.read_parquet(path), found
+
     def summary(self) -> pd.DataFrame:
         """One row per customer (see :mod:`playbook.intake.summary`)."""
         return pd.read_parquet(intake_dir(self.run_dir) / "customer_summary.parquet")
@@ -80,8 +91,7 @@ def _stale(out: Path, params: Params) -> bool:
     if not marker.exists():
         return True
     built = marker.stat().st_mtime
-    sources = [getattr(params.data, name) for name in type(params.data).model_fields]
-    inputs = [params.source_file] + [s.path for s in sources if s is not None]
+    inputs = [params.source_file] + params.data.paths()
     return any(p is not None and p.exists() and p.stat().st_mtime > built for p in inputs)
 
 

@@ -122,8 +122,7 @@ def out_folder(params: Params, out: str | Path, now: dt.datetime) -> tuple[Path,
     if info is not None and not stat.S_ISDIR(info.st_mode):
         raise OutputError(f"--out {shown} is a file, not a folder. Give the path of a folder "
                           f"(it is created when missing) with --out, and run again.")
-    sources = [getattr(params.data, name) for name in type(params.data).model_fields]
-    for path in [params.source_file] + [s.path for s in sources if s is not None]:
+    for path in [params.source_file] + params.data.paths():
         if path is not None and path.is_relative_to(final):
             raise OutputError(f"--out {shown} holds the client's input file "
                               f"{shorten(path, 200)}, and a run folder is replaced by the next "
