@@ -36,6 +36,7 @@ from pydantic import (
 )
 
 from playbook.errors import DataError, ParamsError, shorten
+from playbook.params_winback import CompetitorsSource, Winback
 from playbook.yamlfile import (
     MAX_PARAMS_BYTES,
     MAX_YAML_VALUES,
@@ -195,6 +196,7 @@ class Data(Strict):
     exit_survey: Annotated[SurveySource, BeforeValidator(_path_or_mapping)] | None = None
     complaints: Annotated[Source, BeforeValidator(_path_or_mapping)] | None = None
     survey_base: Annotated[Source, BeforeValidator(_path_or_mapping)] | None = None
+    competitors: Annotated[CompetitorsSource, BeforeValidator(_path_or_mapping)] | None = None
 
 
 class Intake(Strict):
@@ -363,6 +365,7 @@ class Params(Strict):
     segmentation: Segmentation
     ltv: Ltv
     survey: Survey
+    winback: Winback = Field(default_factory=Winback)
     labels: Labels = Field(default_factory=Labels)
     source_file: Path | None = None
 
