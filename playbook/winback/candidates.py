@@ -96,6 +96,9 @@ def yearly_volume(transactions: pd.DataFrame, ends: pd.Series, *,
     and margin summed (margin is NaN when the data has none), orders counted as distinct
     documents (or purchase days without ``order_id``), avg_order = spend / orders.
     """
+    columns = [customer_id, "spend", "margin", "orders", "avg_order"]
+    if ends.empty:
+        return pd.DataFrame(columns=columns)
     ends = pd.to_datetime(ends)
     tx = transactions[transactions[customer_id].isin(set(ends.index))]
     end = tx[customer_id].map(ends)
@@ -112,7 +115,7 @@ def yearly_volume(transactions: pd.DataFrame, ends: pd.Series, *,
     out["spend"] = out["spend"].fillna(0.0).clip(lower=0)
     out["orders"] = out["orders"].fillna(0).astype("int64")
     out["avg_order"] = out["spend"] / out["orders"].where(out["orders"] > 0)
-    return out.reset_index()[[customer_id, "spend", "margin", "orders", "avg_order"]]
+    return out.reset_index()[columns]
 
 
 _LEGAL = re.compile(r"\b(ооо|оао|зао|пао|ао|ип|llc|ltd|inc|gmbh)\b")

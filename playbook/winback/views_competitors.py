@@ -88,7 +88,7 @@ def factor_chart(res: WinbackAnalysis, lang: Lang):
         ax.set_xlim(0, 5.2)
         ax.set_xticks([1, 2, 3, 4, 5])
         ax.set_title(lang.t("winback.chart_title", name=comp["name"]), fontsize=10, loc="left")
-        ax.legend(frameon=False, fontsize=8, loc="lower right")
+        ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     panels[-1].set_xlabel(lang.t("winback.axis_score"))
     return fig
 
@@ -111,13 +111,9 @@ def swot_sentences(res: WinbackAnalysis, lang: Lang) -> list[str]:
                               factors=", ".join(comp["lead"])))
         if theirs:
             out.append(lang.t("winback.swot_theirs", factors=", ".join(theirs)))
-        if comp["opportunities"] is not None or comp["threats"] is not None:
-            none = "—"
-            out.append(lang.t("winback.swot_external",
-                              opportunities=none if comp["opportunities"] is None
-                              else lang.num(comp["opportunities"], 1),
-                              threats=none if comp["threats"] is None
-                              else lang.num(comp["threats"], 1)))
+        for side in ("opportunities", "threats"):
+            if comp[side] is not None:
+                out.append(lang.t(f"winback.swot_{side}", score=lang.num(comp[side], 1)))
     return out
 
 

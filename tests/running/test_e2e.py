@@ -23,8 +23,9 @@ def test_prints_report_path_last_and_progress(demo_runs):
     for lang in ("ru", "en"):
         last = demo_runs[f"{lang}-stdout"].strip().splitlines()[-1]
         assert last == str(demo_runs[lang] / "report.html")
-        for step in ("[1/4] 00_intake.ipynb", "[2/4] 10_segmentation.ipynb",
-                     "[3/4] 20_ltv.ipynb", "[4/4] 30_survey.ipynb"):
+        for step in ("[1/5] 00_intake.ipynb", "[2/5] 10_segmentation.ipynb",
+                     "[3/5] 20_ltv.ipynb", "[4/5] 30_survey.ipynb",
+                     "[5/5] 40_winback.ipynb"):
             assert step in demo_runs[f"{lang}-stderr"]
 
 
