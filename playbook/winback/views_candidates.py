@@ -112,7 +112,11 @@ def evidence(row, res: WinbackAnalysis, lang: Lang) -> str:
 
 
 def candidates_table(res: WinbackAnalysis, lang: Lang) -> pd.DataFrame:
-    """The top candidates (``winback.top``): who, the evidence, why, what to do, the value."""
+    """The top candidates (``winback.top``): who, the evidence, why, what to do, the value.
+
+    Managers are left out of the client's report (a manager's name may also be a customer's
+    contact person); the task list (:func:`task_list`) carries them.
+    """
     top = res.candidates.head(res.settings.top)
     key = _value_key(res)
     return pd.DataFrame({
@@ -120,7 +124,6 @@ def candidates_table(res: WinbackAnalysis, lang: Lang) -> pd.DataFrame:
         lang.t("winback.column.customer"): [
             str(n) if _present(n) else str(c) for n, c in zip(top["name"], top["customer_id"],
                                                               strict=True)],
-        lang.t("winback.column.manager"): top["manager"].astype("string").fillna("—"),
         lang.t("winback.column.evidence"): [evidence(r, res, lang) for _, r in top.iterrows()],
         lang.t("winback.column.reason"): [lang.t(f"winback.reason.{r}") for r in top["reason"]],
         lang.t("winback.column.action"): [lang.t(f"winback.action.{a}") for a in top["action"]],
