@@ -133,7 +133,10 @@ def survey_scores_table(res: WinbackAnalysis, lang: Lang) -> pd.DataFrame:
 
 
 def switch_table(res: WinbackAnalysis, lang: Lang) -> pd.DataFrame:
-    """Per priced candidate: the yearly volume and what the switch gains it, net."""
+    """Per priced candidate: its yearly spend and what the switch gains it, net (orders a
+    year and the average order are in :func:`switch_sentences` and the lines' formulas: the
+    table must fit a printed page).
+    """
     s = res.switch
     if s.empty:
         return pd.DataFrame()
@@ -143,8 +146,6 @@ def switch_table(res: WinbackAnalysis, lang: Lang) -> pd.DataFrame:
                                               zip(s["competitor"], s["competitor_assumed"],
                                                   strict=True)],
         lang.t("winback.column.spend"): [lang.money(v) for v in s["spend"]],
-        lang.t("winback.column.orders"): [lang.int(v) for v in s["orders"]],
-        lang.t("winback.column.avg_order"): [lang.money(v) for v in s["avg_order"]],
         lang.t("winback.column.price_saving"): [lang.money(v) for v in s["price_saving"]],
         lang.t("winback.column.hidden"): [lang.money(v) for v in s["hidden_costs"]],
         lang.t("winback.column.net_gain"): [lang.money(v) for v in s["net_gain"]],
@@ -204,7 +205,9 @@ def switch_sentences(res: WinbackAnalysis, lang: Lang) -> list[str]:
                   share=lang.pct(abs(net) / s["spend"].sum(), 1))]
     first = s.iloc[0]
     out.append(lang.t("winback.switch_example", name=str(first["name"]),
-                      competitor=first["competitor"]))
+                      competitor=first["competitor"], spend=lang.money_short(first["spend"]),
+                      orders=lang.int(first["orders"]),
+                      average=lang.money_short(first["avg_order"])))
     if s["competitor_assumed"].any():
         out.append(lang.t("winback.switch_assumed"))
     return out
