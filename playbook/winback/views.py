@@ -213,6 +213,8 @@ def results(res: WinbackAnalysis) -> dict:
         "candidates": {"n": len(table), "value_at_stake": _money(table["value_at_stake"].sum()),
                        "value_if_won": _money(table["value_if_won"].sum()),
                        "expected_value": _money(table["expected_value"].sum()),
+                       "expected_value_12m": _money((table["value_at_stake"]
+                                                     * table["chance"]).sum()),
                        "by_reason": by_reason,
                        "by_signal": {s: int(table["signals"].str.contains(s).sum())
                                      for s in ("drop", "lost", "survey", "exit")}},
