@@ -25,8 +25,9 @@ switching    ``-S x switching cost share`` (once, counted in the first year)
 A term the profile does not give for one side makes its line zero (source ``not_given``):
 an unknown is never counted against the competitor. :func:`switch_summary` adds the lines
 up: the net gain, the hidden costs and their cost ratio, and the break-even price gap (the
-discount at which switching gains nothing; every line is linear in ``p``). Tables in,
-tables out; no I/O.
+discount at which switching gains nothing; every line is linear in ``p``), and
+:func:`sensitivity` moves each assumption to half and one and a half times its value to see
+which one would flip the conclusion (a tornado). Tables in, tables out; no I/O.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-__all__ = ["LINES", "DEFAULTS", "switch_lines", "switch_summary", "break_even_gap"]
+__all__ = ["LINES", "DEFAULTS", "ASSUMPTIONS", "SENSITIVITY", "switch_lines", "switch_summary",
+           "break_even_gap", "sensitivity"]
 
 #: The lines of the comparison, in the order shown.
 LINES = ("price", "delivery", "defects", "payment", "reliability", "lead_time", "staff_time",
@@ -142,3 +144,47 @@ def switch_summary(lines: pd.DataFrame, spend: float, price_index: float) -> dic
             "price_gap_share": 1 - price_index,
             "hidden_cost_share": hidden / theirs if theirs > 0 else None,
             "net_gain_share": (price - hidden) / spend if spend > 0 else None}
+
+
+#: The assumptions the sensitivity moves: the competitor's price gap and the documented
+#: defaults of :data:`DEFAULTS` that carry money.
+ASSUMPTIONS = ("price_gap", "cost_of_capital", "carrying_rate", "defect_cost_share",
+               "late_cost_share", "switching_cost_share", "staff_hour_cost")
+#: Each assumption is moved to these multiples of its value.
+SENSITIVITY = (0.5, 1.5)
+
+
+def sensitivity(cases: list[tuple[float, float, Mapping, Mapping]],
+                settings: Mapping | None = None,
+                factors: tuple[float, float] = SENSITIVITY) -> pd.DataFrame:
+    """The net gain of switching, summed over ``cases`` (spend, orders, us, them), with each
+    assumption moved to ``factors`` times its value, the others as they are.
+
+    -> assumption, low, high (the summed net gain at the two multiples), base, flips (the
+    sign of the net gain changes within the range), sorted by the width of the swing.
+    """
+    cfg = DEFAULTS | dict(settings or {})
+
+    def net(change: str | None = None, factor: float = 1.0) -> float:
+        total = 0.0
+        moved = dict(cfg)
+        if change and change != "price_gap":
+            moved[change] = cfg[change] * factor
+        for spend, orders, us, them in cases:
+            them = dict(them)
+            if change == "price_gap":
+                them["price_index"] = 1 - (1 - float(them["price_index"])) * factor
+            total += float(switch_lines(spend, orders, us, them, moved)["gain"].sum())
+        return total
+
+    base = net()
+    rows = []
+    for name in ASSUMPTIONS:
+        low, high = net(name, factors[0]), net(name, factors[1])
+        rows.append({"assumption": name, "low": low, "high": high, "base": base,
+                     "flips": bool(min(low, high) < 0 < max(low, high)
+                                   or (base != 0 and (low * base < 0 or high * base < 0)))})
+    out = pd.DataFrame(rows, columns=["assumption", "low", "high", "base", "flips"])
+    swing = (out["high"] - out["low"]).abs()
+    return out.iloc[swing.sort_values(ascending=False, kind="mergesort").index].reset_index(
+        drop=True)

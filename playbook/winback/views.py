@@ -42,6 +42,8 @@ from playbook.winback.views_competitors import (
     factors_table,
     lines_table,
     missing_profile_sentences,
+    sensitivity_chart,
+    sensitivity_sentences,
     survey_scores_table,
     switch_sentences,
     switch_table,
@@ -53,7 +55,7 @@ __all__ = ["WinbackAnalysis", "analyse", "results", "intro_sentences", "candidat
            "reason_table", "candidates_table", "task_list", "consultant_notes",
            "missing_profile_sentences", "terms_table", "factors_table", "factor_chart",
            "swot_sentences", "survey_scores_table", "switch_table", "lines_table",
-           "switch_sentences", "call_sentences"]
+           "switch_sentences", "call_sentences", "sensitivity_chart", "sensitivity_sentences"]
 
 
 @dataclass
@@ -85,6 +87,8 @@ class WinbackAnalysis:
     switch: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: the lines of each priced switch, by customer id (:func:`tco.switch_lines`)
     lines: dict = field(default_factory=dict)
+    #: the summed net gain with each assumption moved (:func:`tco.sensitivity`)
+    sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _names(run: RunContext, tx: pd.DataFrame) -> pd.DataFrame:
@@ -178,7 +182,7 @@ def _price_switches(res: WinbackAnalysis, comps: list[dict]) -> None:
     us = res.profile["us"]["terms"]
     by_name = {c["name"]: c for c in comps}
     settings = cfg.model_dump()
-    rows = []
+    rows, cases = [], []
     pool = res.candidates[(res.candidates["reason"] != "offence")
                           & (res.candidates["spend"] > 0) & (res.candidates["orders"] > 0)]
     for row in pool.head(cfg.top).itertuples(index=False):
@@ -188,6 +192,7 @@ def _price_switches(res: WinbackAnalysis, comps: list[dict]) -> None:
         lines = tco.switch_lines(row.spend, row.orders, us, them, settings)
         total = tco.switch_summary(lines, row.spend, them["price_index"])
         res.lines[row.customer_id] = lines
+        cases.append((row.spend, row.orders, us, them))
         rows.append({"customer_id": row.customer_id, "name": row.name,
                      "competitor": comp["name"], "competitor_assumed": named not in by_name,
                      "spend": row.spend, "orders": int(row.orders), "avg_order": row.avg_order,
@@ -195,6 +200,8 @@ def _price_switches(res: WinbackAnalysis, comps: list[dict]) -> None:
                      "break_even_gap": tco.break_even_gap(row.spend, row.orders, us, them,
                                                           settings)})
     res.switch = pd.DataFrame(rows)
+    if cases:
+        res.sensitivity = tco.sensitivity(cases, settings)
 
 
 def _money(value) -> float | None:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["missing_profile_sentences", "terms_table", "factors_table", "factor_chart",
            "swot_sentences", "survey_scores_table", "switch_table", "lines_table",
-           "switch_sentences", "call_sentences"]
+           "switch_sentences", "call_sentences", "sensitivity_sentences", "sensitivity_chart"]
 
 #: Competitors drawn side by side on the factor chart, at most.
 CHART_COMPETITORS = 3
@@ -228,3 +228,37 @@ def call_sentences(res: WinbackAnalysis, lang: Lang, most: int = 3) -> list[str]
                           share=lang.pct(abs(row.net_gain_share), 1))
                    + (" " + lang.t("winback.call_lead", factors=lead) if lead else ""))
     return out
+
+
+def sensitivity_sentences(res: WinbackAnalysis, lang: Lang) -> list[str]:
+    """Which assumption, moved from half to one and a half times its value, would flip the
+    conclusion about the priced candidates' real gain.
+    """
+    table = res.sensitivity
+    if table.empty:
+        return []
+    flips = [lang.t(f"winback.assumption.{a}") for a in table.loc[table["flips"], "assumption"]]
+    if flips:
+        return [lang.t("winback.sensitivity_flips", names=", ".join(flips))]
+    return [lang.t("winback.sensitivity_holds")]
+
+
+def sensitivity_chart(res: WinbackAnalysis, lang: Lang):
+    """The tornado: the priced candidates' summed real gain with each assumption at half and
+    one and a half times its value, around the calculation as made.
+    """
+    table = res.sensitivity.iloc[::-1]
+    fig, ax = new_figure(8, 0.8 + 0.45 * len(table))
+    where = np.arange(len(table))
+    base = float(table["base"].iloc[0])
+    ax.barh(where, table["low"] - base, left=base, height=0.6, color=PALETTE[4],
+            label=lang.t("winback.sensitivity_low"))
+    ax.barh(where, table["high"] - base, left=base, height=0.6, color=PALETTE[0],
+            label=lang.t("winback.sensitivity_high"))
+    ax.axvline(base, color="#555555", linewidth=1)
+    ax.axvline(0, color=PALETTE[3], linewidth=1, linestyle="--")
+    ax.set_yticks(where, [lang.t(f"winback.assumption.{a}") for a in table["assumption"]])
+    ax.xaxis.set_major_formatter(lambda v, _: lang.money_short(v))
+    ax.set_xlabel(lang.t("winback.axis_net_gain"))
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return fig

@@ -72,3 +72,23 @@ def test_a_term_not_given_is_never_counted_against_the_competitor():
     for name in ("delivery", "defects", "payment", "reliability", "lead_time"):
         assert lines.loc[name, "gain"] == 0 and lines.loc[name, "source"] == "not_given"
     assert lines.loc["price", "gain"] == pytest.approx(100_000)
+
+
+def test_sensitivity_moves_each_assumption_and_finds_what_flips_the_conclusion():
+    cases = [(1_000_000, 20, US, THEM)]
+    table = tco.sensitivity(cases, SETTINGS).set_index("assumption")
+    base = sum(HAND.values())  # -12,640.41
+    assert set(table.index) == set(tco.ASSUMPTIONS)
+    assert list(table["base"]) == pytest.approx([base] * len(table))
+    # the price gap at 1.5 x (7.5% cheaper): the saving grows by 25,000 and the hidden costs
+    # that scale with their spend shrink: by hand from alpha - beta p
+    alpha = 1_000_000 - 20_000 + 0.5 * 1_000_000 * 0.01 - 0.15 * 1_000_000 * 30 / 365 - 10_000
+    beta = (1_000_000 + 0.5 * 1_000_000 * 0.03 + 1_000_000 * 0.1 * 0.10
+            + 1_000_000 * 3 * 0.2 / 365)
+    assert table.loc["price_gap", "high"] == pytest.approx(alpha - beta * 0.925)
+    assert table.loc["price_gap", "low"] == pytest.approx(alpha - beta * 0.975)
+    assert table.loc["price_gap", "flips"]  # 7.5% cheaper is a real gain
+    # the switching cost at half: 5,000 less cost, still a loss
+    assert table.loc["switching_cost_share", "low"] == pytest.approx(base + 5_000)
+    assert not table.loc["switching_cost_share", "flips"]
+    assert table.index[0] == "price_gap"  # the widest swing first

@@ -32,12 +32,15 @@ def test_every_view_renders_on_the_demo(demo_res, code):
              show(*views.swot_sentences(res, lang)),
              table(views.survey_scores_table(res, lang)),
              show(*views.switch_sentences(res, lang)), table(views.switch_table(res, lang)),
-             table(views.lines_table(res, lang)), show(*views.call_sentences(res, lang))]
+             table(views.lines_table(res, lang)), show(*views.call_sentences(res, lang)),
+             show(*views.sensitivity_sentences(res, lang))]
     html = "".join(p._repr_html_() for p in parts)
     assert "{" not in html and "winback." not in html  # every key found and filled
     assert "data.competitors" not in html and "playbook " not in html  # no consultant text
     svg = figure(views.factor_chart(res, lang), alt="x")._repr_mimebundle_()
     assert "«Склад-Маркет»" in str(svg)
+    assert "<svg" in str(figure(views.sensitivity_chart(res, lang), alt="x")._repr_mimebundle_())
+    assert res.sensitivity.loc[0, "assumption"] == "price_gap"  # the widest swing on the demo
     assert len(views.task_list(res, lang)) == len(res.candidates)
     assert views.missing_profile_sentences(res, lang) == []
 
