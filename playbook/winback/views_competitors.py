@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from playbook.report.i18n import Lang
 from playbook.report.render import PALETTE, new_figure
@@ -258,6 +259,7 @@ def sensitivity_chart(res: WinbackAnalysis, lang: Lang):
     ax.axvline(base, color="#555555", linewidth=1)
     ax.axvline(0, color=PALETTE[3], linewidth=1, linestyle="--")
     ax.set_yticks(where, [lang.t(f"winback.assumption.{a}") for a in table["assumption"]])
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4))  # money labels are wide
     ax.xaxis.set_major_formatter(lambda v, _: lang.money_short(v))
     ax.set_xlabel(lang.t("winback.axis_net_gain"))
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
