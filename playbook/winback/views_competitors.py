@@ -197,7 +197,8 @@ def switch_sentences(res: WinbackAnalysis, lang: Lang) -> list[str]:
     """What the priced candidates would really gain from switching, in total."""
     s = res.switch
     if s.empty:
-        return [] if res.profile is None else [lang.t("winback.switch_none")]
+        return [lang.t("winback.switch_no_profile" if res.profile is None
+                       else "winback.switch_none")]
     net = float(s["net_gain"].sum())
     out = [lang.t("winback.switch_total" if net >= 0 else "winback.switch_total_loss",
                   n=lang.int(len(s)), saving=lang.money_short(s["price_saving"].sum()),
@@ -216,6 +217,8 @@ def switch_sentences(res: WinbackAnalysis, lang: Lang) -> list[str]:
 
 def call_sentences(res: WinbackAnalysis, lang: Lang, most: int = 3) -> list[str]:
     """The sentence a manager can say on the call, for the first ``most`` priced candidates."""
+    if res.switch.empty:
+        return [lang.t("winback.call_without_numbers")]
     out = []
     for row in res.switch.head(most).itertuples(index=False):
         key = "winback.call_gain" if row.net_gain > 0 else "winback.call_loss"

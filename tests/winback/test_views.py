@@ -89,7 +89,9 @@ def test_tiny_client_without_profile_or_history(tmp_path, code):
     assert res.drop_error is not None and res.profile is None
     assert views.candidates_sentences(res, lang) == [lang.t("winback.none")]
     assert views.missing_profile_sentences(res, lang) == [lang.t("winback.no_profile")]
-    assert views.terms_table(res, lang).empty and views.switch_sentences(res, lang) == []
+    assert views.terms_table(res, lang).empty
+    assert views.switch_sentences(res, lang) == [lang.t("winback.switch_no_profile")]
+    assert views.call_sentences(res, lang) == [lang.t("winback.call_without_numbers")]
     data = views.results(res)
     assert data["candidates"]["n"] == 0 and data["competitors"] == []
     notes = " ".join(views.consultant_notes(res, lang))
