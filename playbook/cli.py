@@ -6,6 +6,8 @@
     playbook new-client NAME [--out F]  write a commented parameters file to start from
     playbook survey-form TEMPLATE [--lang ru|en] [--out F]
                                         a printable questionnaire (HTML) to hand out
+    playbook competitor-template [--lang ru|en] [--out F]
+                                        a commented competitor profile (YAML) to fill in
 
 Exit codes: 0 success; 2 bad parameters or data, or a run folder that cannot be written;
 1 a notebook failed or an unexpected error. Messages are one paragraph (at most 1,500
@@ -104,6 +106,29 @@ def _survey_form(args) -> int:
     return 0
 
 
+def _competitor_template(args) -> int:
+    from playbook.winback.profile import competitor_template
+
+    text = competitor_template(args.lang)
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    target = Path(args.out)
+    shown = shorten(target, 200)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("x", encoding="utf-8") as handle:  # never replaces a filled profile
+            handle.write(text)
+    except FileExistsError:
+        raise PlaybookError(f"{shown} already exists (a link or a folder counts too); it was "
+                            f"left as it is. Give another path with --out.") from None
+    except OSError as exc:
+        raise PlaybookError(f"Cannot write {shown}: {shorten(exc.strerror, 80)}. Give a path "
+                            f"you can write to with --out.") from None
+    print(target)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="playbook", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -126,6 +151,12 @@ def _parser() -> argparse.ArgumentParser:
     form.add_argument("--lang", choices=["ru", "en"], default="ru")
     form.add_argument("--out", help="write the HTML here (default: standard output)")
     form.set_defaults(handler=_survey_form)
+    comp = commands.add_parser("competitor-template",
+                               help="write a competitor profile (YAML) to fill in")
+    comp.add_argument("--lang", choices=["ru", "en"], default="ru")
+    comp.add_argument("--out", help="write it here (default: standard output); an existing "
+                                    "file is never replaced")
+    comp.set_defaults(handler=_competitor_template)
     return parser
 
 

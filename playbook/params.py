@@ -35,6 +35,7 @@ from pydantic import (
 
 from playbook.clients import SLUG_READABLE, client_slug, new_client_yaml
 from playbook.errors import DataError, ParamsError, shorten
+from playbook.params_winback import CompetitorsSource, Winback
 from playbook.yamlfile import (
     MAX_PARAMS_BYTES,
     MAX_YAML_VALUES,
@@ -202,6 +203,7 @@ class Data(Strict):
     exit_survey: Annotated[SurveySource, BeforeValidator(_path_or_mapping)] | None = None
     complaints: Annotated[Source, BeforeValidator(_path_or_mapping)] | None = None
     survey_base: Annotated[Source, BeforeValidator(_path_or_mapping)] | None = None
+    competitors: Annotated[CompetitorsSource, BeforeValidator(_path_or_mapping)] | None = None
     #: last period's task workbooks as the managers filled them in: a folder or files
     tasks_done: Annotated[list[Path], BeforeValidator(_one_or_many)] | None = None
 
@@ -216,14 +218,13 @@ class Data(Strict):
         return paths
 
     def sources(self) -> list[Source]:
-        """The client's files read as tables (every ``data`` key but ``tasks_done``)."""
+        """The client's files given one by one (every ``data`` key but ``tasks_done``)."""
         return [s for name in type(self).model_fields if name != "tasks_done"
                 and (s := getattr(self, name)) is not None]
 
     def paths(self) -> list[Path]:
         """Every file or folder the client gave: the tables' files and ``tasks_done``."""
         return [s.path for s in self.sources()] + list(self.tasks_done or [])
-
 
 
 class Tasks(Strict):
@@ -400,6 +401,7 @@ class Params(Strict):
     ltv: Ltv
     survey: Survey
     tasks: Tasks = Field(default_factory=Tasks)
+    winback: Winback = Field(default_factory=Winback)
     labels: Labels = Field(default_factory=Labels)
     source_file: Path | None = None
 

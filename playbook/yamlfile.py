@@ -50,8 +50,10 @@ def stat_problem(exc: OSError) -> str:
     return f"cannot be read ({exc.strerror or type(exc).__name__})"
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, what: str = "Parameters file") -> str:
     """The parameters file's text: a regular file of at most :data:`MAX_PARAMS_BYTES`.
+
+    ``what`` names the file in messages ("Parameters file", "Competitor file").
 
     The file is checked with ``os.stat`` before it is opened, and opened without blocking,
     so a pipe, a device, ``/dev/fd/N`` or a symlink loop is refused instead of read forever.
@@ -60,22 +62,22 @@ def read_text(path: Path) -> str:
     try:
         info = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
-        raise ParamsError(f"Parameters file {shown} does not exist. Check the path, or start "
+        raise ParamsError(f"{what} {shown} does not exist. Check the path, or start "
                           f"one with `playbook new-client NAME`.") from None
     except (OSError, ValueError) as exc:
         why = stat_problem(exc) if isinstance(exc, OSError) else "is not a valid path"
-        raise ParamsError(f"Parameters file {shown} {why}. Give the path of the client's "
+        raise ParamsError(f"{what} {shown} {why}. Give the path of the client's "
                           f".yaml file.") from None
     if stat.S_ISDIR(info.st_mode):
-        raise ParamsError(f"Parameters file {shown} is a folder, not a file. Give the path of "
+        raise ParamsError(f"{what} {shown} is a folder, not a file. Give the path of "
                           f"the client's .yaml file.") from None
     kind = not_regular(info.st_mode)
     if kind:
-        raise ParamsError(f"Parameters file {shown} is {kind}, not a regular file: "
+        raise ParamsError(f"{what} {shown} is {kind}, not a regular file: "
                           f"parameters are read only from a file saved on disk, not from a "
                           f"pipe, a device or a <(...) substitution. Save them as a .yaml file "
                           f"and give its path.")
-    too_big = (f"Parameters file {shown} is larger than {MAX_PARAMS_BYTES // 1024:,} KB; a "
+    too_big = (f"{what} {shown} is larger than {MAX_PARAMS_BYTES // 1024:,} KB; a "
                f"parameters file is a few kilobytes. Check that this is the client's .yaml "
                f"file.")
     if info.st_size > MAX_PARAMS_BYTES:
@@ -85,11 +87,11 @@ def read_text(path: Path) -> str:
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        raise ParamsError(f"Parameters file {shown} {stat_problem(exc)}. Give the path of "
+        raise ParamsError(f"{what} {shown} {stat_problem(exc)}. Give the path of "
                           f"the client's .yaml file.") from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced since it was checked
-            raise ParamsError(f"Parameters file {shown} is not a regular file. Save the "
+            raise ParamsError(f"{what} {shown} is not a regular file. Save the "
                               f"parameters as a .yaml file and give its path.")
         chunks, size = [], 0
         while size <= MAX_PARAMS_BYTES:
@@ -99,7 +101,7 @@ def read_text(path: Path) -> str:
             chunks.append(chunk)
             size += len(chunk)
     except OSError as exc:
-        raise ParamsError(f"Parameters file {shown} cannot be read ({exc.strerror}). Check "
+        raise ParamsError(f"{what} {shown} cannot be read ({exc.strerror}). Check "
                           f"the file and run again.") from None
     finally:
         os.close(fd)
@@ -108,7 +110,7 @@ def read_text(path: Path) -> str:
     try:
         return b"".join(chunks).decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ParamsError(f"Parameters file {shown} is not UTF-8 text. Save it as UTF-8 "
+        raise ParamsError(f"{what} {shown} is not UTF-8 text. Save it as UTF-8 "
                           f"and run again.") from None
 
 
@@ -172,7 +174,7 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _parse_yaml(text: str, shown: str):
+def _parse_yaml(text: str, shown: str, what: str = "Parameters file"):
     """The YAML document in ``text``, bounded: see :data:`MAX_YAML_VALUES`."""
     loader = _Loader(text)
     try:
@@ -181,28 +183,31 @@ def _parse_yaml(text: str, shown: str):
             return None
         size = _expanded_size(node)
         if size is None:
-            raise ParamsError(f"Parameters file {shown} has an alias (*name) that refers to "
+            raise ParamsError(f"{what} {shown} has an alias (*name) that refers to "
                               f"a value containing itself. Write the value out instead of "
                               f"the alias.")
         if size > MAX_YAML_VALUES:
-            raise ParamsError(f"Parameters file {shown} holds more than {MAX_YAML_VALUES:,} "
+            raise ParamsError(f"{what} {shown} holds more than {MAX_YAML_VALUES:,} "
                               f"values once its aliases (*name) are expanded; a parameters "
                               f"file holds a few dozen. Remove the aliases and write the "
                               f"values out.")
         return loader.construct_document(node)
     except RecursionError:
-        raise ParamsError(f"Parameters file {shown} is nested too deeply to be parameters. "
+        raise ParamsError(f"{what} {shown} is nested too deeply to be parameters. "
                           f"Check the indentation and brackets.") from None
     finally:
         loader.dispose()
 
 
-def read_yaml(path: Path) -> dict:
-    """The mapping in the YAML file at ``path``, read and parsed within the bounds above."""
+def read_yaml(path: Path, what: str = "Parameters file") -> dict:
+    """The mapping in the YAML file at ``path``, read and parsed within the bounds above.
+
+    ``what`` names the file in messages ("Parameters file", "Competitor file").
+    """
     shown = shorten(os.path.abspath(path), 200)
-    text = read_text(path)
+    text = read_text(path, what)
     try:
-        loaded = _parse_yaml(text, shown)
+        loaded = _parse_yaml(text, shown, what)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
@@ -217,11 +222,12 @@ def read_yaml(path: Path) -> dict:
             fix = "Write dates as YYYY-MM-DD and numbers as plain digits."
         elif isinstance(exc, yaml.constructor.ConstructorError):
             fix = "Tags such as !!python/... are not allowed: remove the tag and write the value."
-        raise ParamsError(f"Parameters file {shown} cannot be read{line}: "
+        raise ParamsError(f"{what} {shown} cannot be read{line}: "
                           f"{shorten(problem, 160)}. {fix}") from None
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
-        raise ParamsError(f"Parameters file {shown} must be a mapping of keys (client:, data:, "
-                          f"...), not a {type(loaded).__name__}.")
+        keys = "client:, data:, ..." if what == "Parameters file" else "name: value"
+        raise ParamsError(f"{what} {shown} must be a mapping of keys ({keys}), not a "
+                          f"{type(loaded).__name__}.")
     return loaded

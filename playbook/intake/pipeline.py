@@ -106,6 +106,7 @@ def run_intake(params: Params, out_dir: Path, *, today: dt.date | None = None) -
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.execute(f"SET temp_directory = {_lit(str(work_dir / 'spill'))}")
     try:
+        _competitors(params, out_dir)  # a hand-filled file: its mistakes are found first
         tx_info, issues, written = _transactions(con, params, work_dir, today,
                                                  work_dir / QUICK_FILE)
         files = [tx_info]
@@ -165,6 +166,16 @@ def _tasks_done(params: Params, out_dir: Path, work_dir: Path) -> None:
     frame, found = read_returned(params.data.tasks_done, work_dir)
     frame.to_parquet(targets[0], index=False)
     _atomic_json(targets[1], found)
+
+def _competitors(params: Params, out_dir: Path) -> None:
+    """The competitor profile (``data.competitors``), checked, as ``competitors.json``."""
+    from playbook.winback.profile import read_competitors
+
+    target = out_dir / "competitors.json"
+    if params.data.competitors is None:
+        target.unlink(missing_ok=True)
+        return
+    _atomic_json(target, read_competitors(params.data.competitors.path))
 
 
 def _text_frame(con, table: str) -> pd.DataFrame:

@@ -332,10 +332,20 @@ def _at_risk(g: _Ground) -> list[dict]:
 
 
 def _winback(g: _Ground) -> list[dict]:
-    """Win back the lost: :data:`WIN_BACK_RATE` of those who left over terms (the exit
+    """Win back the lost: the win-back section's candidates, a year of what each brought
+    before leaving times the chance of winning it back (``winback.candidates``); without
+    that section, :data:`WIN_BACK_RATE` of those who left over terms (the exit
     questionnaires' share), buying like an average customer.
     """
     lang = g.lang
+    found = g.get("winback.candidates") or {}
+    if found.get("n") and found.get("expected_value_12m"):
+        # the win-back section's own candidates: a year of their old value x the chance
+        return [{"id": "winback", "value": found["expected_value_12m"],
+                 "basis_key": "basis_candidates",
+                 "basis": {"n": lang.int(found["n"]),
+                           "what": _what(lang, g.get("winback.value_basis") or "revenue"),
+                           "terms": lang.int(found["by_reason"]["terms"]["n"])}}]
     lost = (g.get("segmentation.lost") or {}).get("customers") or 0
     exits = g.get("survey.exit") or {}
     share = exits["winnable"] / exits["answered"] if exits.get("answered") else None

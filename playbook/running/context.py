@@ -81,6 +81,11 @@ class RunContext:
         found = json.loads(path.with_suffix(".json").read_text("utf-8"))
         return pd.read_parquet(path), found
 
+    def competitors(self) -> dict | None:
+        """The competitor profile read by intake (``data.competitors``), or None."""
+        path = intake_dir(self.run_dir) / "competitors.json"
+        return json.loads(path.read_text("utf-8")) if path.exists() else None
+
     def summary(self) -> pd.DataFrame:
         """One row per customer (see :mod:`playbook.intake.summary`)."""
         return pd.read_parquet(intake_dir(self.run_dir) / "customer_summary.parquet")

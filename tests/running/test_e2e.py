@@ -24,7 +24,8 @@ def test_prints_report_path_last_and_progress(demo_runs):
         last = demo_runs[f"{lang}-stdout"].strip().splitlines()[-1]
         assert last == str(demo_runs[lang] / "report.html")
         for step in ("[1/5] 00_intake.ipynb", "[2/5] 10_segmentation.ipynb",
-                     "[3/5] 20_ltv.ipynb", "[4/5] 30_survey.ipynb", "[5/5] 60_followup.ipynb"):
+                     "[3/6] 20_ltv.ipynb", "[4/6] 30_survey.ipynb",
+                     "[5/6] 40_winback.ipynb", "[6/6] 60_followup.ipynb"):
             assert step in demo_runs[f"{lang}-stderr"]
 
 

@@ -1,0 +1,167 @@
+"""Who to win back, on what evidence, why they left and what they are worth: the first half
+of the win-back section, in the client's language (re-exported by
+:mod:`playbook.winback.views`).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from playbook.report.i18n import Lang, Safe
+from playbook.winback.candidates import REASONS
+
+if TYPE_CHECKING:
+    from playbook.winback.views import WinbackAnalysis
+
+__all__ = ["intro_sentences", "candidates_sentences", "reason_table", "evidence",
+           "candidates_table", "task_list", "consultant_notes"]
+
+#: The longest exit answer quoted as evidence (characters).
+QUOTE = 120
+
+
+def intro_sentences(res: WinbackAnalysis, lang: Lang) -> list[str]:
+    """The tests that make a customer a candidate, stated with the parameters' numbers."""
+    cfg = res.settings
+    out = [lang.t("winback.intro.drop", months=lang.int(cfg.drop_months),
+                  share=lang.pct(cfg.drop_share, 0), expected=lang.num(cfg.min_expected, 0),
+                  classes=", ".join(cfg.classes))]
+    if res.drop_error:
+        out.append(lang.t("winback.intro.drop_failed"))
+    out.append(lang.t("winback.intro.lost", days=lang.int(cfg.lost_within_days)))
+    out.append(lang.t("winback.intro.survey", points=lang.int(round(cfg.wallet_drop * 100)))
+               if res.has_annual else lang.t("winback.intro.no_survey"))
+    out.append(lang.t("winback.intro.exits") if res.has_exits
+               else lang.t("winback.intro.no_exits"))
+    return out
+
+
+def _value_key(res: WinbackAnalysis) -> str:
+    return "margin" if res.value_basis == "margin" else "revenue"
+
+
+def candidates_sentences(res: WinbackAnalysis, lang: Lang) -> list[str]:
+    """How many candidates, the money at stake, and how many left over what."""
+    table = res.candidates
+    if table.empty:
+        return [lang.t("winback.none")]
+    count = table["reason"].value_counts()
+    return [lang.t(f"winback.found_{_value_key(res)}", n=lang.int(len(table)),
+                   value=lang.money_short(table["value_at_stake"].sum()),
+                   months=lang.int(res.settings.won_back_months),
+                   won=lang.money_short(table["expected_value"].sum())),
+            lang.t("winback.by_reason", terms=lang.int(count.get("terms", 0)),
+                   offence=lang.int(count.get("offence", 0)),
+                   unknown=lang.int(count.get("unknown", 0)))]
+
+
+def reason_table(res: WinbackAnalysis, lang: Lang) -> pd.DataFrame:
+    """Reason, what to do, customers, value at stake, if won back, expected (value x chance)."""
+    table = res.candidates
+    rows = []
+    for reason in REASONS:
+        part = table[table["reason"] == reason]
+        if part.empty:
+            continue
+        rows.append({
+            lang.t("winback.column.reason"): lang.t(f"winback.reason.{reason}"),
+            lang.t("winback.column.action"): lang.t(
+                f"winback.action.{part['action'].iloc[0]}"),
+            lang.t("winback.column.customers"): lang.int(len(part)),
+            lang.t(f"winback.column.at_stake_{_value_key(res)}"): lang.money(
+                part["value_at_stake"].sum()),
+            lang.t("winback.column.chance"): lang.pct(part["chance"].iloc[0], 0),
+            lang.t("winback.column.expected"): lang.money(part["expected_value"].sum()),
+        })
+    return pd.DataFrame(rows)
+
+
+def _present(value) -> bool:
+    if value is None:
+        return False
+    try:
+        return not pd.isna(value)
+    except (TypeError, ValueError):
+        return True
+
+
+def evidence(row, res: WinbackAnalysis, lang: Lang) -> str:
+    """One candidate's evidence in words (plain text: tables escape it)."""
+    parts = []
+    signals = str(row["signals"]).split(",")
+    if "drop" in signals:
+        parts.append(lang.t("winback.evidence.drop", months=lang.int(res.settings.drop_months),
+                            actual=lang.int(row["actual"]), expected=lang.num(row["expected"])))
+    if "lost" in signals:
+        parts.append(lang.t("winback.evidence.lost", days=lang.int(row["days_since"])))
+    if _present(row.get("wallet_before")) and _present(row.get("wallet_now")):
+        parts.append(lang.t("winback.evidence.wallet", before=lang.pct(row["wallet_before"] / 100,
+                                                                          0),
+                            now=lang.pct(row["wallet_now"] / 100, 0)))
+    if _present(row.get("competitor")):
+        parts.append(lang.t("winback.evidence.named", name=str(row["competitor"])))
+    if _present(row.get("exit_text")):
+        text = " ".join(str(row["exit_text"]).split())
+        text = text if len(text) <= QUOTE else text[: QUOTE - 1].rstrip() + "…"
+        parts.append(lang.t("winback.evidence.exit", text=text))
+    # Lang.t escapes what it fills in and a table escapes every cell: plain text here
+    return html.unescape("; ".join(parts))
+
+
+def candidates_table(res: WinbackAnalysis, lang: Lang) -> pd.DataFrame:
+    """The top candidates (``winback.top``): who, the evidence, why, what to do, the value.
+
+    Managers are left out of the client's report (a manager's name may also be a customer's
+    contact person); the task list (:func:`task_list`) carries them.
+    """
+    top = res.candidates.head(res.settings.top)
+    key = _value_key(res)
+    return pd.DataFrame({
+        "№": [lang.int(p) for p in top["priority"]],
+        lang.t("winback.column.customer"): [
+            str(n) if _present(n) else str(c) for n, c in zip(top["name"], top["customer_id"],
+                                                              strict=True)],
+        lang.t("winback.column.evidence"): [evidence(r, res, lang) for _, r in top.iterrows()],
+        lang.t("winback.column.reason"): [lang.t(f"winback.reason.{r}") for r in top["reason"]],
+        lang.t("winback.column.action"): [lang.t(f"winback.action.{a}") for a in top["action"]],
+        lang.t(f"winback.column.at_stake_{key}"): [lang.money(v)
+                                                   for v in top["value_at_stake"]],
+        lang.t("winback.column.if_won", months=lang.int(res.settings.won_back_months)): [
+            lang.money(v) for v in top["value_if_won"]],
+    })
+
+
+def task_list(res: WinbackAnalysis, lang: Lang) -> pd.DataFrame:
+    """Every candidate as a win-back task for its manager, best first (for the managers'
+    workbooks: written by :mod:`playbook.exports` once it takes a win-back list).
+    """
+    table = res.candidates
+    return pd.DataFrame({
+        "priority": table["priority"], "customer_id": table["customer_id"],
+        "name": table["name"], "manager": table["manager"],
+        "action": [lang.t(f"winback.action.{a}") for a in table["action"]],
+        "reason": [lang.t(f"winback.reason.{r}") for r in table["reason"]],
+        "evidence": [evidence(r, res, lang) for _, r in table.iterrows()],
+        "value_at_stake": table["value_at_stake"].round(2),
+        "competitor": table["competitor"],
+    })
+
+
+def consultant_notes(res: WinbackAnalysis, lang: Lang) -> list[str]:
+    """Advice for the consultant (a cell tagged consultant-only: never in the report)."""
+    notes = [lang.t("winback.consultant.tests")]
+    if res.drop_error:
+        notes.append(lang.t("winback.consultant.drop_error", error=res.drop_error))
+    if res.profile is None:
+        notes.append(lang.t("winback.consultant.no_profile"))
+    elif len(res.switch) and res.switch["competitor_assumed"].any():
+        notes.append(lang.t("winback.consultant.assumed",
+                            n=lang.int(int(res.switch["competitor_assumed"].sum())),
+                            name=Safe(lang.t("winback.consultant.first"))))
+    if not res.has_exits:
+        notes.append(lang.t("winback.consultant.no_exits"))
+    notes.append(lang.t("winback.consultant.tasks", n=lang.int(len(res.candidates))))
+    return notes

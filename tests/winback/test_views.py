@@ -1,0 +1,100 @@
+"""The win-back section's views in both languages, on the demo client's intake and on a
+tiny client with too little history for the drop test and no competitor profile.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import write_tiny_client
+
+from playbook.report.document import build_summary
+from playbook.report.i18n import Lang
+from playbook.report.render import figure, show, table
+from playbook.running.context import RunContext, intake_dir
+from playbook.winback import views
+
+
+@pytest.fixture(scope="module")
+def demo_res(demo_run):
+    return views.analyse(demo_run)
+
+
+@pytest.mark.parametrize("code", ["ru", "en"])
+def test_every_view_renders_on_the_demo(demo_res, code):
+    lang = Lang(code, "RUB")
+    res = demo_res
+    assert len(res.candidates) > 0 and res.drop_error is None
+    assert set(res.candidates["reason"]) <= {"terms", "offence", "unknown"}
+    parts = [show(*views.intro_sentences(res, lang)),
+             show(*views.candidates_sentences(res, lang)),
+             table(views.reason_table(res, lang)), table(views.candidates_table(res, lang)),
+             table(views.terms_table(res, lang)), table(views.factors_table(res, lang)),
+             show(*views.swot_sentences(res, lang)),
+             table(views.survey_scores_table(res, lang)),
+             show(*views.switch_sentences(res, lang)), table(views.switch_table(res, lang)),
+             table(views.lines_table(res, lang)), show(*views.call_sentences(res, lang)),
+             show(*views.sensitivity_sentences(res, lang))]
+    html = "".join(p._repr_html_() for p in parts)
+    assert "{" not in html and "winback." not in html  # every key found and filled
+    assert "data.competitors" not in html and "playbook " not in html  # no consultant text
+    svg = figure(views.factor_chart(res, lang), alt="x")._repr_mimebundle_()
+    assert "«Склад-Маркет»" in str(svg)
+    assert "<svg" in str(figure(views.sensitivity_chart(res, lang), alt="x")._repr_mimebundle_())
+    assert res.sensitivity.loc[0, "assumption"] == "price_gap"  # the widest swing on the demo
+    assert len(views.task_list(res, lang)) == len(res.candidates)
+    assert views.missing_profile_sentences(res, lang) == []
+
+
+def test_results_and_summary(demo_res):
+    data = views.results(demo_res)
+    cand = data["candidates"]
+    assert cand["n"] == len(demo_res.candidates)
+    assert sum(r["n"] for r in cand["by_reason"].values()) == cand["n"]
+    assert cand["value_at_stake"] == pytest.approx(
+        sum(r["value_at_stake"] for r in cand["by_reason"].values()), abs=0.05)
+    names = [c["name"] for c in data["competitors"]]
+    assert names == ["«Склад-Маркет»", "ООО «Канцторг»"]
+    first = data["competitors"][0]
+    assert first["price_gap_share"] == pytest.approx(0.06)
+    assert first["swot_us"] > first["swot_them"] and first["lead"]
+    assert first["net_gain_share"] < first["price_gap_share"]  # hidden costs eat the saving
+    for code in ("ru", "en"):
+        summary = build_summary({"winback": data}, Lang(code, "RUB"))
+        assert len(summary["figures"]) == 3 and summary["recommendations"]
+
+
+def test_client_text_in_the_profile_is_escaped(demo_run, monkeypatch):
+    profile = demo_run.competitors()
+    profile["competitors"][0]["name"] = "<b>Злой</b>"
+    profile["competitors"][0]["factors"][0]["factor"] = "<i>Цена</i>"
+    monkeypatch.setattr(RunContext, "competitors", lambda self: profile)
+    res = views.analyse(demo_run)
+    lang = Lang("ru", "RUB")
+    html = (show(*views.swot_sentences(res, lang))._repr_html_()
+            + table(views.factors_table(res, lang))._repr_html_()
+            + show(*views.call_sentences(res, lang))._repr_html_())
+    assert "<b>" not in html and "<i>" not in html and "&lt;b&gt;Злой" in html
+
+
+@pytest.mark.parametrize("code", ["ru", "en"])
+def test_tiny_client_without_profile_or_history(tmp_path, code):
+    from playbook.intake import run_intake
+    from playbook.params import load_params
+
+    params = load_params(write_tiny_client(tmp_path / "c", language=code))
+    run_intake(params, intake_dir(tmp_path / "run"))
+    run = RunContext(params=params, run_dir=tmp_path / "run")
+    res = views.analyse(run)
+    lang = Lang(code, "RUB")
+    assert res.drop_error is not None and res.profile is None
+    assert views.candidates_sentences(res, lang) == [lang.t("winback.none")]
+    assert views.missing_profile_sentences(res, lang) == [lang.t("winback.no_profile")]
+    assert views.terms_table(res, lang).empty
+    assert views.switch_sentences(res, lang) == [lang.t("winback.switch_no_profile")]
+    assert views.call_sentences(res, lang) == [lang.t("winback.call_without_numbers")]
+    data = views.results(res)
+    assert data["candidates"]["n"] == 0 and data["competitors"] == []
+    notes = " ".join(views.consultant_notes(res, lang))
+    assert "competitor-template" in notes
+    summary = build_summary({"winback": data}, lang)
+    assert summary["recommendations"] == [lang.t("winback.summary.no_profile")]
