@@ -82,7 +82,7 @@ TRANSACTION_COLUMNS = (
 #: Canonical columns of the customers file.
 CUSTOMER_COLUMNS = (
     "customer_id", "name", "manager", "contact_person", "birthday", "first_deal",
-    "phone", "email", "source", "referral",
+    "phone", "email", "source", "referral", "consent",
 )
 
 
@@ -352,6 +352,18 @@ class Labels(Strict):
     branch: dict[str, Label] = Field(default_factory=dict)
 
 
+def _iso_date(value: Any) -> Any:  # a date or YYYY-MM-DD, never a number read as a timestamp
+    if value is None or isinstance(value, dt.date) or re.fullmatch(r"\d{4}-\d\d-\d\d", str(value)):
+        return value
+    raise ValueError("give a date as YYYY-MM-DD, e.g. 2026-11-02")
+
+
+class Tasks(Strict):
+    """The managers' workbooks: ``start``, the hand-over date due dates count from."""
+
+    start: Annotated[dt.date, BeforeValidator(_iso_date)] | None = None
+
+
 class Params(Strict):
     """Everything a run needs; built by :func:`load_params`."""
 
@@ -363,6 +375,7 @@ class Params(Strict):
     segmentation: Segmentation
     ltv: Ltv
     survey: Survey
+    tasks: Tasks = Field(default_factory=Tasks)
     labels: Labels = Field(default_factory=Labels)
     source_file: Path | None = None
 

@@ -379,3 +379,25 @@ def test_client_slug(name, readable):
     slug = client_slug(name)
     assert re.fullmatch(re.escape(readable) + r"-[0-9a-f]{8}", slug)
     assert client_slug("ООО «Вектор»") == "ооо-вектор-8587324b"  # stable across versions
+
+
+# ---------------------------------------------------------------------------------------
+# The managers' workbooks: the hand-over date
+# ---------------------------------------------------------------------------------------
+
+def test_tasks_start_is_optional_and_read_as_a_date(tmp_path):
+    assert params_from_dict(MINIMAL, base_dir=tmp_path).tasks.start is None
+    params = params_from_dict(with_(tasks={"start": "2026-11-02"}), base_dir=tmp_path)
+    assert params.tasks.start == dt.date(2026, 11, 2)
+    params = params_from_dict(with_(tasks={"start": dt.date(2026, 11, 2)}), base_dir=tmp_path)
+    assert params.tasks.start == dt.date(2026, 11, 2)
+
+
+@pytest.mark.parametrize("start", ["next monday", "02.11.2026", 20261102, "2026-13-01"])
+def test_tasks_start_must_be_an_iso_date(tmp_path, start):
+    assert "'tasks.start'" in error(with_(tasks={"start": start}), tmp_path)
+
+
+def test_a_typo_under_tasks_names_the_key(tmp_path):
+    message = error(with_(tasks={"strat": "2026-11-02"}), tmp_path)
+    assert "'tasks.strat'" in message and "start" in message
