@@ -91,7 +91,8 @@ def write_task_lists(lists: dict[str, pd.DataFrame], folder: Path, lang: Lang, *
     Files are named by :func:`~playbook.exports.tasks.manager_stem`, so two managers never
     share a file and the same manager gets the same file from every notebook: a workbook
     already written by another notebook keeps its sheets, a sheet of the same list is
-    replaced, and the summary is rebuilt over all of them. Managers are told apart by
+    replaced (or removed, when the list has nothing for the manager now: a list without
+    tasks gets no sheet), and the summary is rebuilt over all of them. Managers are told apart by
     their names as text (``101`` and ``"101"`` are one manager).
 
     Parameters
@@ -172,7 +173,9 @@ def _write_book(path: Path, sheets: dict[str, pd.DataFrame], lang: Lang, *, mana
         title = list_name(key, lang)[:31]
         if title in book.sheetnames:
             book.remove(book[title])
-        tasks = tasks.assign(manager=shown) if len(tasks) else tasks  # one manager a book
+        if tasks.empty:  # nothing on this list for this manager: no sheet to puzzle over
+            continue
+        tasks = tasks.assign(manager=shown)  # one manager a workbook
         _list_sheet(book.create_sheet(title), tasks, lang, header=f"{shown[:100]}: {title}")
     summary = plain_text(lang.t("exports.summary.sheet"))
     if summary in book.sheetnames:

@@ -138,14 +138,13 @@ def test_every_task_lands_in_its_managers_files_once(tmp_path_factory, lists):
         digest = hashlib.sha256(manager.encode("utf-8", "surrogatepass")).hexdigest()
         assert book.properties.identifier == f"sha256:{digest}"  # whose workbook it is
         assert _xml(book.properties.title) == _xml(shown)
-        calls = [*segmentation] if any((t["manager"].map(str) == manager).any()
-                                       for t in segmentation.values()) else []
+        calls = [k for k, t in segmentation.items() if (t["manager"].map(str) == manager).any()]
         retain = ["retain"] if (lists["retain"]["manager"].map(str) == manager).any() else []
         order = [n for n in exports.LISTS if n in calls + retain]
         assert book.sheetnames == ["Сводка"] + [LIST_TITLES[n][:31] for n in order]
         for name, tasks in lists.items():
             mine = tasks[tasks["manager"].map(str) == manager]
-            if name not in calls + retain:  # that notebook had nothing for this manager
+            if name not in calls + retain:  # no task for this manager: no sheet
                 assert mine.empty
                 continue
             sheet = book[LIST_TITLES[name][:31]]
