@@ -47,7 +47,9 @@ SHARE_FORMAT = "0%"
 _DATES = ("last_purchase", "given", "due_date", "date_done")
 _MONEY = ("revenue_12m", "value_at_stake")
 _SHARES = ("drop_share", "p_alive", "share_of_wallet")
-_WIDE = {"reason": 45, "suggested_action": 45, "comment": 30, "customer_name": 28}
+_WIDE = {"reason": 45, "suggested_action": 45, "customer_name": 28}
+#: The columns the manager fills in: wide enough to type into, however empty they start.
+_FIXED = {"status": 16, "date_done": 14, "comment": 40}
 #: How many rows below the tasks keep the drop-down (rows a manager adds).
 _SPARE_ROWS = 50
 
@@ -212,7 +214,8 @@ def _list_sheet(sheet, tasks: pd.DataFrame, lang: Lang, *, header: str) -> None:
             format_cell(cell, column, date_format)
         width = max([len(label(column, lang)) / 2 + 2]
                     + [len(str(c.value or "")) + 2 for c in cells[:200]])
-        sheet.column_dimensions[letter].width = min(_WIDE.get(column, 24), max(10, width))
+        sheet.column_dimensions[letter].width = _FIXED.get(
+            column, min(_WIDE.get(column, 24), max(10, width)))
         if column in ("reason", "suggested_action", "comment"):
             for cell in cells:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -294,9 +297,9 @@ def _summary_sheet(book, title: str, lang: Lang, *, manager: str, start: dt.date
             continue
         tasks, value, first_due = _sheet_figures(ws, lang)
         total_tasks, total_value = total_tasks + tasks, total_value + value
-        sheet.append([ws.title, tasks, value, first_due])
+        sheet.append([ws.title, tasks, round(value, 2), first_due])
         sheet.cell(row=sheet.max_row, column=4).number_format = DATE_FORMATS[lang.code]
-    sheet.append([s("total"), total_tasks, total_value])
+    sheet.append([s("total"), total_tasks, round(total_value, 2)])
     for row in sheet.iter_rows(min_row=header_row + 1, max_row=sheet.max_row):
         row[2].number_format = MONEY_FORMAT
     for cell in (*sheet[header_row], *sheet[sheet.max_row]):

@@ -139,6 +139,8 @@ def test_manager_columns_status_drop_down_and_layout(written):
     assert setup.orientation == "landscape" and setup.fitToWidth == 1 and setup.fitToHeight == 0
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
     assert sheet.print_title_rows == "$1:$1"
+    comment = openpyxl.utils.get_column_letter(header.index(tasks.label("comment", lang)) + 1)
+    assert sheet.column_dimensions[comment].width >= 30  # room to type, though empty
     share = tasks.label("p_alive", lang)
     assert _rows(sheet)[0][share].number_format == "0%"
 
