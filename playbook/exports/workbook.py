@@ -181,6 +181,8 @@ def _write_book(path: Path, sheets: dict[str, pd.DataFrame], lang: Lang, *, mana
         _list_sheet(book.create_sheet(title), tasks, lang, header=f"{shown[:100]}: {title}")
     summary = plain_text(lang.t("exports.summary.sheet"))
     if summary in book.sheetnames:
+        if completion is None:  # the other notebook's outcomes stay on the summary
+            completion = _kept_completion(book[summary], lang, titles)
         book.remove(book[summary])
     order = sorted(book.worksheets, key=lambda s: (LISTS.index(titles[s.title])
                                                    if s.title in titles else len(LISTS)))
@@ -321,6 +323,24 @@ def _summary_sheet(book, title: str, lang: Lang, *, manager: str, start: dt.date
     for letter, width in zip("ABCDEFGH", (34, 12, 18, 16, 14, 14, 14, 14), strict=True):
         sheet.column_dimensions[letter].width = width
     print_setup(sheet, f"{manager[:100]}: {title}")
+
+
+def _kept_completion(sheet, lang: Lang, titles: dict[str, str]) -> pd.DataFrame | None:
+    """Last period's completion as an earlier summary shows it (None when it shows none)."""
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    heading = plain_text(lang.t("exports.summary.last_period"))
+    starts = [i for i, r in enumerate(rows) if r and r[0] == heading]
+    if not starts or starts[0] + 2 > len(rows) or \
+            rows[starts[0] + 1][0] != plain_text(lang.t("exports.summary.list")):
+        return None
+    kept = []
+    for row in rows[starts[0] + 2:]:
+        if not row or row[0] in (None, ""):
+            break
+        kept.append({"list": titles.get(row[0], row[0]), "given": row[1],
+                     **dict(zip(STATUSES, row[2:2 + len(STATUSES)], strict=True)),
+                     "done_share": row[2 + len(STATUSES)]})
+    return pd.DataFrame(kept) if kept else None
 
 
 def _sheet_figures(sheet, lang: Lang) -> tuple[int, float, dt.date | None]:

@@ -181,4 +181,9 @@ def test_last_period_completion_from_outcomes(tmp_path):
     rows = [r for r in summary.iter_rows(values_only=True)]
     at = [r[0] for r in rows].index("Last period's completion")
     assert rows[at + 1][:3] == ("List", "Tasks", "to do")
-    assert rows[at + 2][:2] == ("Calls", 3)
+    assert rows[at + 2][:2] == ("Calls", 3) and rows[at + 3][:2] == ("Retain", 1)
+    # the next notebook adds its list without outcomes: last period's completion stays
+    workbook.write_task_lists({"retain": _lists(lang)["retain"]}, tmp_path, lang, start=START)
+    summary = openpyxl.load_workbook(tmp_path / "Иванов_Иван.xlsx")["Summary"]
+    again = [r for r in summary.iter_rows(values_only=True)]
+    assert again[-3:] == rows[-3:]
