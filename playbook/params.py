@@ -85,7 +85,7 @@ TRANSACTION_COLUMNS = (
 #: Canonical columns of the customers file.
 CUSTOMER_COLUMNS = (
     "customer_id", "name", "manager", "contact_person", "birthday", "first_deal",
-    "phone", "email", "source", "referral",
+    "phone", "email", "source", "referral", "consent",
 )
 
 
@@ -225,13 +225,6 @@ class Data(Strict):
     def paths(self) -> list[Path]:
         """Every file or folder the client gave: the tables' files and ``tasks_done``."""
         return [s.path for s in self.sources()] + list(self.tasks_done or [])
-
-
-class Tasks(Strict):
-    """The managers' task workbooks: when they are handed over."""
-
-    #: the hand-over date due dates count from (default: the run's date)
-    start: dt.date | None = None
 
 
 class Intake(Strict):
@@ -387,6 +380,18 @@ class Labels(Strict):
     category: dict[str, Label] = Field(default_factory=dict)
     channel: dict[str, Label] = Field(default_factory=dict)
     branch: dict[str, Label] = Field(default_factory=dict)
+
+
+def _iso_date(value: Any) -> Any:  # a date or YYYY-MM-DD, never a number read as a timestamp
+    if value is None or isinstance(value, dt.date) or re.fullmatch(r"\d{4}-\d\d-\d\d", str(value)):
+        return value
+    raise ValueError("give a date as YYYY-MM-DD, e.g. 2026-11-02")
+
+
+class Tasks(Strict):
+    """The managers' workbooks: ``start``, the hand-over date due dates count from."""
+
+    start: Annotated[dt.date, BeforeValidator(_iso_date)] | None = None
 
 
 class Params(Strict):

@@ -408,9 +408,23 @@ def test_tasks_done_is_validated(tmp_path, value, phrase):
                            tmp_path)
 
 
-def test_tasks_start_is_an_optional_date(tmp_path):
-    assert params_from_dict(with_(), base_dir=tmp_path).tasks.start is None
+# ---------------------------------------------------------------------------------------
+# The managers' workbooks: the hand-over date
+# ---------------------------------------------------------------------------------------
+
+def test_tasks_start_is_optional_and_read_as_a_date(tmp_path):
+    assert params_from_dict(MINIMAL, base_dir=tmp_path).tasks.start is None
     params = params_from_dict(with_(tasks={"start": "2026-11-02"}), base_dir=tmp_path)
     assert params.tasks.start == dt.date(2026, 11, 2)
-    assert "'tasks.start'" in error(with_(tasks={"start": "soon"}), tmp_path)
-    assert "did you mean 'start'" in error(with_(tasks={"strat": "2026-11-02"}), tmp_path)
+    params = params_from_dict(with_(tasks={"start": dt.date(2026, 11, 2)}), base_dir=tmp_path)
+    assert params.tasks.start == dt.date(2026, 11, 2)
+
+
+@pytest.mark.parametrize("start", ["next monday", "02.11.2026", 20261102, "2026-13-01"])
+def test_tasks_start_must_be_an_iso_date(tmp_path, start):
+    assert "'tasks.start'" in error(with_(tasks={"start": start}), tmp_path)
+
+
+def test_a_typo_under_tasks_names_the_key(tmp_path):
+    message = error(with_(tasks={"strat": "2026-11-02"}), tmp_path)
+    assert "'tasks.strat'" in message and "start" in message

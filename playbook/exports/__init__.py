@@ -1,23 +1,44 @@
-"""What the client's staff get besides the report: managers' task lists and segment lists
-(tasks).
+"""What the client's staff get besides the report: the managers' task workbooks and the
+mailing lists.
+
+``tasks`` (the format's keys, words, formula guard, contact checks, file names), ``lists``
+(the task lists as tables), ``workbook`` (writing the workbooks), ``mailing`` (mailing
+lists by status). The format is docs/workbooks.md.
 """
 
-from playbook.exports.tasks import (
-    TASK_COLUMNS,
-    UNASSIGNED,
+from playbook.exports.lists import (
     call_list,
+    context,
+    finish,
     greetings_list,
     last_known,
-    manager_stem,
-    neutralise,
+    occasions,
     penetration_list,
     people,
-    plain_text,
-    with_people,
-    write_segment_list,
-    write_task_lists,
+    value_column,
+    winback_lists,
+    yearly_value,
 )
+from playbook.exports.mailing import consent_flag, mailing_list, write_mailing_lists
+from playbook.exports.tasks import (
+    LISTS,
+    STATUSES,
+    TASK_COLUMNS,
+    UNASSIGNED,
+    email_link,
+    label,
+    list_name,
+    manager_stem,
+    neutralise,
+    phone_link,
+    plain_text,
+    status_name,
+)
+from playbook.exports.workbook import last_period_completion, write_task_lists
 
-__all__ = ["TASK_COLUMNS", "UNASSIGNED", "call_list", "greetings_list", "last_known",
-           "manager_stem", "neutralise", "penetration_list", "people", "plain_text", "with_people",
-           "write_segment_list", "write_task_lists"]
+__all__ = ["LISTS", "STATUSES", "TASK_COLUMNS", "UNASSIGNED", "call_list", "consent_flag",
+           "context", "email_link", "finish", "greetings_list", "label", "last_known",
+           "last_period_completion", "list_name", "mailing_list", "manager_stem", "neutralise",
+           "occasions", "penetration_list", "people", "phone_link", "plain_text",
+           "status_name", "value_column", "winback_lists", "write_mailing_lists",
+           "write_task_lists", "yearly_value"]

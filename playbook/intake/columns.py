@@ -71,6 +71,9 @@ CUSTOMER_HEADERS: dict[str, list[list[str]]] = {
     "source": [["источник", "откуда узнали", "канал привлечения", "как узнали", "source",
                 "lead source", "acquisition channel", "how found"]],
     "referral": [["по рекомендации", "рекомендация", "referral", "referred", "is referral"]],
+    "consent": [["согласие на рассылку", "согласие", "согласие на рассылки", "подписка",
+                 "рассылка", "consent", "marketing consent", "opt in", "opt-in", "subscribed",
+                 "newsletter"]],
 }
 REQUIRED = {"transactions": ("customer_id", "date", "amount"), "customers": ("customer_id",)}
 #: Survey exports and the questionnaire template each is read with, unless the params say.

@@ -206,17 +206,30 @@ def _task_reason(item, res: LtvAnalysis, lang: Lang) -> str:
 
 
 def retain_tasks(res: LtvAnalysis, run: RunContext) -> pd.DataFrame:
-    """'Retain' tasks: valuable customers who started to leave (by the rule in use)."""
+    """'Retain' tasks: valuable customers who started to leave (by the rule in use), in
+    :data:`playbook.exports.TASK_COLUMNS`, the value at stake being each one's forecast
+    value (:attr:`LtvAnalysis.customers` ``clv``), due ``segmentation.call_due_days`` after
+    the hand-over; the context (segment, rung, probability still active when the model can
+    tell...) as on the segmentation's lists.
+    """
+    from playbook.segmentation import views as seg_views
+    from playbook.segmentation import views_tasks
+
     lang = run.lang
     picked = _retain(res, run)
-    due = res.as_of + dt.timedelta(days=run.params.segmentation.call_due_days)
-    rows = [{"customer_id": item.customer_id,
-             "reason": exports.plain_text(_task_reason(item, res, lang)),
-             "suggested_action": exports.plain_text(lang.t("ltv.task_action")), "due_date": due}
-            for item in picked.itertuples(index=False)]
-    who = exports.people(run.customers(), run.transactions(), picked["customer_id"]
-                         if len(picked) else pd.Series([], dtype=object))
-    return exports.with_people(rows, who)
+    due = run.handover + dt.timedelta(days=run.params.segmentation.call_due_days)
+    rows = pd.DataFrame(
+        [{"customer_id": item.customer_id,
+          "reason": exports.plain_text(_task_reason(item, res, lang)),
+          "suggested_action": exports.plain_text(lang.t("ltv.task_action")), "due_date": due,
+          "value_at_stake": item.clv} for item in picked.itertuples(index=False)],
+        columns=exports.lists.ROW_COLUMNS)
+    seg = seg_views.analyse(run)
+    alive = (res.customers.set_index("customer_id")["p_alive"]
+             if res.activity_rule == "model" and not res.customers.empty else None)
+    context = views_tasks.task_context(seg, run, alive=alive)
+    return exports.finish(rows, "retain", lang, people=views_tasks.who(seg, run),
+                          context=context, start=run.handover)
 
 
 # --- what-if and spend ---------------------------------------------------------------------

@@ -22,19 +22,26 @@ MIME = "application/vnd.playbook.results+json"
 
 
 class _Record:
-    def __init__(self, key: str, value):
-        self.key, self.value = key, to_jsonable(value)
+    def __init__(self, key: str, value, each: bool = False):
+        self.key, self.value, self.each = key, to_jsonable(value), each
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {MIME: {"key": self.key, "value": self.value},
-                "text/plain": f"results.json: {self.key} recorded"}, {}
+        data = {"key": self.key, "value": self.value} | ({"each": True} if self.each else {})
+        return {MIME: data, "text/plain": f"results.json: {self.key} recorded"}, {}
 
 
-def record(key: str, value) -> _Record:
-    """Record a key figure under a dotted key; display the returned object (last in a cell)."""
+def record(key: str, value, *, each: bool = False) -> _Record:
+    """Record a key figure under a dotted key; display the returned object (last in a cell).
+
+    With ``each``, ``value`` is a mapping recorded key by key: ``record("tasks.given",
+    {"calls": 3}, each=True)`` records ``tasks.given.calls``, so two notebooks each add
+    their own keys to ``tasks.given`` instead of replacing it.
+    """
     if not key or any(not part for part in key.split(".")):
         raise ValueError(f"invalid results key {key!r}: use dotted names like 'ltv.simple'")
-    return _Record(key, value)
+    if each and not isinstance(value, dict):
+        raise ValueError(f"record({key!r}, each=True) needs a mapping, not {type(value)}")
+    return _Record(key, value, each)
 
 
 def to_jsonable(value):
@@ -82,7 +89,11 @@ def collect(notebook: dict, results: dict | None = None) -> dict:
                 item = data[MIME]
                 if isinstance(item, str):
                     item = json.loads(item)
-                merge(results, item["key"], item["value"])
+                if item.get("each"):
+                    for name, value in item["value"].items():
+                        merge(results, f"{item['key']}.{name}", value)
+                else:
+                    merge(results, item["key"], item["value"])
     return results
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -34,6 +34,9 @@ class RunContext:
 
     params: Params
     run_dir: Path
+    #: the day of the run (the hand-over date unless ``tasks.start`` says otherwise); a
+    #: test or a batch gives it, so the workbooks' dates do not depend on the clock
+    today: dt.date = field(default_factory=dt.date.today)
 
     @cached_property
     def lang(self) -> Lang:
@@ -49,6 +52,13 @@ class RunContext:
     def as_of(self) -> dt.date:
         """The date the analysis is made as of (``as_of``, else the last transaction)."""
         return dt.date.fromisoformat(self.intake["figures"]["as_of"])
+
+    @property
+    def handover(self) -> dt.date:
+        """The day the managers get their task workbooks: ``tasks.start``, else the run's
+        date. Due dates count from it and are never before it.
+        """
+        return self.params.tasks.start or self.today
 
     def transactions(self, *, after_as_of: bool = False) -> pd.DataFrame:
         """Normalised transactions up to ``as_of`` (or also those after it)."""

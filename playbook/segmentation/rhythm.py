@@ -37,7 +37,7 @@ import pandas as pd
 from playbook.intake.summary import customer_summary
 
 __all__ = ["STATUSES", "ASSUMED_FACTOR", "Rhythm", "usual_gaps", "rhythm", "annual_pace",
-           "abc_classes", "realisation", "forward_groups"]
+           "abc_classes", "realisation", "forward_groups", "newly_lost"]
 
 #: Each customer's state, from buying on rhythm to gone.
 STATUSES = ("active", "overdue", "at_risk", "lost")
@@ -218,3 +218,19 @@ def forward_groups(summary: pd.DataFrame, transactions: pd.DataFrame, as_of: dt.
                   value_basis="margin" if value == "margin" else "revenue",
                   median_gap=float(gaps.median()) if len(gaps) else None,
                   overdue_gaps=overdue_gaps, lost_gaps=lost_gaps, lost_days=lost_days)
+
+
+def newly_lost(customers: pd.DataFrame, *, days: int, lost_gaps: float = 3.0,
+               lost_days: int = 365) -> pd.Series:
+    """Which lost customers became lost within the last ``days`` days (bool, same index).
+
+    ``customers`` is :func:`rhythm`'s table (days_since, usual_gap, gap_basis, status).
+    ``days`` earlier a customer had ``days`` fewer days without a purchase; it is newly
+    lost when by the same rule it was not lost then. A win-back list made each period
+    takes these, so every lapse is on one period's list, while it is still fresh.
+    """
+    then = customers["days_since"] - days
+    own = customers["gap_basis"] == "own"
+    with np.errstate(divide="ignore", invalid="ignore"):
+        late = own & (then / customers["usual_gap"] > lost_gaps)
+    return (customers["status"] == "lost") & ~((then >= lost_days) | late)

@@ -3,8 +3,9 @@
 :func:`analyse` runs every analysis of :mod:`playbook.segmentation.analysis` (and the forward
 look of :mod:`playbook.segmentation.rhythm`) with the client's parameters; the other
 functions turn its tables into what the report shows. The ladder, movement, base health
-and task lists live in :mod:`playbook.segmentation.views_base`, who may leave and who has
-left in :mod:`playbook.segmentation.views_risk`; both are re-exported here. Customer names
+live in :mod:`playbook.segmentation.views_base`, who may leave and who has left in
+:mod:`playbook.segmentation.views_risk`, the managers' task lists and the mailing lists in
+:mod:`playbook.segmentation.views_tasks`; all are re-exported here. Customer names
 never appear here, and contact details never do: they belong to the exports.
 """
 
@@ -36,9 +37,7 @@ from playbook.segmentation.views_base import (
     movement_table_note,
     partial_month_sentence,
     regulars,
-    segment_list,
     segment_name,
-    task_lists,
 )
 from playbook.segmentation.views_risk import (
     consultant_notes,
@@ -47,6 +46,7 @@ from playbook.segmentation.views_risk import (
     rhythm_sentences,
     rhythm_table,
 )
+from playbook.segmentation.views_tasks import mailing_list, task_lists, winback_sentence
 
 __all__ = ["Segments", "analyse", "survey_evidence", "customer_names", "rfm_table", "rfm_chart",
            "rfm_sentence", "abc_table", "abc_heatmap", "abc_sentences", "pareto_chart",
@@ -54,7 +54,8 @@ __all__ = ["Segments", "analyse", "survey_evidence", "customer_names", "rfm_tabl
            "rhythm_intro", "rhythm_table", "rhythm_sentences", "ladder_table", "ladder_chart",
            "ladder_sentences", "movement_table", "movement_table_note", "movement_sentence",
            "health_chart", "partial_month_sentence", "health_sentences", "task_lists",
-           "segment_list", "exports_sentence", "consultant_notes", "results"]
+           "mailing_list", "winback_sentence", "exports_sentence", "consultant_notes",
+           "results"]
 
 RISK = ("at_risk", "cant_lose")
 BEST = ("champions", "loyal")

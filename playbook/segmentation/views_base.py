@@ -1,5 +1,5 @@
 """The segmentation section's second half: the loyalty ladder, who moved down, the base's
-health, and the managers' task lists and segment list.
+health, and how many tasks the managers' lists hold.
 
 Functions take the :class:`~playbook.segmentation.views.Segments` and a ``Lang`` and return
 tables, charts and sentences in the client's language; :mod:`playbook.segmentation.views`
@@ -14,12 +14,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from playbook import exports
 from playbook.periods import complete_end, is_period_end
 from playbook.report.i18n import Lang, Safe
 from playbook.report.render import PALETTE, new_figure
 from playbook.segmentation import analysis as sg
-from playbook.segmentation.views_risk import overdue_tasks
 
 if TYPE_CHECKING:
     from playbook.running.context import RunContext
@@ -27,8 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["segment_name", "regulars", "ladder_table", "ladder_chart", "ladder_sentences",
            "movement_table", "movement_table_note", "important_down", "movement_sentence",
-           "health_chart", "partial_month_sentence", "health_sentences", "task_lists",
-           "segment_list", "exports_sentence"]
+           "health_chart", "partial_month_sentence", "health_sentences", "exports_sentence"]
 
 REGULAR_RUNGS = ("regular", "adherent", "advocate", "unknown")
 
@@ -219,57 +216,6 @@ def health_sentences(seg: Segments, lang: Lang) -> list[str]:
         sentences.append(lang.t(key, last=lang.pct(trend["last_12m"]),
                                 prev=lang.pct(trend["prev_12m"])))
     return sentences
-
-
-def task_lists(seg: Segments, run: RunContext) -> dict[str, pd.DataFrame]:
-    """The managers' task lists: calls, greetings and penetration questions.
-
-    Calls go first to the customers at risk of leaving (most at stake first), then to the
-    regular or large customers who moved down and are not at risk already: one call each.
-    """
-    cfg, lang = run.params.segmentation, run.lang
-    tx, customers = run.transactions(), run.customers()
-    who = exports.people(customers, tx, seg.summary["customer_id"] if customers is None else
-                         pd.concat([seg.summary["customer_id"], customers["customer_id"]])
-                         .drop_duplicates())
-    due = seg.as_of + dt.timedelta(days=cfg.call_due_days)
-    overdue = overdue_tasks(seg, who, lang, due=due)
-    down = exports.call_list(seg.moves, seg.rungs, seg.abc, who, lang, due=due)
-    down = down[~down["customer_id"].isin(set(overdue["customer_id"]))]
-    return {
-        "calls": pd.concat([overdue, down], ignore_index=True),
-        "greetings": exports.greetings_list(customers, who, lang, start=seg.as_of,
-                                            days=cfg.greetings_days),
-        "penetration": exports.penetration_list(seg.rungs, who, lang,
-                                                due=seg.as_of + dt.timedelta(
-                                                    days=cfg.question_due_days)),
-    }
-
-
-def segment_list(seg: Segments, run: RunContext) -> pd.DataFrame:
-    """One row per customer: its RFM segment, ABC-XYZ cell, rung and state (at risk, lost...),
-    for mailings by status and the win-back of the lost.
-    """
-    lang = run.lang
-    who = exports.people(run.customers(), run.transactions(), seg.summary["customer_id"])
-    frame = who.merge(seg.rfm[["customer_id", "R", "F", "M", "segment"]], on="customer_id")
-    frame = frame.merge(seg.abc[["customer_id", "display_cell"]], on="customer_id")
-    frame = frame.merge(seg.rungs[["customer_id", "rung"]], on="customer_id")
-    frame = frame.merge(seg.rhythm.customers[["customer_id", "status"]], on="customer_id")
-    frame["segment"] = [exports.plain_text(segment_name(s, lang)) for s in frame["segment"]]
-    frame["rung"] = [exports.plain_text(lang.t(f"segmentation.rung.{r}")) for r in frame["rung"]]
-    frame["status"] = [exports.plain_text(lang.t(f"segmentation.status.{v}"))
-                       for v in frame["status"]]
-    frame["display_cell"] = frame["display_cell"].str.replace(
-        "-", exports.plain_text(lang.t("segmentation.not_judged")), regex=False)
-    frame["manager"] = frame["manager"].replace(
-        {exports.UNASSIGNED: exports.plain_text(lang.t("segmentation.tasks.unassigned"))})
-    names = {c: exports.plain_text(lang.t(f"segmentation.tasks.column.{c}"))
-             for c in ("manager", "customer_id", "customer_name", "contact", "status")}
-    names.update({"segment": exports.plain_text(lang.t("segmentation.column.segment")),
-                  "display_cell": "ABC-XYZ",
-                  "rung": exports.plain_text(lang.t("segmentation.column.rung"))})
-    return frame.rename(columns=names)
 
 
 def exports_sentence(seg: Segments, lists: dict[str, pd.DataFrame], run: RunContext) -> str:

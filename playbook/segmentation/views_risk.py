@@ -101,9 +101,11 @@ def rhythm_sentences(seg: Segments, lang: Lang) -> list[str]:
     return sentences
 
 
-def overdue_tasks(seg: Segments, people: pd.DataFrame, lang: Lang, *,
-                  due: dt.date) -> pd.DataFrame:
-    """One call task per customer at risk, the most at stake first (task-list columns)."""
+def overdue_tasks(seg: Segments, lang: Lang, *, due: dt.date,
+                  value: pd.Series | None = None) -> pd.DataFrame:
+    """One call task per customer at risk, the most at stake first (task rows of
+    :mod:`playbook.exports.lists`; ``value`` by customer_id, default the money at stake).
+    """
     risk = seg.rhythm.group("at_risk").sort_values(["at_stake", "customer_id"],
                                                    ascending=[False, True])
     action = exports.plain_text(lang.t("segmentation.tasks.action_overdue"))
@@ -111,9 +113,11 @@ def overdue_tasks(seg: Segments, people: pd.DataFrame, lang: Lang, *,
              "reason": exports.plain_text(lang.t(
                  "segmentation.tasks.reason_overdue", gap=lang.int(item.usual_gap),
                  days=lang.int(item.days_since), pace=lang.money(item.pace))),
-             "suggested_action": action, "due_date": due}
+             "suggested_action": action, "due_date": due,
+             "value_at_stake": item.at_stake if value is None else
+             value.get(item.customer_id, item.at_stake)}
             for item in risk.itertuples(index=False)]
-    return exports.with_people(rows, people)
+    return pd.DataFrame(rows, columns=exports.lists.ROW_COLUMNS)
 
 
 def consultant_notes(seg: Segments, run: RunContext, lang: Lang, files: list) -> list[str]:

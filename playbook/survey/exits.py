@@ -31,11 +31,13 @@ from playbook.survey.questionnaire import (
     StrictModel,
     SurveyTemplateError,
     Text,
+    load_template,
 )
 
 __all__ = [
     "load_exit_keywords",
     "code_exit_reasons",
+    "exit_causes",
     "exit_summary",
     "exit_quotes",
     "attribute_mentions",
@@ -234,6 +236,34 @@ def code_exit_reasons(
     if id_col:
         out.insert(0, id_col, answers[id_col].to_numpy())
     return out
+
+
+#: The roles of the exit questionnaire's three open questions.
+EXIT_ROLES = ("exit_product", "exit_staff", "exit_sale")
+
+
+def exit_causes(answers: pd.DataFrame | None, *, template="exit",
+                keywords: Mapping | None = None) -> pd.DataFrame:
+    """Why each respondent left: over offence (an apology call), over terms (a win-back)
+    or unclear, by the keyword dictionary's causes (:func:`code_exit_reasons`).
+
+    ``answers (customer_id[, date], the template's open questions) -> customer_id, date,
+    cause, winnable, text``: one row per questionnaire with a customer id and a real answer.
+    ``template`` names the questionnaire (its questions of roles :data:`EXIT_ROLES` are
+    the text columns); an export without them, or without customer ids, gives no rows.
+    """
+    columns = ["customer_id", "date", "cause", "winnable", "text"]
+    if answers is None or "customer_id" not in answers:
+        return pd.DataFrame(columns=columns)
+    form = load_template(template)
+    texts = [q for role in EXIT_ROLES for q in form.ids(role) if q in answers.columns]
+    given = answers.dropna(subset=["customer_id"])
+    if not texts or given.empty:
+        return pd.DataFrame(columns=columns)
+    coded = code_exit_reasons(given, text_cols=texts,
+                              keywords=keywords or load_exit_keywords())
+    coded["date"] = pd.to_datetime(given["date"]).to_numpy() if "date" in given else pd.NaT
+    return coded.loc[coded["answered"], columns].reset_index(drop=True)
 
 
 def attribute_mentions(coded: pd.DataFrame, *, keywords: Mapping) -> pd.DataFrame:

@@ -1,15 +1,14 @@
-"""Managers' task lists: content, files, and the spreadsheet formula guard."""
+"""Managers' task lists: who is on them, the contacts, and the spreadsheet formula guard."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 
-import openpyxl
 import pandas as pd
 import pytest
 
-from playbook.exports import tasks as exports
+from playbook.exports import lists as exports
+from playbook.exports import tasks
 from playbook.report.i18n import Lang
 
 LANG = Lang("ru")
@@ -27,47 +26,7 @@ LANG = Lang("ru")
     (None, None),
 ])
 def test_neutralise(value, expected):
-    assert exports.neutralise(value) == expected
-
-
-def _tasks(names):
-    return pd.DataFrame({
-        "manager": ["Иванов И. И.", exports.UNASSIGNED][: len(names)],
-        "customer_id": [f"K{i}" for i in range(len(names))],
-        "customer_name": names,
-        "contact": ["=cmd|' /C calc'!A0", "+7 912"][: len(names)],
-        "reason": ["r", "r"][: len(names)],
-        "suggested_action": ["a", "a"][: len(names)],
-        "due_date": [dt.date(2026, 11, 7)] * len(names),
-    })
-
-
-def test_task_lists_are_written_per_manager_and_neutralised(tmp_path):
-    lists = {"calls": _tasks(["=1+1", "@evil"]), "greetings": _tasks(["ok"]),
-             "penetration": _tasks(["x", "y"])}
-    files = exports.write_task_lists(lists, tmp_path, LANG)
-    names = sorted(p.name for p in files)
-    ivanov = exports.manager_stem("Иванов И. И.")  # dots and spaces: the readable part + hash
-    assert ivanov.startswith("Иванов_И_И-")
-    assert "unassigned.xlsx" in names and f"{ivanov}.xlsx" in names
-    assert f"{ivanov}__calls.csv" in names
-    raw = (tmp_path / f"{ivanov}__calls.csv").read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel opens UTF-8 correctly
-    rows = list(csv.reader(raw.decode("utf-8-sig").splitlines(), delimiter=";"))
-    assert rows[0] == ["Менеджер", "Код клиента", "Клиент", "Контакт", "Причина",
-                       "Что сделать", "Срок"]
-    assert rows[1][2] == "'=1+1" and rows[1][3].startswith("'=cmd")
-    assert rows[1][6] == "2026-11-07"
-    book = openpyxl.load_workbook(tmp_path / "unassigned.xlsx")
-    assert book.sheetnames == ["Звонки", "Поздравления", "Вопрос о доле закупок"]
-    sheet = book["Звонки"]
-    assert sheet["C2"].value == "'@evil" and sheet["C2"].data_type == "s"
-    assert sheet["A2"].value == "Без менеджера"
-    assert book.properties.title == "Без менеджера"
-    book = openpyxl.load_workbook(tmp_path / f"{ivanov}.xlsx")
-    assert book.properties.title == "Иванов И. И."
-    assert book["Звонки"].oddHeader.center.text == "Иванов И. И.: Звонки"
-    assert not list(tmp_path.glob("*.partial"))
+    assert tasks.neutralise(value) == expected
 
 
 def test_greetings_within_the_window_and_leap_days():
@@ -76,15 +35,19 @@ def test_greetings_within_the_window_and_leap_days():
         "birthday": pd.to_datetime(["1980-11-10", "1976-02-29", "1990-06-01", None]),
         "first_deal": pd.to_datetime(["2020-11-20", "2026-11-05", "2019-01-15", "2024-11-01"]),
     })
-    who = exports.people(customers, pd.DataFrame({"customer_id": [], "date": []}),
-                         customers["customer_id"])
     start = dt.date(2026, 11, 1)
-    tasks = exports.greetings_list(customers, who, LANG, start=start, days=30)
-    got = sorted(zip(tasks["customer_id"], tasks["due_date"], strict=True))
+    found = exports.occasions(customers, start=start, days=30)
+    got = sorted(zip(found["customer_id"], found["date"], strict=True))
     # a: birthday 10 Nov and 6th anniversary 20 Nov; d: 2nd anniversary on 1 Nov;
     # b's first deal is this year (no anniversary yet); c is outside the window
     assert got == [("a", dt.date(2026, 11, 10)), ("a", dt.date(2026, 11, 20)),
                    ("d", dt.date(2026, 11, 1))]
+    value = pd.Series({"a": 100.0, "d": 50.0})
+    greet = exports.greetings_list(customers, LANG, start=start, days=30, value=value)
+    # two occasions of one customer make one call, due on the first, with both reasons
+    assert list(greet["customer_id"]) == ["a", "d"]
+    assert greet["due_date"].tolist() == [dt.date(2026, 11, 10), dt.date(2026, 11, 1)]
+    assert "10.11.2026" in greet["reason"][0] and "20.11.2026" in greet["reason"][0]
     assert exports._next_occurrence(dt.date(1976, 2, 29), dt.date(2027, 1, 1)) == \
         dt.date(2027, 2, 28)
 
@@ -97,13 +60,58 @@ def test_people_fall_back_to_transactions_for_manager_and_name():
         "customer_name": ["Alpha", "Alpha", "Beta"],
     })
     who = exports.people(None, transactions, pd.Series(["a", "b"])).set_index("customer_id")
-    assert who.loc["a", "manager"] == "New" and who.loc["b", "manager"] == exports.UNASSIGNED
-    assert who.loc["b", "customer_name"] == "Beta" and who.loc["a", "contact"] == ""
+    assert who.loc["a", "manager"] == "New" and who.loc["b", "manager"] == tasks.UNASSIGNED
+    assert who.loc["b", "customer_name"] == "Beta" and who.loc["a", "phone"] is None
+    assert "consent" not in who
+
+
+def test_people_keep_contact_person_phone_and_email_apart():
+    customers = pd.DataFrame({"customer_id": ["a"], "contact_person": [" Анна "],
+                              "phone": ["+7 912 000-00-00"], "email": ["  "],
+                              "consent": ["да"]})
+    who = exports.people(customers, pd.DataFrame({"customer_id": [], "date": []}),
+                         customers["customer_id"]).iloc[0]
+    assert (who["contact_person"], who["phone"], who["email"]) == \
+        ("Анна", "+7 912 000-00-00", None)
+    assert who["consent"] == "да"
+
+
+@pytest.mark.parametrize(("text", "link"), [
+    ("+7 (912) 345-67-89", "tel:+79123456789"),
+    ("8 912 345 67 89", "tel:+79123456789"),
+    ("79123456789", "tel:+79123456789"),
+    ("(495) 123-45-67", "tel:4951234567"),
+    ("+44 20 7946 0958", "tel:+442079460958"),
+    ("12-34", None),  # too short
+    ("+7 912 345-67-89 доб. 12", None),  # words: not a number to dial as it is
+    ("=HYPERLINK(\"tel:1\")", None),
+    ("-2+3", None),
+    (None, None),
+    (79123456789, None),
+])
+def test_phone_links_only_for_phone_numbers(text, link):
+    assert tasks.phone_link(text) == link
+
+
+@pytest.mark.parametrize(("text", "link"), [
+    ("info@atlanttekh-yug.ru", "mailto:info@atlanttekh-yug.ru"),
+    (" a.b+c@mail.example.com ", "mailto:a.b+c@mail.example.com"),
+    ("почта@пример.рф", "mailto:почта@пример.рф"),
+    ("no at sign", None),
+    ("a@b", None),
+    ("a@@b.ru", None),
+    ("a..b@c.ru", None),
+    ("=HYPERLINK(\"http://x\")@x.ru", None),
+    ("a@b.ru?subject=x", None),
+    ("a@b.ru, c@d.ru", None),
+])
+def test_mail_links_only_for_addresses(text, link):
+    assert tasks.email_link(text) == link
 
 
 def test_a_blank_manager_is_no_manager():
     customers = pd.DataFrame({"customer_id": ["a", "b"], "manager": ["  ", "Петров П."]})
     who = exports.people(customers, pd.DataFrame({"customer_id": [], "date": []}),
                          customers["customer_id"]).set_index("customer_id")
-    assert who.loc["a", "manager"] == exports.UNASSIGNED
+    assert who.loc["a", "manager"] == tasks.UNASSIGNED
     assert who.loc["b", "manager"] == "Петров П."

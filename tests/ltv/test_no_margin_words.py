@@ -84,7 +84,7 @@ def _everything(run: RunContext) -> list[str]:
         sv.ladder_sentences(seg, run, lang), sv.ladder_chart(seg, lang),
         sv.ladder_table(seg, lang), sv.movement_sentence(seg, run, lang),
         sv.movement_table(seg, lang), sv.health_chart(seg, lang),
-        sv.health_sentences(seg, lang), lists, sv.segment_list(seg, run),
+        sv.health_sentences(seg, lang), lists, sv.mailing_list(seg, run),
     ])
     res = lv.analyse(run)
     out += _texts([

@@ -200,3 +200,17 @@ def test_the_rule_is_stated_with_its_multiples(code):
     assert ("1,5" if code == "ru" else "1.5") in text and "3" in text and "10" in text
     seg.rhythm.median_gap = None
     assert "365" not in rhythm_intro(seg, Lang(code)) and rhythm_intro(seg, Lang(code))
+
+
+def test_newly_lost_are_those_who_became_lost_within_the_window():
+    frame = pd.DataFrame({
+        "customer_id": ["a", "b", "c", "d", "e"],
+        "days_since": [400, 370, 100, 100, 30],
+        "usual_gap": [10.0, 10.0, 30.0, 40.0, 10.0],
+        "gap_basis": ["own", "median", "own", "own", "own"],
+        "status": ["lost", "lost", "lost", "lost", "active"],
+    })
+    got = rh.newly_lost(frame, days=90, lost_gaps=3.0, lost_days=365)
+    # a: 310 days / 10 was already > 3 gaps; b: one-time buyer past the year 5 days ago;
+    # c: 10 / 30 was on rhythm; d: 10 / 40 too; e: not lost
+    assert got.tolist() == [False, True, True, True, False]

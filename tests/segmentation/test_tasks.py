@@ -1,36 +1,88 @@
-"""The managers' calls start with the customers at risk; the segment list says who is lost."""
+"""The managers' lists from the demo: calls to the customers at risk and the fallen, the
+win-back and the director's apology calls, the context on every task, the mailing lists."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+from functools import cache
+
 from segdemo import demo_context, demo_segments
 
-from playbook.exports import plain_text
+from playbook import exports
+from playbook.segmentation import rhythm as rh
 from playbook.segmentation import views
+from playbook.survey.exits import exit_causes
+
+HANDOVER = dt.date(2026, 11, 2)  # tasks.start of the demo client
 
 
-def test_calls_put_the_customers_at_risk_first_once_each():
+@cache
+def _lists(language: str):
+    return views.task_lists(demo_segments(), demo_context(language))
+
+
+def test_calls_hold_every_customer_at_risk_once_most_at_stake_first():
     run, seg = demo_context("ru"), demo_segments()
-    calls = views.task_lists(seg, run)["calls"]
-    risk = seg.rhythm.group("at_risk").sort_values("at_stake", ascending=False)
+    calls = _lists("ru")["calls"]
+    risk = seg.rhythm.group("at_risk")
     assert calls["customer_id"].is_unique
-    assert list(calls["customer_id"].iloc[:len(risk)]) == list(risk["customer_id"])
-    overdue = plain_text(run.lang.t("segmentation.tasks.action_overdue"))
-    assert (calls["suggested_action"].iloc[:len(risk)] == overdue).all()
-    assert (calls["suggested_action"].iloc[len(risk):] != overdue).all()
-    assert len(calls) > len(risk)  # customers who moved down and are not at risk follow
+    assert set(risk["customer_id"]) <= set(calls["customer_id"])
+    overdue = exports.plain_text(run.lang.t("segmentation.tasks.action_overdue"))
+    at_risk = calls["customer_id"].isin(set(risk["customer_id"]))
+    assert (calls.loc[at_risk, "suggested_action"] == overdue).all()
+    assert (calls.loc[~at_risk, "suggested_action"] != overdue).all() and (~at_risk).any()
+    stake = risk.set_index("customer_id")["at_stake"]
+    mine = calls[at_risk].set_index("customer_id")["value_at_stake"]
+    assert mine.round(2).equals(stake.reindex(mine.index).round(2))
+    assert calls["value_at_stake"].is_monotonic_decreasing
 
 
-def test_the_segment_list_carries_each_customers_state():
+def test_every_list_counts_from_the_hand_over_and_carries_the_context():
+    for language in ("ru", "en"):
+        lists = _lists(language)
+        assert list(lists) == ["calls", "winback", "apology", "greetings", "penetration"]
+        for key, tasks in lists.items():
+            assert list(tasks.columns) == list(exports.TASK_COLUMNS)
+            assert (tasks["given"] == HANDOVER).all() and (tasks["due_date"] >= HANDOVER).all()
+            assert tasks["task_id"].is_unique and tasks["value_at_stake"].is_monotonic_decreasing
+            for column in ("segment", "rung", "value_band", "last_purchase", "revenue_12m",
+                           "usual_category", "p_alive"):
+                assert tasks[column].notna().any(), (key, column)
+        greetings = lists["greetings"]
+        assert (greetings["due_date"] <= HANDOVER + dt.timedelta(days=30)).all()
+    assert _lists("ru")["penetration"]["share_of_wallet"].notna().any()  # the annual survey
+
+
+def test_win_back_holds_the_newly_lost_valuable_and_apologies_the_offended():
+    run, seg = demo_context("ru"), demo_segments()
+    lists = _lists("ru")
+    winback, apology = set(lists["winback"]["customer_id"]), set(lists["apology"]["customer_id"])
+    assert winback and apology and not winback & apology
+    causes = exit_causes(run.survey("exit_survey"))
+    offended = set(causes.loc[causes["cause"] == "offence", "customer_id"])
+    assert apology <= offended
+    r = seg.rhythm
+    fresh = r.customers[rh.newly_lost(r.customers, days=run.params.segmentation.movement_days,
+                                      lost_gaps=r.lost_gaps, lost_days=r.lost_days)]
+    valuable = set(seg.abc.loc[seg.abc["abc"].isin(seg.risk_classes), "customer_id"])
+    assert set(fresh["customer_id"]) & valuable - apology <= winback
+    terms = set(causes.loc[causes["cause"] == "terms", "customer_id"])
+    assert winback <= (set(fresh["customer_id"]) & valuable) | terms
+    assert not set(lists["calls"]["customer_id"]) & (winback | apology) - set(
+        r.group("at_risk")["customer_id"])
+
+
+def test_the_mailing_list_carries_each_customers_state():
     for language in ("ru", "en"):
         run, seg = demo_context(language), demo_segments()
-        frame = views.segment_list(seg, run)
-        column = plain_text(run.lang.t("segmentation.tasks.column.status"))
-        states = {plain_text(run.lang.t(f"segmentation.status.{s}")): s
+        frame = views.mailing_list(seg, dataclasses.replace(run))
+        states = {exports.plain_text(run.lang.t(f"segmentation.status.{s}")): s
                   for s in ("active", "overdue", "at_risk", "lost")}
-        counts = frame[column].map(states).value_counts().to_dict()
-        assert counts == {s: n for s, n in
-                          seg.rhythm.customers["status"].value_counts().items()}
-        assert frame["ABC-XYZ"].str.match(r"^[ABC][XYZ—]$").all()
+        counts = frame["state"].map(states).value_counts().to_dict()
+        assert counts == {s: n for s, n in seg.rhythm.customers["status"].value_counts().items()}
+        assert set(frame["mailing"]) == {"news", "offers", "greetings"}
+        assert "consent" not in frame  # the demo's customers file has no consent column
 
 
 def test_consultant_notes_name_what_was_chosen_and_the_parameter():

@@ -144,3 +144,29 @@ def test_mask_contacts_handles_missing_values():
     assert exits.mask_contacts(None) == "" and exits.mask_contacts(float("nan")) == ""
     two = exits.mask_contacts("89123456789 или 89123456780")
     assert two == "[телефон скрыт] или [телефон скрыт]"
+
+
+# --- why each respondent left: the win-back and the apology calls -------------------------------
+
+
+def test_exit_causes_split_offence_from_terms_per_customer():
+    answers = pd.DataFrame({
+        "customer_id": ["K1", "K2", "K3", None, "K5"],
+        "date": pd.to_datetime(["2026-03-01", "2026-04-01", "2026-05-01", "2026-05-02",
+                                "2026-06-01"]),
+        "product_issue": ["Цены выросли, у конкурента дешевле", "", "Нет", "дорого", None],
+        "staff_issue": ["", "Менеджер нагрубил по телефону", "Всё устраивало", "", None],
+        "sale_issue": ["", "", "", "", "Rude cashier"],
+    })
+    got = exits.exit_causes(answers)
+    # K3 said nothing was wrong, the row without a customer id cannot be called back
+    assert list(got["customer_id"]) == ["K1", "K2", "K5"]
+    assert list(got["cause"]) == ["terms", "offence", "offence"]
+    assert got["date"].iloc[0] == pd.Timestamp("2026-03-01")
+    assert "дешевле" in got["text"].iloc[0]
+
+
+def test_exit_causes_without_ids_or_questions_give_no_rows():
+    assert exits.exit_causes(None).empty
+    assert exits.exit_causes(pd.DataFrame({"product_issue": ["дорого"]})).empty
+    assert exits.exit_causes(pd.DataFrame({"customer_id": ["K1"], "other": ["x"]})).empty

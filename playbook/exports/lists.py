@@ -1,0 +1,319 @@
+"""The managers' task lists as tables: who, why, by when, and what the manager needs on the
+call.
+
+Builders (:func:`call_list`, :func:`greetings_list`, :func:`penetration_list`,
+:func:`winback_lists`) return task rows ``customer_id, reason, suggested_action, due_date,
+value_at_stake``; :func:`finish` turns them into a list in the columns of
+:data:`playbook.exports.tasks.TASK_COLUMNS`, joining each customer's contacts
+(:func:`people`) and context (:func:`context`), most at stake first. Tables in, tables
+out; no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from playbook.exports.tasks import (
+    TASK_COLUMNS,
+    UNASSIGNED,
+    list_name,
+    plain_text,
+    status_name,
+)
+from playbook.report.i18n import Lang
+
+__all__ = ["ROW_COLUMNS", "HIGH_RISK_SEGMENTS", "people", "last_known", "context",
+           "value_column", "yearly_value", "call_list", "greetings_list", "occasions",
+           "penetration_list", "winback_lists", "finish"]
+
+#: The columns of a builder's task rows.
+ROW_COLUMNS = ["customer_id", "reason", "suggested_action", "due_date", "value_at_stake"]
+HIGH_RISK_SEGMENTS = ("at_risk", "cant_lose")
+_PEOPLE = ("manager", "name", "contact_person", "phone", "email", "consent")
+
+
+def people(customers: pd.DataFrame | None, transactions: pd.DataFrame,
+           ids: pd.Series) -> pd.DataFrame:
+    """customer_id -> manager, customer_name, contact_person, phone, email (and consent
+    when the customers file has it).
+
+    The customers file is the source; where it says nothing (or is not given), the last
+    manager and customer name seen in the transactions fill in. Customers without a manager
+    (or with a blank one) go to :data:`UNASSIGNED`.
+    """
+    out = pd.DataFrame({"customer_id": pd.Series(ids).drop_duplicates().to_numpy()})
+    info = (customers.drop_duplicates("customer_id").set_index("customer_id")
+            if customers is not None else pd.DataFrame())
+    for col in _PEOPLE:
+        out[col] = out["customer_id"].map(info[col]).astype(object) if col in info else None
+    out["manager"] = out["manager"].fillna(out["customer_id"].map(
+        last_known(transactions, "manager")))
+    out["name"] = out["name"].fillna(out["customer_id"].map(
+        last_known(transactions, "customer_name")))
+    blank = out["manager"].map(lambda v: isinstance(v, str) and not v.strip())
+    out["manager"] = out["manager"].mask(blank).fillna(UNASSIGNED)
+    out["customer_name"] = out["name"].fillna(out["customer_id"])
+    for col in ("contact_person", "phone", "email"):
+        out[col] = [v.strip() if isinstance(v, str) and v.strip() else None for v in out[col]]
+    keep = ["customer_id", "manager", "customer_name", "contact_person", "phone", "email"]
+    return out[keep + (["consent"] if "consent" in info else [])]
+
+
+def last_known(transactions: pd.DataFrame, column: str) -> pd.Series:
+    """customer_id -> the last non-empty value of ``column`` (e.g. manager, customer_name)."""
+    if column not in transactions:
+        return pd.Series(dtype="object")
+    known = transactions.dropna(subset=[column]).sort_values("date")
+    return known.groupby("customer_id")[column].last()
+
+
+def value_column(transactions: pd.DataFrame) -> str:
+    """``margin`` when the data has it, else ``amount``: what value at stake is counted in."""
+    has_margin = "margin" in transactions and transactions["margin"].notna().any()
+    return "margin" if has_margin else "amount"
+
+
+def yearly_value(transactions: pd.DataFrame, *, value: str = "amount") -> pd.Series:
+    """customer_id -> the value bought in the 12 months up to the customer's last purchase:
+    what a customer who has lapsed used to bring a year.
+    """
+    if transactions.empty:
+        return pd.Series(dtype=float)
+    last = transactions.groupby("customer_id")["date"].transform("max")
+    window = transactions[transactions["date"] > last - pd.DateOffset(months=12)]
+    return window.groupby("customer_id")[value].sum().clip(lower=0)
+
+
+def context(summary: pd.DataFrame, transactions: pd.DataFrame, as_of: dt.date, *,
+            segment: pd.Series | None = None, rung: pd.Series | None = None,
+            value_band: pd.Series | None = None, p_alive: pd.Series | None = None,
+            share_of_wallet: pd.Series | None = None) -> pd.DataFrame:
+    """What a manager needs on the call, one row per customer of ``summary``.
+
+    ``summary (customer_id, last_purchase), transactions (customer_id, date, amount[,
+    category]) -> customer_id, last_purchase, revenue_12m, usual_category, drop_share,
+    segment, rung, value_band, p_alive, share_of_wallet``
+
+    ``revenue_12m`` is the net revenue of the 12 months ending on ``as_of``;
+    ``drop_share`` how far it fell against the 12 months before (0 when it did not fall;
+    missing when the customer bought nothing in those 12 months before); ``usual_category``
+    the category the customer spent most on (missing without a category column). The other
+    columns are the given series (by customer_id; missing where not given).
+    """
+    ids = summary["customer_id"]
+    out = pd.DataFrame({"customer_id": ids.to_numpy(),
+                        "last_purchase": pd.to_datetime(summary["last_purchase"]).dt.date
+                        .to_numpy()})
+    end = pd.Timestamp(as_of)
+    mid, start = end - pd.DateOffset(months=12), end - pd.DateOffset(months=24)
+    tx = transactions[transactions["date"] <= end]
+    last12 = tx[tx["date"] > mid].groupby("customer_id")["amount"].sum()
+    prev12 = tx[(tx["date"] > start) & (tx["date"] <= mid)].groupby("customer_id")["amount"].sum()
+    out["revenue_12m"] = ids.map(last12).fillna(0.0).to_numpy(dtype=float)
+    before = ids.map(prev12).to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        drop = np.where(before > 0, np.clip(1 - out["revenue_12m"] / before, 0, 1), np.nan)
+    out["drop_share"] = drop
+    if "category" in tx and tx["category"].notna().any():
+        spent = tx.dropna(subset=["category"]).groupby(["customer_id", "category"])["amount"] \
+            .sum().reset_index().sort_values(["customer_id", "amount", "category"],
+                                             ascending=[True, False, True])
+        out["usual_category"] = ids.map(spent.drop_duplicates("customer_id")
+                                        .set_index("customer_id")["category"]).to_numpy()
+    else:
+        out["usual_category"] = None
+    given = {"segment": segment, "rung": rung, "value_band": value_band, "p_alive": p_alive,
+             "share_of_wallet": share_of_wallet}
+    for name, series in given.items():
+        out[name] = ids.map(series).to_numpy() if series is not None else None
+    return out
+
+
+def _rows(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=ROW_COLUMNS)
+
+
+def call_list(moves: pd.DataFrame, rungs: pd.DataFrame, abc: pd.DataFrame, lang: Lang, *,
+              due: dt.date, value: pd.Series) -> pd.DataFrame:
+    """Regular and high-value (ABC class A) customers who moved down a rung or into
+    at-risk / can't-lose-them: one call task each (task rows; ``value`` by customer_id).
+    """
+    frame = moves.merge(rungs[["customer_id", "rung"]], on="customer_id")
+    frame = frame.merge(abc[["customer_id", "abc"]], on="customer_id")
+    regular = ["regular", "adherent", "advocate", "unknown"]
+    important = frame["rung"].isin(regular) | frame["rung_before"].isin(regular) | \
+        (frame["abc"] == "A")
+    fell = frame["moved_down"] | (frame["segment_now"].isin(HIGH_RISK_SEGMENTS)
+                                  & (frame["segment_before"] != frame["segment_now"]))
+    rows = []
+    for item in frame[important & fell].itertuples(index=False):
+        if item.segment_now in HIGH_RISK_SEGMENTS and item.segment_before != item.segment_now:
+            reason = lang.t("segmentation.tasks.reason_segment",
+                            segment=lang.t(f"segmentation.segment.{item.segment_now}"))
+        else:
+            reason = lang.t("segmentation.tasks.reason_rung",
+                            before=lang.t(f"segmentation.rung.{item.rung_before}"),
+                            now=lang.t(f"segmentation.rung.{item.rung_now}"))
+        rows.append({"customer_id": item.customer_id, "reason": plain_text(reason),
+                     "suggested_action": plain_text(lang.t("segmentation.tasks.action_call")),
+                     "due_date": due, "value_at_stake": value.get(item.customer_id, 0.0)})
+    return _rows(rows)
+
+
+def occasions(customers: pd.DataFrame | None, *, start: dt.date, days: int) -> pd.DataFrame:
+    """Contact persons' birthdays and first-deal anniversaries in [start, start + days].
+
+    ``customers (customer_id[, birthday][, first_deal]) -> customer_id, kind, date, years``
+    (kind ``birthday`` or ``anniversary``; ``years`` of working together; a first deal less
+    than a year before is no anniversary yet; 29 February is greeted on 28 February).
+    """
+    rows = []
+    for column, kind in (("birthday", "birthday"), ("first_deal", "anniversary")):
+        if customers is None or column not in customers:
+            continue
+        for cid, when in customers[["customer_id", column]].dropna().itertuples(index=False):
+            when = pd.Timestamp(when).date()
+            upcoming = _next_occurrence(when, start)
+            if upcoming is None or (upcoming - start).days > days:
+                continue
+            years = upcoming.year - when.year
+            if kind == "anniversary" and years < 1:
+                continue
+            rows.append({"customer_id": cid, "kind": kind, "date": upcoming, "years": years})
+    return pd.DataFrame(rows, columns=["customer_id", "kind", "date", "years"])
+
+
+def greetings_list(customers: pd.DataFrame | None, lang: Lang, *, start: dt.date, days: int,
+                   value: pd.Series) -> pd.DataFrame:
+    """Birthdays and first-deal anniversaries in [start, start + days]: one task per customer
+    (two occasions in the window make one call, due on the first of them).
+    """
+    found = occasions(customers, start=start, days=days).sort_values(["customer_id", "date"])
+    rows = []
+    for cid, group in found.groupby("customer_id", sort=True):
+        reasons, actions = [], []
+        for item in group.itertuples(index=False):
+            if item.kind == "anniversary":
+                reasons.append(lang.t("segmentation.tasks.reason_anniversary", years=item.years,
+                                      date=lang.date(item.date, "compact")))
+            else:
+                reasons.append(lang.t("segmentation.tasks.reason_birthday",
+                                      date=lang.date(item.date, "compact")))
+            actions.append(lang.t(f"segmentation.tasks.action_{item.kind}"))
+        rows.append({"customer_id": cid, "reason": plain_text("; ".join(reasons)),
+                     "suggested_action": plain_text("; ".join(actions)),
+                     "due_date": group["date"].min(), "value_at_stake": value.get(cid, 0.0)})
+    return _rows(rows)
+
+
+def _next_occurrence(when: dt.date, start: dt.date) -> dt.date | None:
+    for year in (start.year, start.year + 1):
+        try:
+            candidate = when.replace(year=year)
+        except ValueError:  # 29 February in a common year: greet on 28 February
+            candidate = dt.date(year, 2, 28)
+        if candidate >= start:
+            return candidate
+    return None
+
+
+def penetration_list(rungs: pd.DataFrame, lang: Lang, *, due: dt.date,
+                     value: pd.Series) -> pd.DataFrame:
+    """Regular customers to ask the penetration question (share of wallet)."""
+    regulars = rungs[rungs["rung"].isin(["regular", "unknown"])]
+    reason = plain_text(lang.t("segmentation.tasks.reason_regular"))
+    action = plain_text(lang.t("segmentation.tasks.action_penetration"))
+    return _rows([{"customer_id": cid, "reason": reason, "suggested_action": action,
+                   "due_date": due, "value_at_stake": value.get(cid, 0.0)}
+                  for cid in regulars["customer_id"]])
+
+
+def winback_lists(lost: pd.DataFrame, exits: pd.DataFrame | None, lang: Lang, *,
+                  due: dt.date, value: pd.Series, last_purchase: pd.Series,
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The win-back list and the director's apology calls (task rows each).
+
+    ``lost (customer_id, days_since)``: valuable customers who lapsed;
+    ``exits (customer_id, date, cause, text)``: exit questionnaires coded by
+    :func:`playbook.survey.exits.exit_causes`. A respondent who left over offence gets an
+    apology call (and is no win-back task); one who left over terms a win-back call, as
+    does every valuable lapsed customer. A respondent who bought again after answering is
+    back already: no task. ``value`` is what each customer brings a year (while it bought),
+    ``last_purchase`` its last purchase day, both by customer_id.
+    """
+    apology, terms = [], {}
+    if exits is not None and len(exits):
+        latest = exits.sort_values("date").drop_duplicates("customer_id", keep="last")
+        for item in latest.itertuples(index=False):
+            bought = last_purchase.get(item.customer_id)
+            if bought is not None and pd.notna(bought) and pd.notna(item.date) \
+                    and pd.Timestamp(bought) > pd.Timestamp(item.date):
+                continue
+            if item.cause not in ("offence", "terms"):
+                continue
+            text = " ".join(str(item.text).split())
+            text = text if len(text) <= 200 else text[:199].rstrip() + "…"
+            when = lang.date(item.date, "compact") if pd.notna(item.date) else "—"
+            reason = plain_text(lang.t(f"exports.reason.exit_{item.cause}", date=when,
+                                       text=text))
+            if item.cause == "offence":
+                apology.append({"customer_id": item.customer_id, "reason": reason,
+                                "suggested_action": plain_text(lang.t("exports.action.apology")),
+                                "due_date": due,
+                                "value_at_stake": value.get(item.customer_id, 0.0)})
+            else:
+                terms[item.customer_id] = reason
+    sorry = {r["customer_id"] for r in apology}
+    action = plain_text(lang.t("exports.action.winback"))
+    rows = []
+    for item in lost.itertuples(index=False):
+        if item.customer_id in sorry:
+            continue
+        reason = plain_text(lang.t("exports.reason.lost", days=lang.int(item.days_since),
+                                   value=lang.money(value.get(item.customer_id, 0.0))))
+        if item.customer_id in terms:
+            reason = f"{terms.pop(item.customer_id)}; {reason}"
+        rows.append({"customer_id": item.customer_id, "reason": reason,
+                     "suggested_action": action, "due_date": due,
+                     "value_at_stake": value.get(item.customer_id, 0.0)})
+    rows += [{"customer_id": cid, "reason": reason, "suggested_action": action,
+              "due_date": due, "value_at_stake": value.get(cid, 0.0)}
+             for cid, reason in terms.items()]
+    return _rows(rows), _rows(apology)
+
+
+def finish(rows: pd.DataFrame, key: str, lang: Lang, *, people: pd.DataFrame,
+           context: pd.DataFrame | None, start: dt.date) -> pd.DataFrame:
+    """Task rows -> the list ``key`` in :data:`~playbook.exports.tasks.TASK_COLUMNS`.
+
+    Joins each customer's contacts and context, sets ``task_id`` (``<key>-<customer_id>``),
+    the localised list name, the hand-over date ``given`` (= ``start``) and the status
+    "to do", and sorts by value at stake (largest first, then customer id). A due date
+    before the hand-over is moved to it. ``manager`` stays as in the data
+    (:data:`~playbook.exports.tasks.UNASSIGNED` for none): the writer shows its name.
+    """
+    rows = rows.drop_duplicates("customer_id")
+    frame = rows.merge(people, on="customer_id", how="left")
+    if context is not None:
+        frame = frame.merge(context, on="customer_id", how="left")
+    frame["manager"] = frame["manager"].fillna(UNASSIGNED)
+    frame["customer_name"] = frame["customer_name"].fillna(frame["customer_id"])
+    frame["task_id"] = [f"{key}-{cid}" for cid in frame["customer_id"]]
+    frame["list"] = list_name(key, lang)
+    frame["given"] = start
+    frame["due_date"] = [max(d, start) if isinstance(d, dt.date) else start
+                         for d in frame["due_date"]]
+    frame["status"] = status_name("todo", lang)
+    frame["date_done"] = None
+    frame["comment"] = None
+    frame["value_at_stake"] = pd.to_numeric(frame["value_at_stake"]).fillna(0.0).astype(float) \
+        .round(2)
+    for column in TASK_COLUMNS:
+        if column not in frame:
+            frame[column] = None
+    frame = frame.sort_values(["value_at_stake", "customer_id"], ascending=[False, True],
+                              kind="mergesort")
+    return frame[list(TASK_COLUMNS)].reset_index(drop=True)

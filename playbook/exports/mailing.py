@@ -1,0 +1,165 @@
+"""Mailing lists by status: news, offers and greetings, one row per customer.
+
+Not task workbooks: nobody fills them in and nothing reads them back. Each customer gets
+one suggested mailing: a greeting when its contact person's birthday or its first-deal
+anniversary falls in the greetings window, else an offer when it is late against its own
+rhythm or lost, else the news. E-mail and phone are separate columns (mail and call links
+only on values that validate), and a consent column is carried over when the customers
+file has one. Written as one workbook (all customers, then a sheet per mailing) and a CSV
+per mailing, which mailing services import.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+
+from playbook.exports.tasks import neutralise, phone_link, plain_text
+from playbook.report.i18n import Lang
+
+__all__ = ["MAILINGS", "MAILING_COLUMNS", "consent_flag", "mailing_list",
+           "write_mailing_lists"]
+
+#: The mailings, by key (``exports.mailing.kind.<key>``).
+MAILINGS = ("news", "offers", "greetings")
+MAILING_COLUMNS = ("customer_id", "customer_name", "contact_person", "email", "phone",
+                   "manager", "segment", "state", "rung", "value_band", "last_purchase",
+                   "mailing", "occasion", "consent")
+_YES = {"1", "да", "д", "yes", "y", "true", "истина", "+", "согласен", "согласна",
+        "подписан", "subscribed", "opt in", "opted in", "x", "v", "✓"}
+_NO = {"0", "нет", "н", "no", "n", "false", "ложь", "-", "отказ", "отписан",
+       "unsubscribed", "opt out", "opted out"}
+
+
+def consent_flag(value) -> bool | None:
+    """True / False for a consent the customers file states (да, yes, 1, +; нет, no, 0,
+    -...), None when blank or unclear.
+    """
+    if isinstance(value, bool):
+        return value
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    text = " ".join(str(value).strip().lower().replace("ё", "е").split())
+    return True if text in _YES else False if text in _NO else None
+
+
+def mailing_list(base: pd.DataFrame, people: pd.DataFrame, occasions: pd.DataFrame,
+                 lang: Lang) -> pd.DataFrame:
+    """One row per customer of ``base`` with its suggested mailing.
+
+    ``base (customer_id, state[, segment, rung, value_band, last_purchase])``, ``people``
+    (:func:`playbook.exports.lists.people`), ``occasions``
+    (:func:`playbook.exports.lists.occasions`) -> :data:`MAILING_COLUMNS` with ``mailing``
+    a key of :data:`MAILINGS`. ``state`` is the rhythm's status (active, overdue, at_risk,
+    lost), shown in the client's language; ``consent`` as stated (yes / no in the client's
+    language when clear, else as written; absent without a consent column).
+    """
+    frame = base.merge(people, on="customer_id", how="left")
+    first = occasions.sort_values("date").drop_duplicates("customer_id") \
+        .set_index("customer_id")
+    mailing, occasion = [], []
+    for cid, state in zip(frame["customer_id"], frame["state"], strict=True):
+        if cid in first.index:
+            item = first.loc[cid]
+            mailing.append("greetings")
+            occasion.append(lang.t(f"exports.mailing.occasion.{item['kind']}",
+                                   date=lang.date(item["date"], "compact")))
+        elif state in ("overdue", "at_risk", "lost"):
+            mailing.append("offers")
+            occasion.append(lang.t("exports.mailing.occasion."
+                                   + ("offer_lost" if state == "lost" else "offer_late")))
+        else:
+            mailing.append("news")
+            occasion.append(lang.t("exports.mailing.occasion.news"))
+    frame["mailing"] = mailing
+    frame["occasion"] = [plain_text(t) for t in occasion]
+    frame["state"] = [plain_text(lang.t(f"segmentation.status.{s}")) for s in frame["state"]]
+    if "consent" in frame:
+        words = {True: lang.t("exports.mailing.consent.yes"),
+                 False: lang.t("exports.mailing.consent.no")}
+        frame["consent"] = [words.get(consent_flag(v), v if isinstance(v, str) else None)
+                            for v in frame["consent"]]
+    return frame[[c for c in MAILING_COLUMNS if c in frame]].reset_index(drop=True)
+
+
+def _headers(frame: pd.DataFrame, lang: Lang) -> list[str]:
+    return [plain_text(lang.t(f"exports.mailing.column.{c}")) for c in frame.columns]
+
+
+def _shown(frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
+    shown = frame.copy()
+    shown["mailing"] = [plain_text(lang.t(f"exports.mailing.kind.{k}")) for k in shown["mailing"]]
+    shown["manager"] = shown["manager"].replace(
+        {"unassigned": plain_text(lang.t("segmentation.tasks.unassigned"))})
+    return shown
+
+
+def write_mailing_lists(frame: pd.DataFrame, folder: Path, lang: Lang) -> list[Path]:
+    """Write the mailing lists: ``<file>.xlsx`` (all customers, then one sheet per mailing)
+    and ``<file>_<mailing>.csv`` per mailing (UTF-8 with BOM, ``;``), ``<file>`` and the
+    mailings' names in the client's language (``Рассылки_новости.csv``, ``mailings_news.csv``).
+    Every text cell is formula-safe.
+    """
+    from openpyxl import Workbook
+
+    from playbook.exports.workbook import DATE_FORMATS, cell_value, format_cell, print_setup
+
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = plain_text(lang.t("exports.mailing.file"))
+    shown = _shown(frame, lang)
+    headers = _headers(frame, lang)
+    book = Workbook()
+    book.remove(book.active)
+    parts = [(plain_text(lang.t("exports.mailing.sheet_all")), shown)]
+    parts += [(plain_text(lang.t(f"exports.mailing.kind.{k}")), shown[frame["mailing"] == k])
+              for k in MAILINGS]
+    written = []
+    for title, part in parts:
+        sheet = book.create_sheet(title[:31])
+        sheet.append(headers)
+        for row in part.itertuples(index=False):
+            sheet.append([cell_value(c, v) for c, v in zip(frame.columns, row, strict=True)])
+        for index, column in enumerate(frame.columns, start=1):
+            for r in range(2, len(part) + 2):
+                format_cell(sheet.cell(row=r, column=index), column, DATE_FORMATS[lang.code])
+            letter = sheet.cell(row=1, column=index).column_letter
+            sheet.column_dimensions[letter].width = 28 if column in (
+                "customer_name", "occasion", "email", "contact_person") else 16
+        sheet.freeze_panes = "A2"
+        sheet.auto_filter.ref = sheet.dimensions
+        print_setup(sheet, title)
+    path = folder / f"{stem}.xlsx"
+    partial = path.with_name(path.name + ".partial")
+    book.save(partial)
+    partial.replace(path)
+    written.append(path)
+    for key in MAILINGS:
+        name = plain_text(lang.t(f"exports.mailing.kind.{key}")).lower()
+        part = shown[frame["mailing"] == key]
+        written.append(_write_csv(part, headers, folder / f"{stem}_{name}.csv", lang))
+    return sorted(written)
+
+
+def _write_csv(frame: pd.DataFrame, headers: list[str], path: Path, lang: Lang) -> Path:
+    partial = path.with_name(path.name + ".partial")
+    date_format = "%d.%m.%Y" if lang.code == "ru" else "%Y-%m-%d"
+    with partial.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(headers)
+        for row in frame.itertuples(index=False):
+            writer.writerow([_csv_value(c, v, date_format)
+                             for c, v in zip(frame.columns, row, strict=True)])
+    partial.replace(path)
+    return path
+
+
+def _csv_value(column: str, value, date_format: str):
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if hasattr(value, "strftime"):
+        return value.strftime(date_format)
+    if column == "phone" and phone_link(value):
+        return value  # digits and separators only: nothing a spreadsheet could run
+    return neutralise(value)

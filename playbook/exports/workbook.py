@@ -1,0 +1,364 @@
+"""The managers' task workbooks, written with openpyxl (format version 1, docs/workbooks.md).
+
+One workbook per manager, ``<stem>.xlsx`` (:func:`playbook.exports.tasks.manager_stem`):
+the summary sheet first, then one sheet per list. Each list sheet has real Excel dates,
+click-to-call and mail links only on values that validate, the manager's columns (status
+from a drop-down, date done, comment), an autofilter, a frozen header, rows sorted by value
+at stake, and prints landscape, fitted to the page's width with the header on every page.
+A notebook that writes after another adds its sheets and rebuilds the summary.
+
+:func:`last_period_completion` is where last period's filled-in workbooks, once read back
+(an outcomes table), become the summary's "last period" block.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from playbook.exports.tasks import (
+    ALWAYS,
+    FORMAT,
+    LISTS,
+    STATUSES,
+    TASK_COLUMNS,
+    UNASSIGNED,
+    digest,
+    email_link,
+    label,
+    list_name,
+    manager_stem,
+    neutralise,
+    phone_link,
+    plain_text,
+    status_name,
+)
+from playbook.report.i18n import Lang
+
+__all__ = ["write_task_lists", "last_period_completion", "cell_value", "format_cell",
+           "print_setup", "xml_text", "DATE_FORMATS", "MONEY_FORMAT",
+           "SHARE_FORMAT"]
+
+DATE_FORMATS = {"ru": "DD.MM.YYYY", "en": "YYYY-MM-DD"}
+MONEY_FORMAT = "#,##0"
+SHARE_FORMAT = "0%"
+_DATES = ("last_purchase", "given", "due_date", "date_done")
+_MONEY = ("revenue_12m", "value_at_stake")
+_SHARES = ("drop_share", "p_alive", "share_of_wallet")
+_WIDE = {"reason": 45, "suggested_action": 45, "customer_name": 28}
+#: The columns the manager fills in: wide enough to type into, however empty they start.
+_FIXED = {"status": 16, "date_done": 14, "comment": 40}
+#: How many rows below the tasks keep the drop-down (rows a manager adds).
+_SPARE_ROWS = 50
+
+
+def last_period_completion(outcomes: pd.DataFrame | None, manager) -> pd.DataFrame | None:
+    """Last period's tasks of ``manager`` by list: given, per status, and the share done.
+
+    ``outcomes (manager, list, status) -> list, given, <status keys>, done_share``, one row
+    per task read back from last period's filled-in workbooks (``list`` a list key,
+    ``status`` a key of :data:`~playbook.exports.tasks.STATUSES`); done = done or won
+    back. None when there are no outcomes (the summary then says so) or none of this
+    manager's.
+    """
+    if outcomes is None or outcomes.empty:
+        return None
+    mine = outcomes[outcomes["manager"].map(str) == str(manager)]
+    if mine.empty:
+        return None
+    counts = pd.crosstab(mine["list"], mine["status"]).reindex(columns=list(STATUSES),
+                                                                fill_value=0)
+    counts.insert(0, "given", counts.sum(axis=1))
+    counts["done_share"] = (counts["done"] + counts["won_back"]) / counts["given"]
+    order = [k for k in LISTS if k in counts.index] + [k for k in counts.index if k not in LISTS]
+    return counts.loc[order].rename_axis("list").reset_index()
+
+
+def _shown_manager(manager: str, lang: Lang) -> str:
+    return plain_text(lang.t("segmentation.tasks.unassigned")) if manager == UNASSIGNED \
+        else manager
+
+
+def _columns(tasks: pd.DataFrame) -> list[str]:
+    """The columns a list sheet shows: every column with data, and the ones always there."""
+    return [c for c in TASK_COLUMNS if c in ALWAYS or tasks[c].notna().any()]
+
+
+def write_task_lists(lists: dict[str, pd.DataFrame], folder: Path, lang: Lang, *,
+                     start: dt.date, outcomes: pd.DataFrame | None = None) -> list[Path]:
+    """Write each manager's task lists into the manager's workbook.
+
+    Files are named by :func:`~playbook.exports.tasks.manager_stem`, so two managers never
+    share a file and the same manager gets the same file from every notebook: a workbook
+    already written by another notebook keeps its sheets, a sheet of the same list is
+    replaced (or removed, when the list has nothing for the manager now: a list without
+    tasks gets no sheet), and the summary is rebuilt over all of them. Managers are told apart by
+    their names as text (``101`` and ``"101"`` are one manager).
+
+    Parameters
+    ----------
+    lists
+        ``{list key: tasks}`` with tasks from :func:`playbook.exports.lists.finish`.
+    folder
+        The run's ``exports/`` folder (created if needed).
+    start
+        The hand-over date (the workbooks' ``subject``).
+    outcomes
+        Last period's tasks read back (see :func:`last_period_completion`), if any.
+
+    Returns
+    -------
+    list of Path
+        The workbooks written, sorted.
+
+    Raises
+    ------
+    RuntimeError
+        When two managers' names would share a file, or the file holds another manager's
+        tasks (never overwritten).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    names = {key: tasks["manager"].map(str) for key, tasks in lists.items()}
+    managers = sorted(set().union(*[set(n) for n in names.values()]))
+    stems = {manager: manager_stem(manager, lang) for manager in managers}
+    seen: dict[str, str] = {}
+    for manager, stem in stems.items():
+        other = seen.setdefault(stem.casefold(), manager)
+        if other != manager:
+            raise RuntimeError(f"Managers {other!r} and {manager!r} would share the file "
+                               f"{stem}.xlsx; rename one of them in the client's data.")
+    written = []
+    for manager in managers:
+        sheets = {key: tasks[names[key] == manager] for key, tasks in lists.items()}
+        path = folder / f"{stems[manager]}.xlsx"
+        _write_book(path, sheets, lang, manager=manager, start=start,
+                    completion=last_period_completion(outcomes, manager))
+        written.append(path)
+    return sorted(written)
+
+
+def xml_text(value):
+    """Control characters (a vertical tab from 1C) are not allowed in the file's XML."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def _open_book(path: Path, manager: str):
+    import openpyxl
+
+    identifier = f"sha256:{digest(manager)}"
+    if path.exists():  # another notebook wrote this manager's workbook: add our sheets
+        book = openpyxl.load_workbook(path)
+        if book.properties.identifier not in (None, identifier):
+            raise RuntimeError(
+                f"{path} holds the tasks of manager {book.properties.title!r}, not of "
+                f"{manager!r}: two managers' names gave one file name. Nothing was "
+                "overwritten; rename one of the managers in the client's data.")
+    else:
+        book = openpyxl.Workbook()
+        book.remove(book.active)
+    book.properties.identifier = identifier
+    return book
+
+
+def _write_book(path: Path, sheets: dict[str, pd.DataFrame], lang: Lang, *, manager: str,
+                start: dt.date, completion: pd.DataFrame | None) -> None:
+    book = _open_book(path, manager)
+    shown = _shown_manager(manager, lang)
+    props = book.properties
+    props.title, props.keywords, props.subject = xml_text(shown), FORMAT, start.isoformat()
+    titles = {list_name(k, lang)[:31]: k for k in LISTS}
+    for key, tasks in sheets.items():
+        title = list_name(key, lang)[:31]
+        if title in book.sheetnames:
+            book.remove(book[title])
+        if tasks.empty:  # nothing on this list for this manager: no sheet to puzzle over
+            continue
+        tasks = tasks.assign(manager=shown)  # one manager a workbook
+        _list_sheet(book.create_sheet(title), tasks, lang, header=f"{shown[:100]}: {title}")
+    summary = plain_text(lang.t("exports.summary.sheet"))
+    if summary in book.sheetnames:
+        if completion is None:  # the other notebook's outcomes stay on the summary
+            completion = _kept_completion(book[summary], lang, titles)
+        book.remove(book[summary])
+    order = sorted(book.worksheets, key=lambda s: (LISTS.index(titles[s.title])
+                                                   if s.title in titles else len(LISTS)))
+    book._sheets = order  # noqa: SLF001 (openpyxl has no public way to reorder sheets)
+    _summary_sheet(book, summary, lang, manager=shown, start=start, completion=completion,
+                   titles=titles)
+    book.active = 0
+    partial = path.with_name(path.name + ".partial")
+    book.save(partial)
+    partial.replace(path)
+
+
+def _list_sheet(sheet, tasks: pd.DataFrame, lang: Lang, *, header: str) -> None:
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    columns = _columns(tasks)
+    sheet.append([label(c, lang) for c in columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    date_format = DATE_FORMATS[lang.code]
+    for row in tasks[columns].itertuples(index=False):
+        sheet.append([cell_value(c, v) for c, v in zip(columns, row, strict=True)])
+    last = len(tasks) + 1
+    for index, column in enumerate(columns, start=1):
+        letter = get_column_letter(index)
+        cells = [sheet.cell(row=r, column=index) for r in range(2, last + 1)]
+        for cell in cells:
+            format_cell(cell, column, date_format)
+        width = max([len(label(column, lang)) / 2 + 2]
+                    + [len(str(c.value or "")) + 2 for c in cells[:200]])
+        sheet.column_dimensions[letter].width = _FIXED.get(
+            column, min(_WIDE.get(column, 24), max(10, width)))
+        if column in ("reason", "suggested_action", "comment"):
+            for cell in cells:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    status = get_column_letter(columns.index("status") + 1)
+    choices = ",".join(status_name(k, lang) for k in STATUSES)
+    check = DataValidation(type="list", formula1=f'"{choices}"', allow_blank=True,
+                           showDropDown=False, showErrorMessage=False,
+                           prompt=plain_text(lang.t("exports.status_prompt")),
+                           showInputMessage=True)
+    check.add(f"{status}2:{status}{last + _SPARE_ROWS}")
+    sheet.add_data_validation(check)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last}"
+    print_setup(sheet, header)
+
+
+def print_setup(sheet, header: str) -> None:
+    """Landscape A4, fitted to the page's width, the header row on every page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
+    sheet.oddHeader.center.text = xml_text(header).replace("&", "&&")
+
+
+def cell_value(column: str, value):
+    """A value as the cell holds it: a date, a number, or formula-safe text."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if column in _DATES:
+        return pd.Timestamp(value).date() if not isinstance(value, dt.date) else value
+    if column in _MONEY or column in ("drop_share", "p_alive", "share_of_wallet"):
+        return float(value)
+    if column == "phone" and phone_link(value):
+        return xml_text(str(value))  # digits and separators only: written with a quote prefix
+    return xml_text(neutralise(str(value)))
+
+
+def format_cell(cell, column: str, date_format: str) -> None:
+    """Number format, text type, quote prefix and contact link of a written cell."""
+    value = cell.value
+    if column in _DATES:
+        cell.number_format = date_format
+    elif column in _MONEY:
+        cell.number_format = MONEY_FORMAT
+    elif column in _SHARES:
+        cell.number_format = SHARE_FORMAT
+    elif isinstance(value, str):
+        cell.data_type = "s"  # text stays text, even if it looks like a formula
+        if value.startswith(("'", "+", "-")):
+            cell.quotePrefix = True  # and stays text when the manager edits the cell
+        if column == "phone" and (link := phone_link(value)):
+            cell.hyperlink = link
+        elif column == "email" and (link := email_link(value)):
+            cell.hyperlink = link
+
+
+def _summary_sheet(book, title: str, lang: Lang, *, manager: str, start: dt.date,
+                   completion: pd.DataFrame | None, titles: dict[str, str]) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    sheet = book.create_sheet(title, 0)
+    s = lambda key, **kw: plain_text(lang.t(f"exports.summary.{key}", **kw))  # noqa: E731
+    sheet.append([s("title", manager=xml_text(manager))])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append([s("given", date=lang.date(start, "compact"))])
+    sheet.append([s("how")])
+    sheet.merge_cells("A3:D3")
+    sheet["A3"].alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.row_dimensions[3].height = 60
+    sheet.append([])
+    sheet.append([s("list"), s("tasks"), s("value_at_stake"), s("first_due")])
+    header_row = sheet.max_row
+    total_tasks, total_value = 0, 0.0
+    for ws in book.worksheets[1:]:
+        if ws.title not in titles:
+            continue
+        tasks, value, first_due = _sheet_figures(ws, lang)
+        total_tasks, total_value = total_tasks + tasks, total_value + value
+        sheet.append([ws.title, tasks, round(value, 2), first_due])
+        sheet.cell(row=sheet.max_row, column=4).number_format = DATE_FORMATS[lang.code]
+    sheet.append([s("total"), total_tasks, round(total_value, 2)])
+    for row in sheet.iter_rows(min_row=header_row + 1, max_row=sheet.max_row):
+        row[2].number_format = MONEY_FORMAT
+    for cell in (*sheet[header_row], *sheet[sheet.max_row]):
+        cell.font = Font(bold=True)
+    sheet.append([])
+    sheet.append([s("last_period")])
+    sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+    if completion is None:
+        sheet.append([s("last_period_none")])
+    else:
+        sheet.append([s("list"), s("tasks"), *[status_name(k, lang) for k in STATUSES],
+                      s("done_share")])
+        for item in completion.itertuples(index=False):
+            key = item.list
+            name = list_name(key, lang) if key in LISTS else str(key)
+            sheet.append([name, item.given, *[getattr(item, k) for k in STATUSES],
+                          item.done_share])
+            sheet.cell(row=sheet.max_row, column=len(STATUSES) + 3).number_format = SHARE_FORMAT
+    for letter, width in zip("ABCDEFGH", (34, 12, 18, 16, 14, 14, 14, 14), strict=True):
+        sheet.column_dimensions[letter].width = width
+    print_setup(sheet, f"{manager[:100]}: {title}")
+
+
+def _kept_completion(sheet, lang: Lang, titles: dict[str, str]) -> pd.DataFrame | None:
+    """Last period's completion as an earlier summary shows it (None when it shows none)."""
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    heading = plain_text(lang.t("exports.summary.last_period"))
+    starts = [i for i, r in enumerate(rows) if r and r[0] == heading]
+    if not starts or starts[0] + 2 > len(rows) or \
+            rows[starts[0] + 1][0] != plain_text(lang.t("exports.summary.list")):
+        return None
+    kept = []
+    for row in rows[starts[0] + 2:]:
+        if not row or row[0] in (None, ""):
+            break
+        kept.append({"list": titles.get(row[0], row[0]), "given": row[1],
+                     **dict(zip(STATUSES, row[2:2 + len(STATUSES)], strict=True)),
+                     "done_share": row[2 + len(STATUSES)]})
+    return pd.DataFrame(kept) if kept else None
+
+
+def _sheet_figures(sheet, lang: Lang) -> tuple[int, float, dt.date | None]:
+    """A list sheet's tasks, value at stake and first due date, read from its cells."""
+    header = [c.value for c in sheet[1]]
+    find = lambda key: header.index(label(key, lang)) if label(key, lang) in header \
+        else None  # noqa: E731
+    ids, value, due = find("customer_id"), find("value_at_stake"), find("due_date")
+    tasks, total, first = 0, 0.0, None
+    for row in sheet.iter_rows(min_row=2, values_only=True):
+        if ids is None or row[ids] in (None, ""):
+            continue
+        tasks += 1
+        if value is not None and isinstance(row[value], (int, float)):
+            total += float(row[value])
+        when = row[due] if due is not None else None
+        if isinstance(when, dt.datetime):
+            when = when.date()
+        if isinstance(when, dt.date) and (first is None or when < first):
+            first = when
+    return tasks, total, first

@@ -1,0 +1,181 @@
+"""What the segmentation hands the client's staff: the managers' task lists (calls, win-back,
+the director's apology calls, greetings, the share-of-wallet question) with what a manager
+needs on each call, and the mailing lists by status.
+
+Functions take the :class:`~playbook.segmentation.views.Segments` and the run, and return
+tables for :mod:`playbook.exports` to write (docs/workbooks.md); they read no file but
+through the run's context. :mod:`playbook.segmentation.views` re-exports them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from playbook import exports
+from playbook.errors import PlaybookError
+from playbook.report.i18n import Lang
+from playbook.segmentation import rhythm as rh
+from playbook.segmentation.views_risk import overdue_tasks
+
+if TYPE_CHECKING:
+    from playbook.running.context import RunContext
+    from playbook.segmentation.views import Segments
+
+__all__ = ["customer_ids", "who", "p_alive", "task_context", "task_values", "task_lists",
+           "mailing_list", "winback_sentence"]
+
+
+def _segment_name(name: str, lang: Lang) -> str:
+    key = f"segmentation.segment.{name}"
+    return exports.plain_text(lang.t(key) if lang.has(key) else name)
+
+
+def customer_ids(seg: Segments, run: RunContext) -> pd.Series:
+    """Every customer: those who bought, then those only in the customers file."""
+    customers = run.customers()
+    if customers is None:
+        return seg.summary["customer_id"]
+    return pd.concat([seg.summary["customer_id"], customers["customer_id"]]).drop_duplicates()
+
+
+def who(seg: Segments, run: RunContext) -> pd.DataFrame:
+    """Each customer's manager, name and contacts (:func:`playbook.exports.people`)."""
+    return exports.people(run.customers(), run.transactions(), customer_ids(seg, run))
+
+
+def p_alive(run: RunContext) -> pd.Series | None:
+    """The probability each customer is still buying, by customer_id, when the lifetime-value
+    model can tell (``ltv.activity_rule`` model); None otherwise.
+    """
+    from playbook.ltv import views as ltv_views  # the model: only when lists are made
+
+    try:
+        res = ltv_views.analyse(run)
+    except PlaybookError:
+        return None
+    if res.activity_rule != "model" or res.customers.empty:
+        return None
+    return res.customers.set_index("customer_id")["p_alive"]
+
+
+def task_context(seg: Segments, run: RunContext, *,
+                 alive: pd.Series | None = None) -> pd.DataFrame:
+    """The context columns of every customer's tasks (:func:`playbook.exports.context`):
+    segment and rung in the client's language, ABC class, share of wallet from the annual
+    survey when there is one, and ``alive`` (probability still active) when given.
+    """
+    from playbook.segmentation.views import survey_evidence
+
+    lang = run.lang
+    segment = seg.rfm.set_index("customer_id")["segment"].map(lambda s: _segment_name(s, lang))
+    rung = seg.rungs.set_index("customer_id")["rung"].map(
+        lambda r: exports.plain_text(lang.t(f"segmentation.rung.{r}")))
+    evidence = survey_evidence(run)
+    wallet = (evidence.dropna(subset=["share_of_wallet"]).set_index("customer_id")
+              ["share_of_wallet"] if evidence is not None and "share_of_wallet" in evidence
+              else None)
+    return exports.context(seg.summary, run.transactions(), seg.as_of, segment=segment,
+                           rung=rung, value_band=seg.abc.set_index("customer_id")["abc"],
+                           p_alive=alive, share_of_wallet=wallet)
+
+
+def task_values(seg: Segments, run: RunContext) -> dict[str, pd.Series]:
+    """Value at stake per customer, by customer_id: ``expected`` (the next 12 months' value
+    at the customer's pace times the realisation factor: what a call to a customer who is
+    slipping protects), ``pace`` (a year's value at its pace: greetings and questions) and
+    ``lapsed`` (what a lapsed customer brought a year while it bought: the win-back).
+    Margin when the data has it, else revenue, as the segmentation's money at stake.
+    """
+    r = seg.rhythm.customers.set_index("customer_id")
+    expected = (r["pace"] * seg.rhythm.factor).where(r["status"] != "at_risk", r["at_stake"])
+    tx = run.transactions()
+    return {"expected": expected, "pace": r["pace"],
+            "lapsed": exports.yearly_value(tx, value=exports.value_column(tx))}
+
+
+def task_lists(seg: Segments, run: RunContext, *,
+               alive: pd.Series | None = None) -> dict[str, pd.DataFrame]:
+    """The managers' task lists, by list key: calls, winback, apology, greetings and
+    penetration, each in :data:`playbook.exports.TASK_COLUMNS`, most at stake first.
+
+    Calls go to the customers at risk of leaving, then to the regular or large customers
+    who moved down and are neither at risk already nor on the win-back or apology lists.
+    Win-back: the valuable customers (ABC classes of ``segmentation.at_risk.classes``) the
+    rhythm rule has counted as lost since ``segmentation.movement_days`` ago (earlier
+    lapses were on earlier periods' lists: :func:`~playbook.segmentation.rhythm.newly_lost`),
+    and exit respondents who left over terms; those who left
+    over offence get the director's apology call instead. Due dates count from the
+    hand-over (:attr:`RunContext.handover`): calls, win-backs and apologies
+    ``segmentation.call_due_days`` later, questions ``question_due_days`` later; greetings
+    on the day, within ``greetings_days`` of the hand-over. ``alive`` is the probability
+    each customer is still active (None: :func:`p_alive`).
+    """
+    from playbook.survey.exits import exit_causes
+
+    cfg, lang, start = run.params.segmentation, run.lang, run.handover
+    people = who(seg, run)
+    alive = p_alive(run) if alive is None else alive
+    context = task_context(seg, run, alive=alive)
+    values = task_values(seg, run)
+    due_call = start + dt.timedelta(days=cfg.call_due_days)
+    due_question = start + dt.timedelta(days=cfg.question_due_days)
+    r = seg.rhythm
+    fresh = rh.newly_lost(r.customers, days=cfg.movement_days, lost_gaps=r.lost_gaps,
+                          lost_days=r.lost_days)
+    lost = r.customers[fresh].merge(seg.abc[["customer_id", "abc"]], on="customer_id")
+    lost = lost[lost["abc"].isin(seg.risk_classes)]
+    template = getattr(run.params.data.exit_survey, "template", None) or "exit"
+    winback, apology = exports.winback_lists(
+        lost, exit_causes(run.survey("exit_survey"), template=template), lang, due=due_call,
+        value=values["lapsed"], last_purchase=seg.summary.set_index("customer_id")
+        ["last_purchase"])
+    overdue = overdue_tasks(seg, lang, due=due_call, value=values["expected"])
+    down = exports.call_list(seg.moves, seg.rungs, seg.abc, lang, due=due_call,
+                             value=values["expected"])
+    taken = set(overdue["customer_id"]) | set(winback["customer_id"]) | \
+        set(apology["customer_id"])
+    down = down[~down["customer_id"].isin(taken)]
+    rows = {
+        "calls": pd.concat([overdue, down], ignore_index=True),
+        "winback": winback,
+        "apology": apology,
+        "greetings": exports.greetings_list(run.customers(), lang, start=start,
+                                            days=cfg.greetings_days, value=values["pace"]),
+        "penetration": exports.penetration_list(seg.rungs, lang, due=due_question,
+                                                value=values["pace"]),
+    }
+    return {key: exports.finish(frame, key, lang, people=people, context=context, start=start)
+            for key, frame in rows.items()}
+
+
+def mailing_list(seg: Segments, run: RunContext) -> pd.DataFrame:
+    """One row per customer with its suggested mailing (news, offers, greetings), for the
+    mailing lists (:func:`playbook.exports.mailing_list`): segment, state, rung, ABC class,
+    last purchase, contacts and consent when the customers file has it.
+    """
+    lang = run.lang
+    base = seg.rhythm.customers[["customer_id", "status"]].rename(columns={"status": "state"})
+    base = base.merge(seg.rfm[["customer_id", "segment"]], on="customer_id", how="left")
+    base["segment"] = [_segment_name(s, lang) for s in base["segment"]]
+    base = base.merge(seg.rungs[["customer_id", "rung"]], on="customer_id", how="left")
+    base["rung"] = [exports.plain_text(lang.t(f"segmentation.rung.{r}")) for r in base["rung"]]
+    base = base.merge(seg.abc[["customer_id", "abc"]].rename(columns={"abc": "value_band"}),
+                      on="customer_id", how="left")
+    base["last_purchase"] = base["customer_id"].map(
+        seg.summary.set_index("customer_id")["last_purchase"]).map(
+        lambda v: pd.Timestamp(v).date() if pd.notna(v) else None)
+    found = exports.occasions(run.customers(), start=run.handover,
+                              days=run.params.segmentation.greetings_days)
+    return exports.mailing_list(base, who(seg, run), found, lang)
+
+
+def winback_sentence(lists: dict[str, pd.DataFrame], run: RunContext) -> str:
+    """How many customers the win-back list and the director's apology calls hold."""
+    lang = run.lang
+    return lang.t("segmentation.exports_winback", winback=lang.int(len(lists["winback"])),
+                  apology=lang.int(len(lists["apology"])),
+                  days=lang.int(run.params.segmentation.movement_days),
+                  start=lang.date(run.handover))
