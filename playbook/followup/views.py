@@ -68,6 +68,23 @@ def analyse(run: RunContext) -> Followup:
                     handover=given.min().date() if len(given) else None)
 
 
+def workbook_outcomes(run: RunContext) -> pd.DataFrame | None:
+    """Last period's tasks for the new workbooks' summary sheets (``manager, list, status``):
+    the tasks this section counts (customers the data knows, a status that could be read),
+    so each manager's sheet and the report give the same numbers. None without returns.
+    """
+    from playbook.exports import UNASSIGNED, plain_text
+
+    found = run.tasks_done()
+    if found is None:
+        return None
+    tasks = fa.match_customers(found[0], run.transactions()["customer_id"])
+    frame = tasks.loc[tasks["known"] & tasks["status"].notna(), ["manager", "list", "status"]]
+    shown = {plain_text(Lang(code).t("segmentation.tasks.unassigned")): UNASSIGNED
+             for code in ("ru", "en")}  # the workbook of customers without a manager
+    return frame.assign(manager=frame["manager"].replace(shown))
+
+
 class Markdown:
     """A heading and intro from the locale (never client data), shown as Markdown."""
 

@@ -83,3 +83,33 @@ def test_tasks_in_the_files_add_up_to_the_counts_stated(demo_runs, language):
                   for s in [_stated(report, texts(language)[key], field)] if s]
         assert stated, f"no sentence of {keys} in the report"
         assert _words(stated[0]) == _words(str(lang.int(count))), name
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_each_summary_sheet_shows_the_managers_last_period_from_the_returned_workbooks(
+        demo_runs, language):
+    """The demo returns last quarter's filled-in workbooks: each manager's new summary sheet
+    counts that manager's tasks read back, as results.json's tasks.done does.
+    """
+    from playbook.exports import plain_text
+
+    run, lang = demo_runs[language], Lang(language)
+    done = json.loads((run / "results.json").read_text("utf-8"))["tasks"]["done"]
+    heading = plain_text(lang.t("exports.summary.last_period"))
+    matched = 0
+    for path in sorted((run / "exports").glob("*.xlsx")):
+        book = openpyxl.load_workbook(path, read_only=True)
+        if book.properties.keywords != "playbook-tasks v1":
+            continue
+        rows = [r for r in book.worksheets[0].iter_rows(values_only=True)]
+        start = next(i for i, r in enumerate(rows) if r and r[0] == heading)
+        given = 0
+        for row in rows[start + 2:]:
+            if not row or row[0] in (None, ""):
+                break
+            given += row[1]
+        returned = done.get(book.properties.title)
+        if returned is not None:
+            assert given == returned["given"], path.name
+            matched += 1
+    assert matched >= 6  # the demo's six managers all returned their workbooks
