@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from playbook.report.i18n import Lang, Safe
+from playbook.report.privacy import mask_contacts
 from playbook.winback.candidates import REASONS
 
 if TYPE_CHECKING:
@@ -104,7 +105,8 @@ def evidence(row, res: WinbackAnalysis, lang: Lang) -> str:
     if _present(row.get("competitor")):
         parts.append(lang.t("winback.evidence.named", name=str(row["competitor"])))
     if _present(row.get("exit_text")):
-        text = " ".join(str(row["exit_text"]).split())
+        # a leaver's own words may hold a phone or an address: never in the client's report
+        text = " ".join(mask_contacts(str(row["exit_text"]), lang=lang.code).split())
         text = text if len(text) <= QUOTE else text[: QUOTE - 1].rstrip() + "…"
         parts.append(lang.t("winback.evidence.exit", text=text))
     # Lang.t escapes what it fills in and a table escapes every cell: plain text here

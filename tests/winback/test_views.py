@@ -98,3 +98,14 @@ def test_tiny_client_without_profile_or_history(tmp_path, code):
     assert "competitor-template" in notes
     summary = build_summary({"winback": data}, lang)
     assert summary["recommendations"] == [lang.t("winback.summary.no_profile")]
+
+
+@pytest.mark.parametrize("code", ["ru", "en"])
+def test_a_leavers_phone_and_address_never_reach_the_evidence(demo_res, code):
+    from playbook.winback.views_candidates import evidence
+
+    row = {"signals": "exit", "exit_text": "Брак два раза. Звоните 8-912-345-67-89 или "
+                                            "пишите ivan@example.ru"}
+    text = evidence(row, demo_res, Lang(code))
+    assert "Брак два раза" in text
+    assert "8-912-345-67-89" not in text and "ivan@example.ru" not in text
