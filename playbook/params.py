@@ -36,6 +36,7 @@ from pydantic import (
 )
 
 from playbook.errors import DataError, ParamsError, shorten
+from playbook.standards.settings import Standards
 from playbook.yamlfile import (
     MAX_PARAMS_BYTES,
     MAX_YAML_VALUES,
@@ -195,6 +196,9 @@ class Data(Strict):
     exit_survey: Annotated[SurveySource, BeforeValidator(_path_or_mapping)] | None = None
     complaints: Annotated[Source, BeforeValidator(_path_or_mapping)] | None = None
     survey_base: Annotated[Source, BeforeValidator(_path_or_mapping)] | None = None
+    audits: Annotated[Source, BeforeValidator(_path_or_mapping)] | None = None
+    calls: Annotated[Source, BeforeValidator(_path_or_mapping)] | None = None
+    requests: Annotated[Source, BeforeValidator(_path_or_mapping)] | None = None
 
 
 class Intake(Strict):
@@ -364,6 +368,7 @@ class Params(Strict):
     ltv: Ltv
     survey: Survey
     labels: Labels = Field(default_factory=Labels)
+    standards: Standards = Field(default_factory=Standards)
     source_file: Path | None = None
 
 
