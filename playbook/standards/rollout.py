@@ -2,8 +2,8 @@
 then the other branches in waves. Dates from the parameters' ``standards.rollout``.
 
 ``plan(rollout) -> DataFrame``: ``wave, branches, stage, start, end`` (``stage``: develop,
-train, control; ``end`` of a wave's control is when the next wave starts, the last one's is
-``start`` + ``wave_weeks`` and it goes on after). ``in_force(rollout)``: the date the
+train, control; a control stage is shown for ``pilot_weeks``, the time after which a group's
+results can first be judged; control itself goes on). ``in_force(rollout)``: the date the
 standards took effect, where control charts reset their limits.
 """
 
@@ -53,12 +53,12 @@ def plan(rollout: Rollout) -> pd.DataFrame:
     train_start = develop_end
     for number, branches in enumerate(groups):
         control = train_start + rollout.train_weeks * week
-        gap = rollout.pilot_weeks if number == 0 else rollout.wave_weeks
-        next_train = control + gap * week if number == 0 else train_start + gap * week
+        next_train = (control + rollout.pilot_weeks * week if number == 0
+                      else train_start + rollout.wave_weeks * week)
         rows.append({"wave": number, "branches": branches, "stage": "train",
                      "start": train_start, "end": control})
         rows.append({"wave": number, "branches": branches, "stage": "control",
-                     "start": control, "end": max(next_train, control + week)})
+                     "start": control, "end": control + rollout.pilot_weeks * week})
         train_start = next_train
     return pd.DataFrame(rows, columns=columns)
 
