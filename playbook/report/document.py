@@ -43,7 +43,7 @@ SummaryBuilder = Callable[[dict, Lang], tuple[list[tuple[str, str]], list[str]]]
 _SUMMARY: dict[str, SummaryBuilder] = {}
 #: Modules whose summary builders register themselves when imported.
 SUMMARY_MODULES = ["playbook.segmentation.views", "playbook.ltv.views",
-                   "playbook.survey.views"]
+                   "playbook.survey.views", "playbook.standards.views"]
 #: Sections whose recommendations come after the business ones (data housekeeping).
 LATE_ADVICE = {"intake"}
 
