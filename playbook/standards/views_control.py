@@ -256,6 +256,7 @@ def plan_chart(res: StandardsAnalysis, lang: Lang):
     ax.set_yticks(np.arange(len(groups)), labels)
     ax.invert_yaxis()
     ax.xaxis_date()
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=6))
     handles = [Patch(color=colour, label=lang.t(f"standards.plan.{stage}"))
                for stage, colour in colours.items()]
     ax.legend(handles=handles, frameon=False, fontsize=8, loc="upper center",
