@@ -279,4 +279,5 @@ def consultant_notes(res: StandardsAnalysis, lang: Lang) -> list[str]:
     if res.plan.empty:
         notes.append(lang.t("standards.notes.no_plan"))
     notes.append(lang.t("standards.notes.doc"))
+    notes.append(lang.t("standards.notes.checklist"))
     return notes

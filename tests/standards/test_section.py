@@ -106,3 +106,24 @@ def test_a_run_without_standards_data_still_shows_the_section(tmp_path):
     assert "Service standards" in report and "Questions before you launch" in report
     assert "A call log (time, employee" in report
     assert "data.audits" not in report and "standards-doc" not in report
+
+
+def test_the_checklist_workbook_keeps_formulas_as_text(analysis, tmp_path):
+    from openpyxl import load_workbook
+
+    from playbook.standards.workbook import write_checklist
+
+    hostile = analysis.settings.rollout.model_copy(update={"branches": ["=HYPERLINK(\"x\")",
+                                                                        "South"],
+                                                           "pilot": ["=HYPERLINK(\"x\")"]})
+    res = views.StandardsAnalysis(**{**analysis.__dict__, "plan": plan(hostile)})
+    for code in ("ru", "en"):
+        path = write_checklist(res, Lang(code), tmp_path / code)
+        book = load_workbook(path)
+        assert len(book.sheetnames) == 3
+        plan_sheet = book.worksheets[0]
+        cell = plan_sheet.cell(row=3, column=2)
+        assert cell.value == "=HYPERLINK(\"x\")" and cell.data_type == "s"
+        assert isinstance(plan_sheet.cell(row=2, column=4).value, dt.datetime)
+        questions = book.worksheets[1]
+        assert questions.max_row == 11
