@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from playbook.periods import complete_end
 from playbook.report.document import summary_section
 from playbook.report.i18n import Lang
 from playbook.standards.catalog import catalog
+from playbook.standards.effect import PilotEffect, pilot_effect
 from playbook.standards.measure import Measured, measure
 from playbook.standards.rollout import plan
 from playbook.standards.settings import Standards
@@ -41,6 +43,7 @@ class StandardsAnalysis:
     plan: pd.DataFrame
     as_of: dt.date
     switched_off: list[str]
+    effect: PilotEffect | None = None
 
 
 def _satisfaction(run) -> tuple[pd.DataFrame | None, str | None, tuple[int, int] | None,
@@ -69,8 +72,12 @@ def analyse(run) -> StandardsAnalysis:
     settings = run.params.standards
     table = catalog(settings)
     transactions = run.transactions()
-    measured = measure(table, settings, run.as_of, audits=run.standards_log("audits"),
-                       calls=run.standards_log("calls"), requests=run.standards_log("requests"))
+    logs = {name: run.standards_log(name) for name in ("audits", "calls", "requests")}
+    measured = measure(table, settings, run.as_of, **logs)
+    staff = [log[["employee", "branch"]] for log in logs.values()
+             if log is not None and {"employee", "branch"} <= set(log)]
+    effect = pilot_effect(transactions, pd.concat(staff) if staff else None, settings,
+                          complete_end(run.as_of))
     responses, column, scale, complaints = _satisfaction(run)
     target = table.loc[table["check"] == "request_log", "target"]
     signs = warning_signs(transactions, run.as_of, customers=run.customers(),
@@ -80,7 +87,7 @@ def analyse(run) -> StandardsAnalysis:
                           target=float(target.iloc[0]) if len(target) else 0.95)
     return StandardsAnalysis(settings=settings, catalog=table, signs=signs, measured=measured,
                              plan=plan(settings.rollout), as_of=run.as_of,
-                             switched_off=list(settings.switch_off))
+                             switched_off=list(settings.switch_off), effect=effect)
 
 
 # --- warning signs -----------------------------------------------------------------------
@@ -233,7 +240,7 @@ def results(res: StandardsAnalysis) -> dict:
                                       strict=True)),
             "in_force": _iso(m.in_force),
             "plan": stages,
-            "effect": None,
+            "effect": res.effect.effect.as_json() if res.effect is not None else None,
         },
     }
 

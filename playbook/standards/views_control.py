@@ -12,6 +12,7 @@ from matplotlib.patches import Patch
 
 from playbook.report.i18n import Lang
 from playbook.report.render import PALETTE, new_figure
+from playbook.standards.effect import MIN_PERIODS
 from playbook.standards.measure import RECENT_MONTHS
 from playbook.standards.rollout import QUESTIONS
 from playbook.standards.views import StandardsAnalysis
@@ -20,7 +21,8 @@ from playbook.survey.views_format import Markdown
 __all__ = ["heading", "compliance_sentences", "standards_table", "branch_table", "compliance_chart",
            "signal_sentences", "response_sentences", "response_chart", "best_table",
            "best_sentences", "fix_sentences", "unknown_sentences", "plan_chart",
-           "plan_sentences", "questions_table", "rules_sentences"]
+           "plan_sentences", "questions_table", "rules_sentences", "effect_sentences",
+           "effect_chart"]
 
 #: The best performers shown: the last this many months.
 BEST_MONTHS = 6
@@ -285,3 +287,44 @@ def questions_table(lang: Lang) -> pd.DataFrame:
         lang.t("standards.col.no"): [lang.int(i) for i in range(1, len(QUESTIONS) + 1)],
         lang.t("standards.col.question"): [lang.t(f"standards.question.{q}") for q in QUESTIONS],
     })
+
+
+def effect_sentences(res: StandardsAnalysis, lang: Lang) -> list[str]:
+    """Did it pay off, in plain words: the estimate and its range, or why it cannot be told."""
+    if res.effect is None:
+        return []
+    e = res.effect.effect
+    if e.verdict in ("no_plan", "no_branch"):
+        return [lang.t(f"standards.effect.{e.verdict}")]
+    if e.verdict == "too_short":
+        return [lang.t("standards.effect.too_short", after=lang.int(e.periods_after),
+                       before=lang.int(e.periods_before), need=lang.int(MIN_PERIODS))]
+    values = {"estimate": lang.num(100 * e.estimate, 1), "low": lang.num(100 * e.ci_low, 1),
+              "high": lang.num(100 * e.ci_high, 1), "baseline": lang.pct(e.baseline, 0),
+              "treated": lang.int(e.n_treated), "others": lang.int(e.n_branches - e.n_treated),
+              "after": lang.int(e.periods_after)}
+    out = [lang.t(f"standards.effect.{e.verdict}", **values)]
+    if e.ci_low > 0 or e.ci_high < 0:
+        out.append(lang.t("standards.effect.clear_up" if e.ci_low > 0
+                          else "standards.effect.clear_down"))
+    else:
+        out.append(lang.t("standards.effect.unclear"))
+    if e.pretrend_p is not None:
+        out.append(lang.t("standards.effect.parallel" if e.pretrend_p >= 0.05
+                          else "standards.effect.not_parallel"))
+    return out
+
+
+def effect_chart(res: StandardsAnalysis, lang: Lang):
+    """The event study: the pilot's gap to the others by month around the change."""
+    events = res.effect.events
+    fig, ax = new_figure(8, 3.2)
+    x = events["relative_month"].to_numpy()
+    ax.axhline(0, color="#444444", linewidth=0.8)
+    ax.axvline(-0.5, color=PALETTE[2], linewidth=1.2)
+    ax.errorbar(x, 100 * events["estimate"], yerr=[100 * (events["estimate"] - events["ci_low"]),
+                                                   100 * (events["ci_high"] - events["estimate"])],
+                fmt="o", color=PALETTE[0], ecolor="#999999", capsize=2)
+    ax.set_xlabel(lang.t("standards.axis.relative_month"))
+    ax.set_ylabel(lang.t("standards.axis.gap_points"))
+    return fig

@@ -75,3 +75,27 @@ def test_standards_doc_for_the_demo_client(tmp_path):
     assert done.returncode == 0, done.stderr
     page = out.read_text("utf-8")
     assert "ООО «Вектор-Снаб»" in page and "План внедрения" in page and "Пилот" in page
+
+
+def test_the_demo_pilot_is_too_short_to_judge_and_says_so():
+    import tempfile
+    from pathlib import Path
+
+    import pandas as pd
+
+    from playbook.periods import complete_end
+    from playbook.standards.effect import pilot_effect
+
+    params = load_params(ROOT / "params" / "clients" / "demo.yaml")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        run_intake(params, folder / "data")
+        run = RunContext(params=params, run_dir=folder)
+        staff = pd.concat([run.standards_log(n)[["employee", "branch"]]
+                           for n in ("audits", "calls", "requests")])
+        result = pilot_effect(run.transactions(), staff, params.standards,
+                              complete_end(run.as_of))
+    # the demo's sales were drawn without any effect of the standards, and the pilot ran
+    # two full months before the other branches started: too short, no number to trust
+    assert result.effect.verdict == "too_short" and result.effect.periods_after == 2
+    assert result.effect.n_branches == 3 and result.effect.n_treated == 1
