@@ -13,12 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from playbook.periods import complete_end
 from playbook.report.document import summary_section
 from playbook.report.i18n import Lang
 from playbook.standards.catalog import catalog
+from playbook.standards.chain import chain_links, chain_table
 from playbook.standards.effect import PilotEffect, pilot_effect
 from playbook.standards.measure import Measured, measure
 from playbook.standards.rollout import plan
@@ -44,6 +46,8 @@ class StandardsAnalysis:
     as_of: dt.date
     switched_off: list[str]
     effect: PilotEffect | None = None
+    chain: pd.DataFrame | None = None
+    chain_units: pd.DataFrame | None = None
 
 
 def _satisfaction(run) -> tuple[pd.DataFrame | None, str | None, tuple[int, int] | None,
@@ -85,9 +89,15 @@ def analyse(run) -> StandardsAnalysis:
                           responses=responses, satisfaction=column, scale=scale,
                           within=measured.within, requests=measured.judged,
                           target=float(target.iloc[0]) if len(target) else 0.95)
+    units = links = None
+    if measured.has_checks:
+        units = chain_table(measured.checks, transactions, run.as_of, responses=responses,
+                            satisfaction=column, scale=scale)
+        links = chain_links(units)
     return StandardsAnalysis(settings=settings, catalog=table, signs=signs, measured=measured,
                              plan=plan(settings.rollout), as_of=run.as_of,
-                             switched_off=list(settings.switch_off), effect=effect)
+                             switched_off=list(settings.switch_off), effect=effect,
+                             chain=links, chain_units=units)
 
 
 # --- warning signs -----------------------------------------------------------------------
@@ -241,6 +251,10 @@ def results(res: StandardsAnalysis) -> dict:
             "in_force": _iso(m.in_force),
             "plan": stages,
             "effect": res.effect.effect.as_json() if res.effect is not None else None,
+            "chain": None if res.chain is None else {
+                "level": "employee", "units": int(len(res.chain_units)),
+                "links": [{k: (None if isinstance(v, float) and np.isnan(v) else v)
+                           for k, v in row.items()} for row in res.chain.to_dict("records")]},
         },
     }
 

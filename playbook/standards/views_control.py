@@ -22,7 +22,7 @@ __all__ = ["heading", "compliance_sentences", "standards_table", "branch_table",
            "signal_sentences", "response_sentences", "response_chart", "best_table",
            "best_sentences", "fix_sentences", "unknown_sentences", "plan_chart",
            "plan_sentences", "questions_table", "rules_sentences", "effect_sentences",
-           "effect_chart"]
+           "effect_chart", "chain_sentences", "chain_chart"]
 
 #: The best performers shown: the last this many months.
 BEST_MONTHS = 6
@@ -328,3 +328,50 @@ def effect_chart(res: StandardsAnalysis, lang: Lang):
     ax.set_xlabel(lang.t("standards.axis.relative_month"))
     ax.set_ylabel(lang.t("standards.axis.gap_points"))
     return fig
+
+
+def chain_sentences(res: StandardsAnalysis, lang: Lang) -> list[str]:
+    """The Service-Profit Chain in words: each link's strength and how many employees it
+    rests on, or why it cannot be judged.
+    """
+    if res.chain is None:
+        return []
+    out = [lang.t("standards.chain.intro", n=lang.int(len(res.chain_units)))]
+    for row in res.chain.itertuples(index=False):
+        names = {"source": lang.t(f"standards.chain.node.{row.source}"),
+                 "target": lang.t(f"standards.chain.node.{row.target}"), "n": lang.int(row.n)}
+        if np.isnan(row.r):
+            out.append(lang.t("standards.chain.unjudged", **names))
+            continue
+        clear = row.ci_low > 0 or row.ci_high < 0
+        out.append(lang.t("standards.chain.clear" if clear else "standards.chain.unclear",
+                          r=lang.num(row.r, 2), low=lang.num(row.ci_low, 2),
+                          high=lang.num(row.ci_high, 2), **names))
+    return out
+
+
+def chain_chart(res: StandardsAnalysis, lang: Lang):
+    """The chain as a diagram: four boxes, each link's r and n on its arrow."""
+    nodes = ["compliance", "satisfied", "retention", "revenue_per_customer"]
+    fig, ax = new_figure(8, 2.2)
+    ax.set_axis_off()
+    ax.set_xlim(0, 4)
+    ax.set_ylim(0, 1)
+    for i, node in enumerate(nodes):
+        ax.text(i + 0.5, 0.5, "\n".join(_wrap(lang.t(f"standards.chain.node.{node}"), 16)),
+                ha="center", va="center", fontsize=9,
+                bbox={"boxstyle": "round,pad=0.5", "facecolor": "#eef3f8",
+                      "edgecolor": PALETTE[0]})
+    for i, row in enumerate(res.chain.itertuples(index=False)):
+        ax.annotate("", xy=(i + 1.2, 0.5), xytext=(i + 0.8, 0.5),
+                    arrowprops={"arrowstyle": "->", "color": "#444444"})
+        label = ("—" if np.isnan(row.r) else f"r = {lang.num(row.r, 2)}") + \
+            f"\nn = {lang.int(row.n)}"
+        ax.text(i + 1.0, 0.82, label, ha="center", va="bottom", fontsize=8)
+    return fig
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width) or [text]
