@@ -19,7 +19,7 @@ import pandas as pd
 
 __all__ = ["Sign", "STATUSES", "RULES", "base_sign", "new_customers_sign", "referrals_sign",
            "returns_sign", "complaints_sign", "satisfied_sign", "promises_sign",
-           "warning_signs", "signs_json"]
+           "warning_signs", "signs_json", "complaints_from_requests"]
 
 STATUSES = ("alert", "warning", "ok", "unknown")
 #: Each sign's rule, as results.json states it (the report words it from the locale files).
@@ -216,6 +216,30 @@ def complaints_sign(complaints: pd.DataFrame | None, *, complain_share: float = 
     if detail.get("dissatisfied_share", 0) >= 0.25:
         sign.status = "alert"
     return sign
+
+
+COMPLAINT_WORDS = ("жалоб", "претенз", "рекламац", "complain", "claim")
+
+
+def complaints_from_requests(requests: pd.DataFrame | None, as_of: dt.date) -> pd.DataFrame | None:
+    """Complaints per complete quarter from the request log, when its ``category`` says
+    which requests were complaints (жалоба, претензия, рекламация, complaint, claim).
+
+    ``received, category`` -> ``period (2026-Q1), complaints``; None without such a log.
+    """
+    if requests is None or "category" not in requests:
+        return None
+    words = requests["category"].astype("string").str.lower().fillna("")
+    is_complaint = words.str.contains("|".join(COMPLAINT_WORDS), regex=True)
+    if not is_complaint.any():
+        return None
+    quarters = requests["received"].dt.to_period("Q")
+    last = pd.Period(pd.Timestamp(as_of) + pd.Timedelta(days=1), "Q") - 1  # complete ones
+    counts = is_complaint.groupby(quarters).sum()
+    every = pd.period_range(quarters.min(), last, freq="Q")
+    counts = counts.reindex(every, fill_value=0)
+    return pd.DataFrame({"period": [str(q).replace("Q", "-Q") for q in counts.index],
+                         "complaints": counts.to_numpy().astype(int)})
 
 
 def satisfied_sign(responses: pd.DataFrame | None, column: str | None,

@@ -25,7 +25,7 @@ from playbook.standards.effect import PilotEffect, pilot_effect
 from playbook.standards.measure import Measured, measure
 from playbook.standards.rollout import plan
 from playbook.standards.settings import Standards
-from playbook.standards.signs import Sign, signs_json, warning_signs
+from playbook.standards.signs import Sign, complaints_from_requests, signs_json, warning_signs
 from playbook.survey.views_format import period_label
 
 __all__ = ["StandardsAnalysis", "analyse", "signs_table", "signs_sentences", "catalog_table",
@@ -83,6 +83,8 @@ def analyse(run) -> StandardsAnalysis:
     effect = pilot_effect(transactions, pd.concat(staff) if staff else None, settings,
                           complete_end(run.as_of))
     responses, column, scale, complaints = _satisfaction(run)
+    if complaints is None:  # the request log may say which requests were complaints
+        complaints = complaints_from_requests(logs["requests"], run.as_of)
     target = table.loc[table["check"] == "request_log", "target"]
     signs = warning_signs(transactions, run.as_of, customers=run.customers(),
                           complaints=complaints, complain_share=run.params.survey.complain_share,

@@ -103,3 +103,16 @@ def test_every_sign_is_recorded_with_value_rule_and_status():
     for r in records:
         assert r["status"] in sg.STATUSES and r["rule"]
         assert (r["status"] == "unknown") == (r["needs"] is not None) or r["sign"] == "base"
+
+
+def test_complaints_per_quarter_come_from_the_request_log_when_no_table_is_given():
+    requests = pd.DataFrame({
+        "received": pd.to_datetime(["2026-01-10", "2026-02-01", "2026-04-05", "2026-07-01",
+                                    "2026-10-30"]),
+        "category": ["Жалоба", "Вопрос", "претензия", "Complaint", "Жалоба"]})
+    table = sg.complaints_from_requests(requests, AS_OF)
+    # Q4 2026 is not complete on 31 October: left out
+    assert table.to_dict("list") == {"period": ["2026-Q1", "2026-Q2", "2026-Q3"],
+                                     "complaints": [1, 1, 1]}
+    assert sg.complaints_from_requests(requests.assign(category="Вопрос"), AS_OF) is None
+    assert sg.complaints_sign(table).status == "ok"
