@@ -17,7 +17,7 @@ import pandas as pd
 import statsmodels.formula.api as smf
 
 __all__ = ["Effect", "PilotEffect", "pilot_effect", "branch_panel", "customer_branches", "did",
-           "event_study",
+           "event_study", "segmented", "MIN_PERIODS_ITS",
            "MIN_PERIODS", "MIN_BRANCHES"]
 
 #: Fewer complete months before or after the change than this: too short to tell.
@@ -208,6 +208,42 @@ def _pretrend(data: pd.DataFrame, outcome: str) -> float | None:
     return float(fit.pvalues["gap_trend"])
 
 
+#: A segmented time series needs at least this many months on each side of the change.
+MIN_PERIODS_ITS = 6
+
+
+def segmented(series: pd.DataFrame, *, start: dt.date, outcome: str = "repeat_rate",
+              confidence: float = 0.95) -> Effect:
+    """Without a control group: a segmented (interrupted) time series of the whole company.
+
+    ``month, <outcome>, base`` -> :class:`Effect` whose estimate is the level change at the
+    change (``post``) in ``outcome ~ t + post + t_after``, with Newey-West errors (lag 3)
+    for the months' autocorrelation. Too few months on either side: ``too_short``.
+    """
+    data = series.sort_values("month").reset_index(drop=True).copy()
+    change = pd.Timestamp(start).to_period("M").to_timestamp()
+    if pd.Timestamp(start).day > 1:
+        data = data[data["month"] != change].reset_index(drop=True)
+    data["post"] = (data["month"] >= pd.Timestamp(start)).astype(int)
+    data["t"] = np.arange(len(data), dtype=float)
+    first = data.loc[data["post"] == 1, "t"].min() if data["post"].any() else 0.0
+    data["t_after"] = np.where(data["post"] == 1, data["t"] - first, 0.0)
+    before, after = int((data["post"] == 0).sum()), int((data["post"] == 1).sum())
+    effect = Effect(outcome=outcome, verdict="estimated", method="segmented time series",
+                    n_branches=1, n_treated=1, periods_before=before, periods_after=after)
+    if before < MIN_PERIODS_ITS or after < MIN_PERIODS_ITS:
+        effect.verdict = "too_short"
+        return effect
+    effect.baseline = float(data.loc[data["post"] == 0, outcome].mean())
+    fit = smf.ols(f"{outcome} ~ t + post + t_after", data=data).fit(
+        cov_type="HAC", cov_kwds={"maxlags": 3}, use_t=True)
+    low, high = fit.conf_int(alpha=1 - confidence).loc["post"]
+    effect.estimate, effect.ci_low, effect.ci_high = (float(fit.params["post"]), float(low),
+                                                      float(high))
+    effect.p_value = float(fit.pvalues["post"])
+    return effect
+
+
 @dataclass
 class PilotEffect:
     """The rollout's effect on repeat buying: the estimate and its event study."""
@@ -223,16 +259,25 @@ def pilot_effect(transactions: pd.DataFrame, staff: pd.DataFrame | None, setting
 
     ``transactions`` (with ``branch``, or ``manager`` and ``staff`` pairs of ``employee,
     branch`` from the standards logs), the ``standards:`` settings (the plan gives the pilot
-    and when each wave started) and the last complete month's end. Without a plan or
-    branches, the effect's verdict says which is missing (``no_plan``, ``no_branch``).
+    and when each wave started) and the last complete month's end. A plan without branches
+    is judged by a segmented time series of the whole company (:func:`segmented`). Without a
+    plan, or sales without branches, the verdict says which is missing (``no_plan``,
+    ``no_branch``).
     """
     from playbook.standards.measure import branch_in_force
-    from playbook.standards.rollout import waves
+    from playbook.standards.rollout import in_force, waves
 
     empty = pd.DataFrame(columns=["relative_month", "estimate", "ci_low", "ci_high"])
     starts = branch_in_force(settings)
-    if not starts:
-        return PilotEffect(Effect("repeat_rate", "no_plan"), empty, pd.DataFrame())
+    if not starts:  # no branches in the plan: the whole company before and after
+        start = in_force(settings.rollout)
+        if start is None:
+            return PilotEffect(Effect("repeat_rate", "no_plan"), empty, pd.DataFrame())
+        whole = pd.Series("all", index=transactions.index, dtype="string")
+        panel = branch_panel(transactions, whole, end)
+        effect = segmented(panel, start=start)
+        effect.detail = {"start": start.isoformat(), "stop": None, "pilot": []}
+        return PilotEffect(effect, empty, panel)
     branch = customer_branches(transactions, staff)
     if branch.isna().all():
         return PilotEffect(Effect("repeat_rate", "no_branch"), empty, pd.DataFrame())

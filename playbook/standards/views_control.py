@@ -12,7 +12,7 @@ from matplotlib.patches import Patch
 
 from playbook.report.i18n import Lang
 from playbook.report.render import PALETTE, new_figure
-from playbook.standards.effect import MIN_PERIODS
+from playbook.standards.effect import MIN_PERIODS, MIN_PERIODS_ITS
 from playbook.standards.measure import RECENT_MONTHS
 from playbook.standards.rollout import QUESTIONS
 from playbook.standards.views import StandardsAnalysis
@@ -296,14 +296,17 @@ def effect_sentences(res: StandardsAnalysis, lang: Lang) -> list[str]:
     e = res.effect.effect
     if e.verdict in ("no_plan", "no_branch"):
         return [lang.t(f"standards.effect.{e.verdict}")]
+    its = e.method == "segmented time series"
     if e.verdict == "too_short":
-        return [lang.t("standards.effect.too_short", after=lang.int(e.periods_after),
-                       before=lang.int(e.periods_before), need=lang.int(MIN_PERIODS))]
+        return [lang.t("standards.effect.too_short" + ("_its" if its else ""),
+                       after=lang.int(e.periods_after), before=lang.int(e.periods_before),
+                       need=lang.int(MIN_PERIODS_ITS if its else MIN_PERIODS))]
     values = {"estimate": lang.num(100 * e.estimate, 1), "low": lang.num(100 * e.ci_low, 1),
               "high": lang.num(100 * e.ci_high, 1), "baseline": lang.pct(e.baseline, 0),
               "treated": lang.int(e.n_treated), "others": lang.int(e.n_branches - e.n_treated),
               "after": lang.int(e.periods_after)}
-    out = [lang.t(f"standards.effect.{e.verdict}", **values)]
+    out = [lang.t("standards.effect.estimated_its" if its else f"standards.effect.{e.verdict}",
+                  **values)]
     if e.ci_low > 0 or e.ci_high < 0:
         out.append(lang.t("standards.effect.clear_up" if e.ci_low > 0
                           else "standards.effect.clear_down"))

@@ -111,3 +111,19 @@ def test_pilot_effect_from_transactions_recovers_a_planted_lift():
     assert effect.estimate == pytest.approx(0.1, abs=0.03)
     assert effect.pretrend_p is not None and effect.pretrend_p > 0.01
     assert len(result.events) > 0
+
+
+def test_without_a_control_a_segmented_time_series_recovers_a_level_change():
+    from playbook.standards.effect import segmented
+
+    rng = np.random.default_rng(13)
+    months = pd.date_range("2024-01-01", periods=30, freq="MS")
+    post = months >= pd.Timestamp("2025-03-01")
+    y = 0.30 + 0.001 * np.arange(30) + 0.04 * post + rng.normal(0, 0.005, 30)
+    series = pd.DataFrame({"month": months, "repeat_rate": y, "base": 1000})
+    effect = segmented(series, start=dt.date(2025, 3, 1))
+    assert effect.method == "segmented time series" and effect.verdict == "estimated"
+    assert effect.ci_low <= 0.04 <= effect.ci_high
+    assert effect.estimate == pytest.approx(0.04, abs=0.01)
+    short = segmented(series.head(17), start=dt.date(2025, 3, 1))
+    assert short.verdict == "too_short" and short.periods_after == 3

@@ -127,3 +127,22 @@ def test_the_checklist_workbook_keeps_formulas_as_text(analysis, tmp_path):
         assert isinstance(plan_sheet.cell(row=2, column=4).value, dt.datetime)
         questions = book.worksheets[1]
         assert questions.max_row == 11
+
+
+@pytest.mark.parametrize("verdict", ["estimated", "too_short", "too_few_branches", "no_plan",
+                                     "no_branch"])
+@pytest.mark.parametrize("method", ["difference-in-differences", "segmented time series"])
+def test_the_effect_is_told_in_words_whatever_the_verdict(analysis, verdict, method):
+    from playbook.standards.effect import Effect, PilotEffect
+
+    effect = Effect("repeat_rate", verdict, method=method, estimate=0.02, ci_low=-0.01,
+                    ci_high=0.05, n_branches=10, n_treated=5, periods_before=12,
+                    periods_after=2, baseline=0.3, pretrend_p=0.4)
+    res = views.StandardsAnalysis(**{**analysis.__dict__,
+                                     "effect": PilotEffect(effect, pd.DataFrame(),
+                                                           pd.DataFrame())})
+    for code in ("ru", "en"):
+        text = " ".join(control.effect_sentences(res, Lang(code)))
+        assert text and "{" not in text
+        if verdict == "estimated":
+            assert ("2,0" if code == "ru" else "2.0") in text
