@@ -356,10 +356,10 @@ def chain_sentences(res: StandardsAnalysis, lang: Lang) -> list[str]:
 def chain_chart(res: StandardsAnalysis, lang: Lang):
     """The chain as a diagram: four boxes, each link's r and n on its arrow."""
     nodes = ["compliance", "satisfied", "retention", "revenue_per_customer"]
-    fig, ax = new_figure(8, 2.2)
+    fig, ax = new_figure(8, 1.5)
     ax.set_axis_off()
     ax.set_xlim(0, 4)
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0.3, 0.75)
     for i, node in enumerate(nodes):
         ax.text(i + 0.5, 0.5, "\n".join(_wrap(lang.t(f"standards.chain.node.{node}"), 16)),
                 ha="center", va="center", fontsize=9,
@@ -370,7 +370,7 @@ def chain_chart(res: StandardsAnalysis, lang: Lang):
                     arrowprops={"arrowstyle": "->", "color": "#444444"})
         label = ("—" if np.isnan(row.r) else f"r = {lang.num(row.r, 2)}") + \
             f"\nn = {lang.int(row.n)}"
-        ax.text(i + 1.0, 0.82, label, ha="center", va="bottom", fontsize=8)
+        ax.text(i + 1.0, 0.53, label, ha="center", va="bottom", fontsize=8)
     return fig
 
 
