@@ -47,6 +47,7 @@ bench: setup
 demo-data: setup
 	@$(BIN)/python -m playbook.demo.sales --out data_samples/demo
 	@$(BIN)/python -m playbook.demo.survey --out data_samples/demo
+	@$(BIN)/python -m playbook.demo.standards --out data_samples/demo
 
 clean:
 	rm -rf runs .pytest_cache

@@ -8,6 +8,8 @@
                                         a printable questionnaire (HTML) to hand out
     playbook competitor-template [--lang ru|en] [--out F]
                                         a commented competitor profile (YAML) to fill in
+    playbook standards-doc PARAMS [--out F] [--pdf]
+                                        the client's service-standards document (HTML, PDF)
 
 Exit codes: 0 success; 2 bad parameters or data, or a run folder that cannot be written;
 1 a notebook failed or an unexpected error. Messages are one paragraph (at most 1,500
@@ -125,6 +127,28 @@ def _competitor_template(args) -> int:
     except OSError as exc:
         raise PlaybookError(f"Cannot write {shown}: {shorten(exc.strerror, 80)}. Give a path "
                             f"you can write to with --out.") from None
+
+
+def _standards_doc(args) -> int:
+    from playbook.params import PROJECT_ROOT, client_slug, load_params
+    from playbook.standards.document import standards_document
+
+    params = load_params(args.params)
+    page = standards_document(params)
+    target = Path(args.out) if args.out else (
+        PROJECT_ROOT / "runs" / client_slug(params.client.name) / "standards.html")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        partial.write_text(page, encoding="utf-8")
+        partial.replace(target)
+    except OSError as exc:
+        raise PlaybookError(f"Cannot write {shorten(target, 200)}: {shorten(exc.strerror, 80)}. "
+                            f"Give a path you can write to with --out.") from None
+    if args.pdf:
+        from playbook.report.document import export_pdf
+
+        print(export_pdf(target, target.with_suffix(".pdf")))
     print(target)
     return 0
 
@@ -157,6 +181,13 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument("--out", help="write it here (default: standard output); an existing "
                                     "file is never replaced")
     comp.set_defaults(handler=_competitor_template)
+    doc = commands.add_parser("standards-doc", help="the client's service-standards document")
+    doc.add_argument("params", help="the client's parameters file (YAML)")
+    doc.add_argument("--out", help="where to write the HTML (default: "
+                                   "runs/<client>/standards.html)")
+    doc.add_argument("--pdf", action="store_true",
+                     help="also print it to PDF beside the HTML (needs Chromium or Chrome)")
+    doc.set_defaults(handler=_standards_doc)
     return parser
 
 

@@ -36,6 +36,7 @@ from pydantic import (
 from playbook.clients import SLUG_READABLE, client_slug, new_client_yaml
 from playbook.errors import DataError, ParamsError, shorten
 from playbook.params_winback import CompetitorsSource, Winback
+from playbook.standards.settings import Standards
 from playbook.yamlfile import (
     MAX_PARAMS_BYTES,
     MAX_YAML_VALUES,
@@ -204,6 +205,9 @@ class Data(Strict):
     complaints: Annotated[Source, BeforeValidator(_path_or_mapping)] | None = None
     survey_base: Annotated[Source, BeforeValidator(_path_or_mapping)] | None = None
     competitors: Annotated[CompetitorsSource, BeforeValidator(_path_or_mapping)] | None = None
+    audits: Annotated[Source, BeforeValidator(_path_or_mapping)] | None = None
+    calls: Annotated[Source, BeforeValidator(_path_or_mapping)] | None = None
+    requests: Annotated[Source, BeforeValidator(_path_or_mapping)] | None = None
     #: last period's task workbooks as the managers filled them in: a folder or files
     tasks_done: Annotated[list[Path], BeforeValidator(_one_or_many)] | None = None
 
@@ -408,6 +412,7 @@ class Params(Strict):
     tasks: Tasks = Field(default_factory=Tasks)
     winback: Winback = Field(default_factory=Winback)
     labels: Labels = Field(default_factory=Labels)
+    standards: Standards = Field(default_factory=Standards)
     source_file: Path | None = None
 
 

@@ -10,7 +10,7 @@ from conftest import ROOT
 
 PACKAGE = ROOT / "playbook"
 #: The packages of the consulting questions; their modules other than views are analyses.
-QUESTIONS = ("segmentation", "ltv", "survey", "winback", "followup")
+QUESTIONS = ("segmentation", "ltv", "survey", "winback", "standards", "followup")
 #: What an analysis never imports: running, the report's display and template, the staff's
 #: files, plotting. (Languages, playbook.report.i18n, are allowed: an analysis may label.)
 FORBIDDEN_IN_ANALYSIS = ("playbook.running", "playbook.report.document",

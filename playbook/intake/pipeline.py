@@ -22,6 +22,7 @@ from playbook.intake.columns import (
     SURVEY_TEMPLATES,
     detect_columns,
 )
+from playbook.intake.logs import read_logs
 from playbook.intake.model import FileInfo, IntakeResult, Issue
 from playbook.intake.sources import read_raw
 from playbook.intake.sql import _count, _found, _lit
@@ -138,6 +139,7 @@ def run_intake(params: Params, out_dir: Path, *, today: dt.date | None = None) -
         figures["customers_with_purchase"] = pq.read_metadata(
             out_dir / "customer_summary.parquet").num_rows
         files += _surveys(con, params, out_dir, work_dir)
+        files += read_logs(con, params, out_dir, work_dir)
         _tasks_done(params, out_dir, work_dir)
     finally:
         con.close()

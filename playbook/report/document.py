@@ -44,7 +44,7 @@ _SUMMARY: dict[str, SummaryBuilder] = {}
 #: Modules whose summary builders register themselves when imported.
 SUMMARY_MODULES = ["playbook.segmentation.views", "playbook.ltv.views",
                    "playbook.survey.views", "playbook.winback.views",
-                   "playbook.followup.views"]
+                   "playbook.standards.views", "playbook.followup.views"]
 #: Sections whose recommendations come after the business ones (data housekeeping).
 LATE_ADVICE = {"intake"}
 

@@ -96,6 +96,13 @@ class RunContext:
         path = intake_dir(self.run_dir) / "competitors.json"
         return json.loads(path.read_text("utf-8")) if path.exists() else None
 
+    def standards_log(self, name: str) -> pd.DataFrame | None:
+        """A service-standards log read by intake (``audits``, ``calls``, ``requests``), or
+        None when the client gave none.
+        """
+        path = intake_dir(self.run_dir) / f"standards__{name}.parquet"
+        return pd.read_parquet(path) if path.exists() else None
+
     def summary(self) -> pd.DataFrame:
         """One row per customer (see :mod:`playbook.intake.summary`)."""
         return pd.read_parquet(intake_dir(self.run_dir) / "customer_summary.parquet")

@@ -251,4 +251,4 @@ def test_the_survey_section_speaks_plainly_to_the_client(demo_runs, lang):
         assert text not in body, text
     appendix = html[html.index('id="appendix-section-survey"'):]
     assert {"ru": "Кронбах", "en": "Cronbach"}[lang] in appendix
-    assert "[4/5] 30_survey.ipynb" in demo_runs[f"{lang}-stderr"]
+    assert re.search(r"\[4/\d+\] 30_survey\.ipynb", demo_runs[f"{lang}-stderr"])
