@@ -127,6 +127,8 @@ def _competitor_template(args) -> int:
     except OSError as exc:
         raise PlaybookError(f"Cannot write {shown}: {shorten(exc.strerror, 80)}. Give a path "
                             f"you can write to with --out.") from None
+    print(target)
+    return 0
 
 
 def _standards_doc(args) -> int:
