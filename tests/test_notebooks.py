@@ -57,3 +57,21 @@ def test_every_chart_says_what_it_shows_in_words(notebook):
         assert key, f"{notebook.name}: {call[:80]} has no alt text from the locale files"
         for lang in ("ru", "en"):
             assert len(texts(lang)[key.group(1)].split()) >= 2, (lang, key.group(1))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_a_recorded_figure_is_the_last_expression_of_its_cell(notebook):
+    """record() returns what Jupyter must display to carry the value into results.json: a
+    record that is not its cell's last expression is lost silently.
+    """
+    import ast
+
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        if cell.cell_type != "code" or "record(" not in cell.source:
+            continue
+        tree = ast.parse(cell.source)
+        calls = [n for n in ast.walk(tree)
+                 if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "record"]
+        last = tree.body[-1]
+        shown = isinstance(last, ast.Expr) and any(n is calls[0] for n in ast.walk(last))
+        assert len(calls) == 1 and shown, f"{notebook.name}: {cell.source[:120]!r}"

@@ -96,8 +96,12 @@ def task_values(seg: Segments, run: RunContext) -> dict[str, pd.Series]:
             "lapsed": exports.yearly_value(tx, value=exports.value_column(tx))}
 
 
-def task_lists(seg: Segments, run: RunContext, *,
-               alive: pd.Series | None = None) -> dict[str, pd.DataFrame]:
+#: The notebook that owns the win-back and apology lists when the run includes it.
+WINBACK_NOTEBOOK = "40_winback.ipynb"
+
+
+def task_lists(seg: Segments, run: RunContext, *, alive: pd.Series | None = None,
+               winback: bool | None = None) -> dict[str, pd.DataFrame]:
     """The managers' task lists, by list key: calls, winback, apology, greetings and
     penetration, each in :data:`playbook.exports.TASK_COLUMNS`, most at stake first.
 
@@ -111,7 +115,10 @@ def task_lists(seg: Segments, run: RunContext, *,
     hand-over (:attr:`RunContext.handover`): calls, win-backs and apologies
     ``segmentation.call_due_days`` later, questions ``question_due_days`` later; greetings
     on the day, within ``greetings_days`` of the hand-over. ``alive`` is the probability
-    each customer is still active (None: :func:`p_alive`).
+    each customer is still active (None: :func:`p_alive`). ``winback``: whether these lists
+    include win-back and apology; None: unless the run includes the win-back section
+    (:data:`WINBACK_NOTEBOOK`), which then makes both from its own candidates
+    (:func:`playbook.winback.views_tasks.workbook_lists`).
     """
     from playbook.survey.exits import exit_causes
 
@@ -122,26 +129,28 @@ def task_lists(seg: Segments, run: RunContext, *,
     values = task_values(seg, run)
     due_call = start + dt.timedelta(days=cfg.call_due_days)
     due_question = start + dt.timedelta(days=cfg.question_due_days)
+    if winback is None:
+        winback = WINBACK_NOTEBOOK not in run.params.run.notebooks
     r = seg.rhythm
     fresh = rh.newly_lost(r.customers, days=cfg.movement_days, lost_gaps=r.lost_gaps,
                           lost_days=r.lost_days)
     lost = r.customers[fresh].merge(seg.abc[["customer_id", "abc"]], on="customer_id")
     lost = lost[lost["abc"].isin(seg.risk_classes)]
     template = getattr(run.params.data.exit_survey, "template", None) or "exit"
-    winback, apology = exports.winback_lists(
+    winback_rows, apology = exports.winback_lists(
         lost, exit_causes(run.survey("exit_survey"), template=template), lang, due=due_call,
         value=values["lapsed"], last_purchase=seg.summary.set_index("customer_id")
         ["last_purchase"])
     overdue = overdue_tasks(seg, lang, due=due_call, value=values["expected"])
     down = exports.call_list(seg.moves, seg.rungs, seg.abc, lang, due=due_call,
                              value=values["expected"])
-    taken = set(overdue["customer_id"]) | set(winback["customer_id"]) | \
-        set(apology["customer_id"])
+    taken = set(overdue["customer_id"])
+    if winback:
+        taken |= set(winback_rows["customer_id"]) | set(apology["customer_id"])
     down = down[~down["customer_id"].isin(taken)]
     rows = {
         "calls": pd.concat([overdue, down], ignore_index=True),
-        "winback": winback,
-        "apology": apology,
+        **({"winback": winback_rows, "apology": apology} if winback else {}),
         "greetings": exports.greetings_list(run.customers(), lang, start=start,
                                             days=cfg.greetings_days, value=values["pace"]),
         "penetration": exports.penetration_list(seg.rungs, lang, due=due_question,
@@ -173,8 +182,12 @@ def mailing_list(seg: Segments, run: RunContext) -> pd.DataFrame:
 
 
 def winback_sentence(lists: dict[str, pd.DataFrame], run: RunContext) -> str:
-    """How many customers the win-back list and the director's apology calls hold."""
+    """How many customers the win-back list and the director's apology calls hold (or,
+    when the win-back section makes them, where to find them).
+    """
     lang = run.lang
+    if "winback" not in lists:
+        return lang.t("segmentation.exports_winback_elsewhere", start=lang.date(run.handover))
     return lang.t("segmentation.exports_winback", winback=lang.int(len(lists["winback"])),
                   apology=lang.int(len(lists["apology"])),
                   days=lang.int(run.params.segmentation.movement_days),

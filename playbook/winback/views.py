@@ -34,7 +34,6 @@ from playbook.winback.views_candidates import (
     consultant_notes,
     intro_sentences,
     reason_table,
-    task_list,
 )
 from playbook.winback.views_competitors import (
     call_sentences,
@@ -50,9 +49,11 @@ from playbook.winback.views_competitors import (
     swot_sentences,
     terms_table,
 )
+from playbook.winback.views_tasks import WinbackLists, lists_sentence, workbook_lists
 
 __all__ = ["WinbackAnalysis", "analyse", "results", "intro_sentences", "candidates_sentences",
-           "reason_table", "candidates_table", "task_list", "consultant_notes",
+           "reason_table", "candidates_table", "consultant_notes", "WinbackLists",
+           "workbook_lists", "lists_sentence",
            "missing_profile_sentences", "terms_table", "factors_table", "factor_chart",
            "swot_sentences", "survey_scores_table", "switch_table", "lines_table",
            "switch_sentences", "call_sentences", "sensitivity_chart", "sensitivity_sentences"]

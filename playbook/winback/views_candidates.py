@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from playbook.winback.views import WinbackAnalysis
 
 __all__ = ["intro_sentences", "candidates_sentences", "reason_table", "evidence",
-           "candidates_table", "task_list", "consultant_notes"]
+           "candidates_table", "consultant_notes"]
 
 #: The longest exit answer quoted as evidence (characters).
 QUOTE = 120
@@ -117,7 +117,8 @@ def candidates_table(res: WinbackAnalysis, lang: Lang) -> pd.DataFrame:
     """The top candidates (``winback.top``): who, the evidence, why, what to do, the value.
 
     Managers are left out of the client's report (a manager's name may also be a customer's
-    contact person); the task list (:func:`task_list`) carries them.
+    contact person); the managers' workbooks carry them
+    (:func:`playbook.winback.views_tasks.workbook_lists`).
     """
     top = res.candidates.head(res.settings.top)
     key = _value_key(res)
@@ -136,22 +137,6 @@ def candidates_table(res: WinbackAnalysis, lang: Lang) -> pd.DataFrame:
     })
 
 
-def task_list(res: WinbackAnalysis, lang: Lang) -> pd.DataFrame:
-    """Every candidate as a win-back task for its manager, best first (for the managers'
-    workbooks: written by :mod:`playbook.exports` once it takes a win-back list).
-    """
-    table = res.candidates
-    return pd.DataFrame({
-        "priority": table["priority"], "customer_id": table["customer_id"],
-        "name": table["name"], "manager": table["manager"],
-        "action": [lang.t(f"winback.action.{a}") for a in table["action"]],
-        "reason": [lang.t(f"winback.reason.{r}") for r in table["reason"]],
-        "evidence": [evidence(r, res, lang) for _, r in table.iterrows()],
-        "value_at_stake": table["value_at_stake"].round(2),
-        "competitor": table["competitor"],
-    })
-
-
 def consultant_notes(res: WinbackAnalysis, lang: Lang) -> list[str]:
     """Advice for the consultant (a cell tagged consultant-only: never in the report)."""
     notes = [lang.t("winback.consultant.tests")]
@@ -165,5 +150,4 @@ def consultant_notes(res: WinbackAnalysis, lang: Lang) -> list[str]:
                             name=Safe(lang.t("winback.consultant.first"))))
     if not res.has_exits:
         notes.append(lang.t("winback.consultant.no_exits"))
-    notes.append(lang.t("winback.consultant.tasks", n=lang.int(len(res.candidates))))
     return notes

@@ -20,15 +20,17 @@ SENTENCES = {
     "calls": (["segmentation.exports_so_what"], "calls"),
     "greetings": (["segmentation.exports_so_what"], "greetings"),
     "penetration": (["segmentation.exports_so_what"], "penetration"),
-    "winback": (["segmentation.exports_winback"], "winback"),
-    "apology": (["segmentation.exports_winback"], "apology"),
+    "winback": (["winback.lists"], "winback"),  # the win-back section makes both lists
+    "apology": (["winback.lists"], "apology"),
     "retain": (["ltv.retain_so_what", "ltv.retain_so_what_recency"], "n"),
 }
 
 
 def _counts(run: Path) -> dict[str, int]:
     results = json.loads((run / "results.json").read_text("utf-8"))
-    counts = {**results["segmentation"]["tasks"], "retain": results["ltv"]["retain_tasks"]}
+    counts = {**results["segmentation"]["tasks"], "retain": results["ltv"]["retain_tasks"],
+              **results["winback"]["tasks_given"]}
+    assert not {"winback", "apology"} & set(results["segmentation"]["tasks"])  # one owner
     assert results["tasks"]["given"] == counts  # recorded by each notebook, merged
     return counts
 

@@ -19,7 +19,21 @@ HANDOVER = dt.date(2026, 11, 2)  # tasks.start of the demo client
 
 @cache
 def _lists(language: str):
-    return views.task_lists(demo_segments(), demo_context(language))
+    """The segmentation's own lists, win-back and apology included (a run without the
+    win-back section)."""
+    return views.task_lists(demo_segments(), demo_context(language), winback=True)
+
+
+def test_the_win_back_section_owns_its_lists_when_the_run_has_it():
+    run, seg = demo_context("ru"), demo_segments()
+    assert "40_winback.ipynb" in run.params.run.notebooks
+    assert "winback" not in views.task_lists(seg, run)  # 40_winback makes them
+    without = run.params.run.model_copy(update={"notebooks": [
+        n for n in run.params.run.notebooks if n != "40_winback.ipynb"]})
+    alone = dataclasses.replace(run, params=run.params.model_copy(update={"run": without}))
+    assert {"winback", "apology"} <= set(views.task_lists(seg, alone))
+    assert views.winback_sentence({}, run) == run.lang.t(
+        "segmentation.exports_winback_elsewhere", start=run.lang.date(run.handover))
 
 
 def test_calls_hold_every_customer_at_risk_once_most_at_stake_first():

@@ -4,6 +4,7 @@ tiny client with too little history for the drop test and no competitor profile.
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from conftest import write_tiny_client
 
@@ -41,7 +42,6 @@ def test_every_view_renders_on_the_demo(demo_res, code):
     assert "«Склад-Маркет»" in str(svg)
     assert "<svg" in str(figure(views.sensitivity_chart(res, lang), alt="x")._repr_mimebundle_())
     assert res.sensitivity.loc[0, "assumption"] == "price_gap"  # the widest swing on the demo
-    assert len(views.task_list(res, lang)) == len(res.candidates)
     assert views.missing_profile_sentences(res, lang) == []
 
 
@@ -109,3 +109,31 @@ def test_a_leavers_phone_and_address_never_reach_the_evidence(demo_res, code):
     text = evidence(row, demo_res, Lang(code))
     assert "Брак два раза" in text
     assert "8-912-345-67-89" not in text and "ivan@example.ru" not in text
+
+
+def test_the_win_back_lists_hold_every_candidate_once_and_apologies_apart(demo_run, demo_res):
+    """Every candidate is one task: on "Win back", on the director's "Apology call" (left
+    over offence), or already on the segmentation's "Calls" list (no second task).
+    """
+    from playbook.exports import TASK_COLUMNS
+    from playbook.segmentation import views as segmentation
+
+    res = demo_res
+    lists = views.workbook_lists(res, segmentation.analyse(demo_run), demo_run)
+    assert set(lists) == {"winback", "apology"}
+    assert len(lists["winback"]) + len(lists["apology"]) + lists.on_calls == len(res.candidates)
+    offence = set(res.candidates.loc[res.candidates["reason"] == "offence", "customer_id"])
+    assert set(lists["apology"]["customer_id"]) <= offence
+    assert not offence & set(lists["winback"]["customer_id"])
+    both = pd.concat([lists["winback"], lists["apology"]])
+    assert both["customer_id"].is_unique and list(both.columns[:len(TASK_COLUMNS)]) == \
+        list(TASK_COLUMNS)
+    for frame in lists.values():  # most at stake first, due after the hand-over
+        assert list(frame["value_at_stake"]) == sorted(frame["value_at_stake"], reverse=True)
+        assert (frame["due_date"] >= demo_run.handover).all()
+    priced = set(res.switch["customer_id"]) - set(lists["apology"]["customer_id"])
+    said = lists["winback"].set_index("customer_id").loc[
+        [c for c in priced if c in set(lists["winback"]["customer_id"])], "suggested_action"]
+    assert all("«" in text or '"' in text for text in said)  # the sentence for the call
+    sentence = views.lists_sentence(res, lists, demo_run)
+    assert str(len(lists["winback"])) in sentence.replace("\u00a0", "")

@@ -1,0 +1,101 @@
+"""The win-back section's lists for the managers' workbooks (docs/workbooks.md).
+
+When the win-back section runs it owns two lists: "Win back" (``winback``: customers who
+left over terms or for a reason still unknown: an offer, or a call to find out) and the
+director's "Apology call" (``apology``: customers who left over offence). Each candidate of
+the analysis is one task, with the evidence as its reason, what to do and, for the priced
+candidates, the sentence to say on the call. A candidate already on the segmentation's
+"Calls" list (an at-risk customer: the call is planned) gets no second task, so a manager
+never calls one customer from two sheets. The segmentation leaves both lists to this
+section then (:func:`playbook.segmentation.views_tasks.task_lists`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from playbook import exports
+from playbook.report.i18n import Lang
+from playbook.winback.views_candidates import evidence
+
+if TYPE_CHECKING:
+    from playbook.running.context import RunContext
+    from playbook.segmentation.views import Segments
+    from playbook.winback.views import WinbackAnalysis
+
+__all__ = ["WinbackLists", "workbook_lists", "lists_sentence"]
+
+_ROWS = ["customer_id", "reason", "suggested_action", "due_date", "value_at_stake"]
+
+
+class WinbackLists(dict):
+    """``{list key: tasks}`` for :func:`playbook.exports.write_task_lists`, and ``on_calls``:
+    the candidates left to the "Calls" list.
+    """
+
+    on_calls: int = 0
+
+
+def talking_points(res: WinbackAnalysis, lang: Lang) -> dict[str, str]:
+    """customer_id -> the sentence to say on the call, for the priced candidates."""
+    points = {}
+    for row in res.switch.itertuples(index=False):
+        key = "winback.call_gain" if row.net_gain > 0 else "winback.call_loss"
+        points[row.customer_id] = lang.t(
+            key, name=str(row.name), competitor=row.competitor,
+            gap=lang.pct(row.price_gap_share, 0), saving=lang.money_short(row.price_saving),
+            hidden=lang.money_short(row.hidden_costs), net=lang.money_short(abs(row.net_gain)),
+            share=lang.pct(abs(row.net_gain_share), 1))
+    return points
+
+
+def workbook_lists(res: WinbackAnalysis, seg: Segments, run: RunContext) -> WinbackLists:
+    """The "Win back" and "Apology call" lists of the candidates, most valuable first.
+
+    ``seg`` is the segmentation of the same run: its "Calls" list (computed as the
+    segmentation notebook computes it), each customer's contacts and the context columns.
+    Due dates: ``segmentation.call_due_days`` after the hand-over.
+    """
+    from playbook.segmentation import views_tasks as seg_tasks
+
+    lang, start = run.lang, run.handover
+    alive = seg_tasks.p_alive(run)
+    calls = seg_tasks.task_lists(seg, run, alive=alive, winback=False)["calls"]
+    table = res.candidates
+    on_calls = table["customer_id"].isin(set(calls["customer_id"]))
+    due = start + dt.timedelta(days=run.params.segmentation.call_due_days)
+    points = talking_points(res, lang)
+    rows: dict[str, list[dict]] = {"winback": [], "apology": []}
+    for _, row in table[~on_calls].iterrows():
+        why = lang.t(f"winback.reason.{row['reason']}")
+        action = lang.t(f"winback.task_action.{row['action']}")
+        if row["customer_id"] in points:
+            action = f"{action} {points[row['customer_id']]}"
+        key = "apology" if row["reason"] == "offence" else "winback"
+        rows[key].append({
+            "customer_id": row["customer_id"],
+            "reason": exports.plain_text(lang.t("winback.task_reason", why=why,
+                                                evidence=evidence(row, res, lang))),
+            "suggested_action": exports.plain_text(action), "due_date": due,
+            "value_at_stake": row["value_at_stake"]})
+    people = seg_tasks.who(seg, run)
+    context = seg_tasks.task_context(seg, run, alive=alive)
+    lists = WinbackLists({key: exports.finish(pd.DataFrame(found, columns=_ROWS), key, lang,
+                                              people=people, context=context, start=start)
+                          for key, found in rows.items()})
+    lists.on_calls = int(on_calls.sum())
+    return lists
+
+
+def lists_sentence(res: WinbackAnalysis, lists: WinbackLists, run: RunContext) -> str:
+    """Where the candidates went in the managers' workbooks, so the counts add up."""
+    lang = run.lang
+    if res.candidates.empty:
+        return ""
+    return lang.t("winback.lists", n=lang.int(len(res.candidates)),
+                  winback=lang.int(len(lists["winback"])),
+                  apology=lang.int(len(lists["apology"])), calls=lang.int(lists.on_calls),
+                  start=lang.date(run.handover))
