@@ -52,6 +52,8 @@ class Winback(_Strict):
     order_hours: float = Field(default=0.5, ge=0, le=100)
     staff_hour_cost: float = Field(default=800.0, ge=0)
     switching_cost_share: float = Field(default=0.01, ge=0, le=1)
+    onepagers: int = Field(default=10, ge=0, le=100)
+    discount_allowed: bool = False
 
     @model_validator(mode="after")
     def _odds_order(self) -> Winback:
