@@ -3,7 +3,8 @@ mailing lists.
 
 ``tasks`` (the format's keys, words, formula guard, contact checks, file names), ``lists``
 (the task lists as tables), ``workbook`` (writing the workbooks), ``mailing`` (mailing
-lists by status). The format is docs/workbooks.md.
+lists by status), ``offers`` (the one-page offers to customers who left). The format is
+docs/workbooks.md.
 """
 
 from playbook.exports.lists import (
@@ -20,6 +21,7 @@ from playbook.exports.lists import (
     yearly_value,
 )
 from playbook.exports.mailing import consent_flag, mailing_list, write_mailing_lists
+from playbook.exports.offers import OFFERS_FOLDER, OffersWritten, offer_stem, write_offers
 from playbook.exports.tasks import (
     LISTS,
     STATUSES,
@@ -36,9 +38,11 @@ from playbook.exports.tasks import (
 )
 from playbook.exports.workbook import last_period_completion, write_task_lists
 
-__all__ = ["LISTS", "STATUSES", "TASK_COLUMNS", "UNASSIGNED", "call_list", "consent_flag",
+__all__ = ["LISTS", "OFFERS_FOLDER", "OffersWritten", "STATUSES", "TASK_COLUMNS", "UNASSIGNED",
+           "call_list", "consent_flag",
            "context", "email_link", "finish", "greetings_list", "label", "last_known",
            "last_period_completion", "list_name", "mailing_list", "manager_stem", "neutralise",
            "occasions", "penetration_list", "people", "phone_link", "plain_text",
-           "status_name", "value_column", "winback_lists", "write_mailing_lists",
+           "offer_stem", "status_name", "value_column", "winback_lists", "write_mailing_lists",
+           "write_offers",
            "write_task_lists", "yearly_value"]
