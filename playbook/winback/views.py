@@ -49,11 +49,18 @@ from playbook.winback.views_competitors import (
     swot_sentences,
     terms_table,
 )
+from playbook.winback.views_onepager import (
+    offer_files,
+    onepager_notes,
+    onepager_pages,
+    onepagers_sentence,
+)
 from playbook.winback.views_tasks import WinbackLists, lists_sentence, workbook_lists
 
 __all__ = ["WinbackAnalysis", "analyse", "results", "intro_sentences", "candidates_sentences",
            "reason_table", "candidates_table", "consultant_notes", "WinbackLists",
-           "workbook_lists", "lists_sentence",
+           "workbook_lists", "lists_sentence", "offer_files", "onepager_pages",
+           "onepagers_sentence", "onepager_notes",
            "missing_profile_sentences", "terms_table", "factors_table", "factor_chart",
            "swot_sentences", "survey_scores_table", "switch_table", "lines_table",
            "switch_sentences", "call_sentences", "sensitivity_chart", "sensitivity_sentences"]
@@ -210,8 +217,11 @@ def _money(value) -> float | None:
         else round(float(value), 2)
 
 
-def results(res: WinbackAnalysis) -> dict:
-    """The section's figures for results.json (see docs/results.md, ``winback.*``)."""
+def results(res: WinbackAnalysis, onepagers: list[str] | None = None) -> dict:
+    """The section's figures for results.json (see docs/results.md, ``winback.*``);
+    ``onepagers``: the offers written, relative to the run folder
+    (:meth:`playbook.exports.OffersWritten.relative`).
+    """
     table = res.candidates
     by_reason = {r: {"n": int((table["reason"] == r).sum()),
                      "value_at_stake": _money(table.loc[table["reason"] == r,
@@ -233,7 +243,7 @@ def results(res: WinbackAnalysis) -> dict:
                   "drop_ran": res.drop_error is None},
         "profile": res.profile is not None,
         "competitors": [],
-        "onepagers": [],
+        "onepagers": sorted(onepagers or []),
     }
     switch = res.switch
     for comp in res.competitors:

@@ -4,10 +4,12 @@ When the win-back section runs it owns two lists: "Win back" (``winback``: custo
 left over terms or for a reason still unknown: an offer, or a call to find out) and the
 director's "Apology call" (``apology``: customers who left over offence). Each candidate of
 the analysis is one task, with the evidence as its reason, what to do and, for the priced
-candidates, the sentence to say on the call. A candidate already on the segmentation's
-"Calls" list (an at-risk customer: the call is planned) gets no second task, so a manager
-never calls one customer from two sheets. The segmentation leaves both lists to this
-section then (:func:`playbook.segmentation.views_tasks.task_lists`).
+candidates, the sentence to say on the call and the file of their one-page offer
+(``winback/<file>.html`` beside the workbook, :mod:`playbook.winback.views_onepager`). A
+candidate already on the segmentation's "Calls" list (an at-risk customer: the call is
+planned) gets no second task, so a manager never calls one customer from two sheets. The
+segmentation leaves both lists to this section then
+(:func:`playbook.segmentation.views_tasks.task_lists`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pandas as pd
 from playbook import exports
 from playbook.report.i18n import Lang
 from playbook.winback.views_candidates import evidence
+from playbook.winback.views_onepager import offer_files
 
 if TYPE_CHECKING:
     from playbook.running.context import RunContext
@@ -68,12 +71,15 @@ def workbook_lists(res: WinbackAnalysis, seg: Segments, run: RunContext) -> Winb
     on_calls = table["customer_id"].isin(set(calls["customer_id"]))
     due = start + dt.timedelta(days=run.params.segmentation.call_due_days)
     points = talking_points(res, lang)
+    files = offer_files(res)
     rows: dict[str, list[dict]] = {"winback": [], "apology": []}
     for _, row in table[~on_calls].iterrows():
         why = lang.t(f"winback.reason.{row['reason']}")
         action = lang.t(f"winback.task_action.{row['action']}")
         if row["customer_id"] in points:
             action = f"{action} {points[row['customer_id']]}"
+        if row["customer_id"] in files:
+            action = f"{action} {lang.t('winback.task_offer', file=files[row['customer_id']])}"
         key = "apology" if row["reason"] == "offence" else "winback"
         rows[key].append({
             "customer_id": row["customer_id"],
