@@ -98,7 +98,7 @@ p { margin: 1mm 0; }
 .tiles { display: flex; gap: 3mm; margin: 0; padding: 0; }
 .tiles div { flex: 1; background: #f3f6f9; border-radius: 4px; padding: 2mm 3mm; }
 .tiles dt { color: #616e7c; font-size: 8.5pt; }
-.tiles dd { margin: 0; font-size: 12pt; font-weight: 600; }
+.tiles dd { margin: 0; font-size: 11pt; font-weight: 600; white-space: nowrap; }
 table { border-collapse: collapse; width: 100%; }
 th, td { border-bottom: 1px solid #d9dee4; padding: 1mm 2mm; text-align: left; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
