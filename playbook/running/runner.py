@@ -260,12 +260,29 @@ def _failed_cell(saved: Path) -> tuple[int | None, str]:
 
 
 def _kernel_manager(log_path: Path) -> type[AsyncKernelManager]:
-    """A kernel manager whose kernel writes its own stdout and stderr to the run's log.
+    """A kernel manager whose kernel writes its own stdout and stderr to the run's log and,
+    on POSIX, talks over Unix sockets of its own rather than TCP ports.
 
     The kernel otherwise inherits the console and prints warnings and, on a timeout, the
     interrupted cell's traceback there.
     """
     class RunKernelManager(AsyncKernelManager):
+        def __init__(self, **kw):
+            # Over TCP the kernel's five ports are picked by binding and releasing them, so
+            # kernels of clients run in parallel (playbook batch --workers N) can pick the same
+            # port ("address already in use"). Unix sockets in a folder of this kernel's own
+            # cannot collide; Windows has no such sockets for ZeroMQ and keeps TCP.
+            self._sockets = None
+            if os.name == "posix" and "transport" not in kw:
+                self._sockets = tempfile.mkdtemp(prefix="playbook-kernel-")
+                kw.update(transport="ipc", ip=os.path.join(self._sockets, "k"))
+            super().__init__(**kw)
+
+        def cleanup_ipc_files(self) -> None:
+            super().cleanup_ipc_files()
+            if self._sockets:
+                shutil.rmtree(self._sockets, ignore_errors=True)
+
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             with log_path.open("ab") as sink:
                 kw["stdout"] = kw["stderr"] = sink
