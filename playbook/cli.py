@@ -2,6 +2,9 @@
 
     playbook run PARAMS [--out DIR] [--pdf]
                                         run the whole playbook, print the report's path last
+    playbook batch PARAMS... [--workers N] [--out DIR] [--skip-unchanged] [--lang ru|en]
+                                        run many clients, each in its own process; a table
+                                        and the portfolio page (DIR/index.html) at the end
     playbook validate PARAMS            check parameters and data without running notebooks
     playbook new-client NAME [--out F]  write a commented parameters file to start from
     playbook survey-form TEMPLATE [--lang ru|en] [--out F]
@@ -13,7 +16,8 @@
 
 Exit codes: 0 success; 2 bad parameters or data, or a run folder that cannot be written;
 1 a notebook failed or an unexpected error. Messages are one paragraph (at most 1,500
-characters); tracebacks go to the run's log file, never to the console.
+characters); tracebacks go to the run's log file, never to the console. ``batch``: 0 every
+client done or unchanged, 1 some client failed, 2 bad batch arguments (no client was run).
 """
 
 from __future__ import annotations
@@ -45,6 +49,15 @@ def _run(args) -> int:
             _progress(f"  - {note}")
     print(outcome.report)
     return 0
+
+
+def _batch(args) -> int:
+    from playbook.running.batch import run_batch, table
+
+    clients = run_batch(args.params, out=args.out, workers=args.workers,
+                        skip_unchanged=args.skip_unchanged, lang=args.lang, progress=_progress)
+    print(table(clients))
+    return 0 if all(client.ok for client in clients) else 1
 
 
 def _validate(args) -> int:
@@ -164,6 +177,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--pdf", action="store_true",
                      help="also print the report to report.pdf (needs Chromium or Chrome)")
     run.set_defaults(handler=_run)
+    batch = commands.add_parser("batch", help="run many clients; a portfolio page at the end")
+    batch.add_argument("params", nargs="+", help="the clients' parameters files (YAML)")
+    batch.add_argument("--workers", type=int, default=1,
+                       help="clients run at a time (default 1)")
+    batch.add_argument("--out", help="the batch's folder: each client's runs in "
+                                     "<out>/<client>/, the portfolio in <out>/index.html "
+                                     "(default: runs/)")
+    batch.add_argument("--skip-unchanged", action="store_true",
+                       help="skip a client whose parameters and data files are those of its "
+                            "last good run")
+    batch.add_argument("--lang", choices=["ru", "en"], default="ru",
+                       help="the portfolio page's language (default ru)")
+    batch.set_defaults(handler=_batch)
     validate = commands.add_parser("validate", help="check parameters and data only")
     validate.add_argument("params")
     validate.set_defaults(handler=_validate)

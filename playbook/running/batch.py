@@ -1,0 +1,268 @@
+"""Running the playbook for many clients: ``playbook batch PARAMS... [--workers N]``.
+
+Each client runs as its own ``python -m playbook.cli run PARAMS --out <out>/<client>/<stamp>``
+child process, so one client's crash, bad data (exit 2) or failed notebook (exit 1) never stops
+the others; ``workers`` children run at a time. Parameters are validated here first: a file
+that fails validation is that client's failure ("bad parameters"), not the batch's. Kernels of
+parallel children cannot race for a TCP port: the runner's kernels talk over Unix sockets of
+their own (see ``runner._kernel_manager``).
+
+After a good run the batch stores the client's input hash (:func:`input_hash`) in its run
+folder and points ``<out>/<client>/latest`` at it; with ``skip_unchanged`` a client whose hash
+matches its last good run is not run again ("unchanged"). At the end the portfolio page and
+files are written to ``out`` (:mod:`playbook.running.portfolio`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from playbook.errors import PlaybookError, bounded, shorten
+from playbook.params import PROJECT_ROOT, Params, client_slug, load_params
+
+__all__ = ["BatchError", "ClientRun", "HASH_FILE", "STATUSES", "input_hash", "run_batch",
+           "table"]
+
+#: The input hash of a good run, in its run folder.
+HASH_FILE = "inputs.sha256"
+#: A client's status after a batch; the first two count as success.
+STATUSES = ("done", "unchanged", "bad parameters", "bad data", "failed")
+#: The child's console output, kept beside its run for the consultant.
+CONSOLE_LOG = "console.log"
+
+
+class BatchError(PlaybookError):
+    """The batch's own arguments are wrong (exit code 2); no client was run."""
+
+    exit_code = 2
+
+
+@dataclass
+class ClientRun:
+    """One client of a batch and how it went."""
+
+    params_path: Path
+    slug: str
+    name: str
+    params: Params | None = None
+    status: str = "pending"
+    seconds: float = 0.0
+    run_dir: Path | None = None
+    reason: str = ""
+    digest: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Whether the client has a good report: run now, or unchanged since its last run."""
+        return self.status in ("done", "unchanged")
+
+    @property
+    def report(self) -> Path | None:
+        """The client's good report, or None."""
+        return self.run_dir / "report.html" if self.ok and self.run_dir else None
+
+
+def _version() -> str:
+    try:
+        return metadata.version("playbook")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def input_hash(params: Params) -> str:
+    """SHA-256 over the parameters file's bytes, every data file (a folder: every file in it,
+    by relative name) and the playbook's version: what a run's results depend on.
+    """
+    digest = hashlib.sha256()
+
+    def add(label: str, path: Path) -> None:
+        digest.update(f"\0{label}\0".encode())
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+
+    digest.update(f"playbook {_version()}".encode())
+    add("params", params.source_file)
+    for path in sorted(p for p in params.data.paths() if p is not None):
+        if path.is_dir():
+            for item in sorted(p for p in path.rglob("*") if p.is_file()):
+                add(f"{path}/{item.relative_to(path).as_posix()}", item)
+        elif path.exists():
+            add(str(path), path)
+        else:
+            digest.update(f"\0missing {path}\0".encode())
+    return digest.hexdigest()
+
+
+def _clients(paths: Sequence[str | Path]) -> list[ClientRun]:
+    """The batch's clients, parameters validated; bad batch arguments raise BatchError."""
+    if not paths:
+        raise BatchError("Name at least one client's parameters file: playbook batch "
+                         "PARAMS [PARAMS ...].")
+    missing = [str(p) for p in paths if not Path(p).is_file()]
+    if missing:
+        raise BatchError(f"No parameters file at {shorten(', '.join(missing), 600)}. Check the "
+                         f"paths and run the batch again; no client was run.")
+    clients: list[ClientRun] = []
+    for raw in paths:
+        path = Path(raw).resolve()
+        try:
+            params = load_params(path)
+        except PlaybookError as exc:
+            clients.append(ClientRun(path, client_slug(path.stem), path.stem,
+                                     status="bad parameters", reason=bounded(str(exc))))
+            continue
+        clients.append(ClientRun(path, client_slug(params.client.name), params.client.name,
+                                 params=params))
+    seen: dict[str, Path] = {}
+    for client in clients:
+        for key in (str(client.params_path), "slug:" + client.slug):
+            if key in seen:
+                raise BatchError(
+                    f"{shorten(client.params_path, 200)} and {shorten(seen[key], 200)} are the "
+                    f"same client ({client.slug}): each client's runs go to one folder. Name "
+                    f"each client once; no client was run.")
+            seen[key] = client.params_path
+    return clients
+
+
+def _last_good(folder: Path) -> Path | None:
+    latest = folder / "latest"
+    if (latest / "report.html").is_file() and (latest / HASH_FILE).is_file():
+        return latest.resolve()
+    return None
+
+
+def _point_latest(run_dir: Path) -> None:
+    latest = run_dir.parent / "latest"
+    temporary = run_dir.parent / f".latest-{os.getpid()}-{threading.get_ident()}"
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(run_dir.name)
+    temporary.replace(latest)
+
+
+def _new_run_folder(folder: Path, now: dt.datetime) -> Path:
+    stamp = now.strftime("%Y%m%d-%H%M%S")
+    for n in range(100):
+        candidate = folder / (stamp if n == 0 else f"{stamp}-{n}")
+        if not candidate.exists():
+            return candidate
+    raise PlaybookError(f"100 runs of {shorten(folder, 200)} started in the same second.")
+
+
+def _reason(stderr: str, code: int) -> str:
+    """The child's one-paragraph message (its last ``playbook: ...`` line)."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    messages = [line for line in lines if line.startswith("playbook: ")]
+    if messages:
+        return bounded(messages[-1].removeprefix("playbook: "))
+    if lines:
+        return bounded(lines[-1])
+    return f"the run stopped with exit code {code} and no message."
+
+
+def _run_one(client: ClientRun, out: Path) -> None:
+    folder = out / client.slug
+    folder.mkdir(parents=True, exist_ok=True)
+    client.run_dir = _new_run_folder(folder, dt.datetime.now())
+    started = time.monotonic()
+    child = subprocess.run(
+        [sys.executable, "-m", "playbook.cli", "run", str(client.params_path),
+         "--out", str(client.run_dir)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, errors="replace",
+        stdin=subprocess.DEVNULL)
+    client.seconds = time.monotonic() - started
+    if client.run_dir.is_dir():
+        (client.run_dir / CONSOLE_LOG).write_text(child.stdout + child.stderr, encoding="utf-8")
+    if child.returncode == 0 and (client.run_dir / "report.html").is_file():
+        (client.run_dir / HASH_FILE).write_text(client.digest + "\n", encoding="utf-8")
+        _point_latest(client.run_dir)
+        client.status = "done"
+        return
+    client.status = "bad data" if child.returncode == 2 else "failed"
+    client.reason = _reason(child.stderr, child.returncode)
+
+
+def run_batch(paths: Sequence[str | Path], *, out: str | Path | None = None, workers: int = 1,
+              skip_unchanged: bool = False, lang: str = "ru",
+              progress: Callable[[str], None] = lambda message: None) -> list[ClientRun]:
+    """Run every client in ``paths``; the clients with their status, in the order given.
+
+    Raises
+    ------
+    BatchError
+        Missing parameters files, a client named twice, ``workers`` below 1, an output
+        folder that cannot be written.
+    """
+    if workers < 1:
+        raise BatchError(f"--workers {workers}: give 1 or more clients to run at a time.")
+    clients = _clients(paths)
+    out = Path(out).expanduser().resolve() if out else PROJECT_ROOT / "runs"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BatchError(f"Cannot write the batch folder {shorten(out, 200)}: "
+                         f"{shorten(exc.strerror, 80)}. Give another folder with --out.") from None
+    todo = []
+    for client in clients:
+        if client.params is None:
+            continue
+        client.digest = input_hash(client.params)
+        last = _last_good(out / client.slug)
+        if skip_unchanged and last is not None and (
+                (last / HASH_FILE).read_text("utf-8").strip() == client.digest):
+            client.status, client.run_dir = "unchanged", last
+            continue
+        todo.append(client)
+    lock = threading.Lock()
+    running: list[str] = []
+    done = [len(clients) - len(todo)]
+
+    def report_progress() -> None:
+        now = ", ".join(running) or "-"
+        progress(f"batch: {done[0]}/{len(clients)} clients done; running: {now}")
+
+    def work(client: ClientRun) -> None:
+        with lock:
+            running.append(client.slug)
+            report_progress()
+        try:
+            _run_one(client, out)
+        except Exception as exc:  # a client that cannot even start is that client's failure
+            client.status, client.reason = "failed", bounded(
+                f"{type(exc).__name__}: {shorten(exc, 600)}")
+        with lock:
+            running.remove(client.slug)
+            done[0] += 1
+            progress(f"batch: {client.slug} {client.status} in {client.seconds:.0f} s")
+            report_progress()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # each thread waits on a child
+        list(pool.map(work, todo))
+    from playbook.running.portfolio import write_portfolio
+
+    write_portfolio(clients, out, lang)
+    return clients
+
+
+def table(clients: Sequence[ClientRun]) -> str:
+    """The batch's closing table: client, status, time, report path or the reason."""
+    rows = [("client", "status", "time", "report or reason")]
+    for client in clients:
+        where = str(client.report) if client.ok else client.reason
+        rows.append((client.slug, client.status, f"{client.seconds:.0f} s", where))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True))
+             + "  " + row[3] for row in rows]
+    return "\n".join(lines)
