@@ -120,14 +120,16 @@ def _clients(paths: Sequence[str | Path]) -> list[ClientRun]:
         try:
             params = load_params(path)
         except PlaybookError as exc:
-            clients.append(ClientRun(path, client_slug(path.stem), path.stem,
+            # Named by its file: it has no valid client name, and it writes no run folder.
+            clients.append(ClientRun(path, shorten(path, 60), str(path),
                                      status="bad parameters", reason=bounded(str(exc))))
             continue
         clients.append(ClientRun(path, client_slug(params.client.name), params.client.name,
                                  params=params))
     seen: dict[str, Path] = {}
     for client in clients:
-        for key in (str(client.params_path), "slug:" + client.slug):
+        keys = [str(client.params_path)] + (["slug:" + client.slug] if client.params else [])
+        for key in keys:
             if key in seen:
                 raise BatchError(
                     f"{shorten(client.params_path, 200)} and {shorten(seen[key], 200)} are the "

@@ -28,8 +28,12 @@ def test_one_client_failing_never_stops_the_others(tmp_path):
     bad_params = tmp_path / "bad" / "params.yaml"
     bad_params.parent.mkdir()
     bad_params.write_text("client:\n  nmae: Typo\n", encoding="utf-8")
+    other_bad = tmp_path / "bad2" / "params.yaml"  # another file of the same name
+    other_bad.parent.mkdir()
+    other_bad.write_text("client: [not, a, mapping]\n", encoding="utf-8")
     out = tmp_path / "batch"
-    result = run_cli("batch", str(good), str(broken), str(bad_params), "--out", str(out))
+    result = run_cli("batch", str(good), str(broken), str(bad_params), str(other_bad),
+                     "--out", str(out))
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split()[:2] == ["client", "status"]
@@ -39,10 +43,10 @@ def test_one_client_failing_never_stops_the_others(tmp_path):
     broken_row = next(line for line in lines if line.startswith("broken-client"))
     assert "bad data" in broken_row or "failed" in broken_row
     assert "tx.csv" in broken_row  # the child's reason, not a traceback
-    bad_row = next(line for line in lines if "bad parameters" in line)
-    assert "nmae" in bad_row
+    bad_rows = [line for line in lines if "bad parameters" in line]
+    assert len(bad_rows) == 2 and "nmae" in bad_rows[0] and "bad2" in bad_rows[1]
     assert "Traceback" not in result.stderr + result.stdout
-    assert "3/3 clients done" in result.stderr
+    assert "4/4 clients done" in result.stderr
     assert f"running: {client_slug('Good Client')}" in result.stderr
 
 
