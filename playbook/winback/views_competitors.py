@@ -215,21 +215,29 @@ def switch_sentences(res: WinbackAnalysis, lang: Lang) -> list[str]:
     return out
 
 
+def talking_point(row, lang: Lang) -> str:
+    """What a manager can say on the call to one priced candidate (a row of ``res.switch``):
+    the price saving against the hidden costs, in the customer's own money.
+    """
+    key = "winback.call_gain" if row.net_gain > 0 else "winback.call_loss"
+    return lang.t(key, name=str(row.name), competitor=row.competitor,
+                  gap=lang.pct(row.price_gap_share, 0), saving=lang.money_short(row.price_saving),
+                  hidden=lang.money_short(row.hidden_costs),
+                  net=lang.money_short(abs(row.net_gain)),
+                  share=lang.pct(abs(row.net_gain_share), 1))
+
+
 def call_sentences(res: WinbackAnalysis, lang: Lang, most: int = 3) -> list[str]:
-    """The sentence a manager can say on the call, for the first ``most`` priced candidates."""
+    """The sentence a manager can say on the call, for the first ``most`` priced candidates,
+    with the factors to lead with.
+    """
     if res.switch.empty:
         return [lang.t("winback.call_without_numbers")]
     out = []
     for row in res.switch.head(most).itertuples(index=False):
-        key = "winback.call_gain" if row.net_gain > 0 else "winback.call_loss"
         comp = next(c for c in res.competitors if c["name"] == row.competitor)
         lead = ", ".join(comp["lead"][:2]) if comp["lead"] else ""
-        out.append(lang.t(key, name=str(row.name), competitor=row.competitor,
-                          gap=lang.pct(row.price_gap_share, 0),
-                          saving=lang.money_short(row.price_saving),
-                          hidden=lang.money_short(row.hidden_costs),
-                          net=lang.money_short(abs(row.net_gain)),
-                          share=lang.pct(abs(row.net_gain_share), 1))
+        out.append(talking_point(row, lang)
                    + (" " + lang.t("winback.call_lead", factors=lead) if lead else ""))
     return out
 

@@ -22,6 +22,7 @@ import pandas as pd
 from playbook import exports
 from playbook.report.i18n import Lang
 from playbook.winback.views_candidates import evidence
+from playbook.winback.views_competitors import talking_point
 from playbook.winback.views_onepager import offer_files
 
 if TYPE_CHECKING:
@@ -44,15 +45,8 @@ class WinbackLists(dict):
 
 def talking_points(res: WinbackAnalysis, lang: Lang) -> dict[str, str]:
     """customer_id -> the sentence to say on the call, for the priced candidates."""
-    points = {}
-    for row in res.switch.itertuples(index=False):
-        key = "winback.call_gain" if row.net_gain > 0 else "winback.call_loss"
-        points[row.customer_id] = lang.t(
-            key, name=str(row.name), competitor=row.competitor,
-            gap=lang.pct(row.price_gap_share, 0), saving=lang.money_short(row.price_saving),
-            hidden=lang.money_short(row.hidden_costs), net=lang.money_short(abs(row.net_gain)),
-            share=lang.pct(abs(row.net_gain_share), 1))
-    return points
+    return {row.customer_id: talking_point(row, lang)
+            for row in res.switch.itertuples(index=False)}
 
 
 def workbook_lists(res: WinbackAnalysis, seg: Segments, run: RunContext) -> WinbackLists:
