@@ -90,14 +90,21 @@ def _new_client(args) -> int:
                             f"as it should appear on the report.")
     target = Path(args.out) if args.out else (
         PROJECT_ROOT / "params" / "clients" / f"{client_slug(args.name)}.yaml")
+    return _write_new(target, new_client_yaml(args.name), "Edit it, or give another path")
+
+
+def _write_new(target: Path, text: str, instead: str) -> int:
+    """Write ``text`` to a new file ``target`` and print its path; an existing file (a link
+    or a folder counts too) is never replaced: the message says ``instead`` what to do.
+    """
     shown = shorten(target, 200)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with target.open("x", encoding="utf-8") as handle:  # never replaces an existing file
-            handle.write(new_client_yaml(args.name))
+            handle.write(text)
     except FileExistsError:
         raise PlaybookError(f"{shown} already exists (a link or a folder counts too); it was "
-                            f"left as it is. Edit it, or give another path with --out.") from None
+                            f"left as it is. {instead} with --out.") from None
     except OSError as exc:
         raise PlaybookError(f"Cannot write {shown}: {shorten(exc.strerror, 80)}. Give a path "
                             f"you can write to with --out.") from None
@@ -128,20 +135,7 @@ def _competitor_template(args) -> int:
     if args.out is None:
         sys.stdout.write(text)
         return 0
-    target = Path(args.out)
-    shown = shorten(target, 200)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("x", encoding="utf-8") as handle:  # never replaces a filled profile
-            handle.write(text)
-    except FileExistsError:
-        raise PlaybookError(f"{shown} already exists (a link or a folder counts too); it was "
-                            f"left as it is. Give another path with --out.") from None
-    except OSError as exc:
-        raise PlaybookError(f"Cannot write {shown}: {shorten(exc.strerror, 80)}. Give a path "
-                            f"you can write to with --out.") from None
-    print(target)
-    return 0
+    return _write_new(Path(args.out), text, "Give another path")  # a filled profile stays
 
 
 def _standards_doc(args) -> int:
