@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import subprocess
 import sys
 import threading
@@ -30,6 +29,7 @@ from pathlib import Path
 
 from playbook.errors import PlaybookError, bounded, shorten
 from playbook.params import PROJECT_ROOT, Params, client_slug, load_params
+from playbook.running.runner import new_folder, point_latest
 
 __all__ = ["BatchError", "ClientRun", "HASH_FILE", "STATUSES", "input_hash", "run_batch",
            "table"]
@@ -146,23 +146,6 @@ def _last_good(folder: Path) -> Path | None:
     return None
 
 
-def _point_latest(run_dir: Path) -> None:
-    latest = run_dir.parent / "latest"
-    temporary = run_dir.parent / f".latest-{os.getpid()}-{threading.get_ident()}"
-    temporary.unlink(missing_ok=True)
-    temporary.symlink_to(run_dir.name)
-    temporary.replace(latest)
-
-
-def _new_run_folder(folder: Path, now: dt.datetime) -> Path:
-    stamp = now.strftime("%Y%m%d-%H%M%S")
-    for n in range(100):
-        candidate = folder / (stamp if n == 0 else f"{stamp}-{n}")
-        if not candidate.exists():
-            return candidate
-    raise PlaybookError(f"100 runs of {shorten(folder, 200)} started in the same second.")
-
-
 def _reason(stderr: str, code: int) -> str:
     """The child's one-paragraph message (its last ``playbook: ...`` line)."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
@@ -177,7 +160,7 @@ def _reason(stderr: str, code: int) -> str:
 def _run_one(client: ClientRun, out: Path) -> None:
     folder = out / client.slug
     folder.mkdir(parents=True, exist_ok=True)
-    client.run_dir = _new_run_folder(folder, dt.datetime.now())
+    client.run_dir = new_folder(folder, f"{dt.datetime.now():%Y%m%d-%H%M%S}", folder)
     started = time.monotonic()
     child = subprocess.run(
         [sys.executable, "-m", "playbook.cli", "run", str(client.params_path),
@@ -189,7 +172,7 @@ def _run_one(client: ClientRun, out: Path) -> None:
         (client.run_dir / CONSOLE_LOG).write_text(child.stdout + child.stderr, encoding="utf-8")
     if child.returncode == 0 and (client.run_dir / "report.html").is_file():
         (client.run_dir / HASH_FILE).write_text(client.digest + "\n", encoding="utf-8")
-        _point_latest(client.run_dir)
+        point_latest(client.run_dir)
         client.status = "done"
         return
     client.status = "bad data" if child.returncode == 2 else "failed"

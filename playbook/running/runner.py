@@ -25,6 +25,7 @@ import os
 import shutil
 import stat
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +44,7 @@ from playbook.report.document import export_pdf, render_report, summary_results
 from playbook.running.context import intake_dir
 
 __all__ = ["RunOutcome", "run_playbook", "NOTEBOOKS", "prepare_notebook", "new_run_dir",
-           "consultant_notes", "out_folder"]
+           "new_folder", "point_latest", "consultant_notes", "out_folder"]
 
 NOTEBOOKS = NOTEBOOKS_DIR
 log = logging.getLogger("playbook")
@@ -73,10 +74,10 @@ def new_run_dir(params: Params, out: str | Path | None, now: dt.datetime) -> Pat
     if out:
         return out_folder(params, out, now)[1]
     base = PROJECT_ROOT / "runs" / client_slug(params.client.name)
-    return _new_folder(base, now.strftime("%Y%m%d-%H%M%S"), base)
+    return new_folder(base, now.strftime("%Y%m%d-%H%M%S"), base)
 
 
-def _new_folder(parent: Path, stamp: str, shown: Path) -> Path:
+def new_folder(parent: Path, stamp: str, shown: Path) -> Path:
     """A new folder ``parent/<stamp>`` (``-1``, ``-2``... when taken)."""
     for n in range(100):
         folder = parent / (stamp if n == 0 else f"{stamp}-{n}")
@@ -146,7 +147,7 @@ def out_folder(params: Params, out: str | Path, now: dt.datetime) -> tuple[Path,
         _check_writable(final.parent)
     except OSError as exc:
         raise _output_error(final, exc) from None
-    return final, _new_folder(final.parent, f"{final.name}.new-{now:%Y%m%d-%H%M%S}", final)
+    return final, new_folder(final.parent, f"{final.name}.new-{now:%Y%m%d-%H%M%S}", final)
 
 
 def _check_writable(folder: Path) -> None:
@@ -343,9 +344,12 @@ def _execute(name: str, params: Params, run_dir: Path, index: int, total: int,
     return output
 
 
-def _point_latest(run_dir: Path) -> None:
+def point_latest(run_dir: Path) -> None:
+    """Point ``<run_dir's parent>/latest`` at ``run_dir`` in one step (a link renamed over
+    the old one), also when several runs of one process finish at once (playbook batch).
+    """
     latest = run_dir.parent / "latest"
-    temporary = run_dir.parent / f".latest-{os.getpid()}"
+    temporary = run_dir.parent / f".latest-{os.getpid()}-{threading.get_ident()}"
     temporary.unlink(missing_ok=True)
     temporary.symlink_to(run_dir.name)
     temporary.replace(latest)
@@ -418,7 +422,7 @@ def run_playbook(params_path: str | Path, *, out: str | Path | None = None,
         if run_dir != final:
             _swap_in(run_dir, final)
         if out is None:
-            _point_latest(final)
+            point_latest(final)
         log.info("report written to %s", final / "report.html")
         return RunOutcome(run_dir=final, report=final / "report.html", results=results,
                           notes=notes)
