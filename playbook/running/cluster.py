@@ -15,6 +15,10 @@ batch's folder here, and run the same playbook version and Python version; other
 batch stops with exit 2 and names the worker. A worker that joins later and cannot see the
 folder or a client's parameters file fails that client with a reason saying so.
 
+The batch submits at most as many clients as the cluster has worker threads, the next one
+when one ends, so a client starts on the first free worker rather than waiting behind
+another on a busy one; a worker thread is one client at a time (``dask worker --nthreads``).
+
 A worker lost mid-client (killed, out of memory, its machine gone) makes the scheduler run
 the client again on another worker, up to the scheduler's
 ``distributed.scheduler.allowed-failures`` (3 by default); after that the client fails with
@@ -182,9 +186,15 @@ class Cluster:
             see ``out`` or runs another playbook or Python version.
         """
         args = _client_args(scheduler)
-        # The batch prints its own progress; Dask's log lines would only repeat it.
-        logging.getLogger("distributed").setLevel(logging.CRITICAL)
         import distributed
+
+        # The batch prints its own progress and reasons; Dask's console log lines (a lost
+        # connection, a version warning) would only repeat them, without the context.
+        quiet = logging.getLogger("distributed")
+        for handler in list(quiet.handlers):
+            quiet.removeHandler(handler)
+        quiet.addHandler(logging.NullHandler())
+        quiet.propagate = False
 
         try:
             client = distributed.Client(**args, set_as_default=False)
@@ -388,9 +398,9 @@ class Cluster:
         else:  # cancelled: the connection to the scheduler was lost
             client.reason = bounded(
                 f"The connection to the Dask scheduler at {shorten(self.scheduler, 200)} was "
-                f"lost before this client finished; a run it left behind is never marked "
-                f"good. Run the batch again (with --skip-unchanged the clients already done "
-                f"are not run again).")
+                f"lost before this client's outcome came back. A run its worker finished all "
+                f"the same is marked good in the client's folder (latest); run the batch "
+                f"again with --skip-unchanged to run only the clients without a good run.")
 
     def close(self) -> None:
         """Close the connection and remove the token file."""
