@@ -155,7 +155,8 @@ def _lost_reason(exc: BaseException, attempts: int) -> str:
     name = type(exc).__name__
     if name == "KilledWorker":
         tries = getattr(exc, "allowed_failures", None)
-        count = f"{tries + 1} times" if isinstance(tries, int) else "more than once"
+        count = ("more than once" if not isinstance(tries, int) else
+                 "once" if tries == 0 else f"{tries + 1} times")
         return bounded(
             f"The Dask worker running this client was lost {count} (killed, out of memory or "
             f"its machine gone) and the scheduler gave up on it ({name}); the run folders of "

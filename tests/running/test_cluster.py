@@ -19,7 +19,7 @@ from conftest import ROOT
 from test_batch import _client
 
 from playbook.params import client_slug
-from playbook.running.batch import HASH_FILE, BatchError, run_batch
+from playbook.running.batch import HASH_FILE, BatchError, ClientRun, Progress, run_batch
 from playbook.running.cluster import Cluster, _client_args, _here, run_client
 
 HOOKS = Path(__file__).with_name("cluster_hooks.py")
@@ -262,3 +262,39 @@ def test_a_worker_that_cannot_see_the_files_fails_the_client_with_the_reason(tmp
     assert "cannot see the parameters file" in outcome["reason"]
     assert outcome["run_dir"] is None and outcome["figures"] is None
     assert list(token.parent.iterdir()) == [token]  # no run folder
+
+
+class _NoWorkers(_FakeClient):
+    """A scheduler that answers but has no worker."""
+
+    status = "running"
+
+    def __init__(self):
+        super().__init__({})
+
+    def subscribe_topic(self, topic, handler):
+        pass
+
+    def nthreads(self):
+        return {}
+
+    def submit(self, *args, **kwargs):
+        raise AssertionError("nothing is submitted to a cluster without threads")
+
+
+def test_a_cluster_without_workers_fails_the_clients_instead_of_waiting_forever(
+        tmp_path, monkeypatch):
+    from playbook.running import cluster as cluster_module
+
+    monkeypatch.setattr(cluster_module, "NO_WORKER_WAIT", 0.3)
+    monkeypatch.setattr(cluster_module, "_POLL", 0.05)
+    clients = [ClientRun(tmp_path / f"{n}.yaml", f"client-{n}", f"Client {n}") for n in (1, 2)]
+    lines = []
+    state = Progress(len(clients), 0, lines.append)
+    started = time.monotonic()
+    Cluster(_NoWorkers(), "tcp://scheduler:8786", tmp_path).run(clients, state)
+    assert time.monotonic() - started < 30
+    assert [c.status for c in clients] == ["failed", "failed"]
+    assert all("had no worker for 0 s" in c.reason for c in clients)
+    assert "batch: the cluster has no worker; waiting up to 0 s for one" in lines
+    assert lines[-1] == "batch: 2/2 clients done; running: -"
