@@ -2,9 +2,10 @@
 
     playbook run PARAMS [--out DIR] [--pdf]
                                         run the whole playbook, print the report's path last
-    playbook batch PARAMS... [--workers N] [--out DIR] [--skip-unchanged] [--lang ru|en]
-                                        run many clients, each in its own process; a table
-                                        and the portfolio page (DIR/index.html) at the end
+    playbook batch PARAMS... [--workers N | --scheduler ADDRESS] [--out DIR] [--skip-unchanged]
+            [--lang ru|en]              run many clients, each in its own process (here, or
+                                        one task each on a Dask cluster); a table and the
+                                        portfolio page (DIR/index.html) at the end
     playbook validate PARAMS            check parameters and data without running notebooks
     playbook new-client NAME [--out F]  write a commented parameters file to start from
     playbook survey-form TEMPLATE [--lang ru|en] [--out F]
@@ -17,7 +18,8 @@
 Exit codes: 0 success; 2 bad parameters or data, or a run folder that cannot be written;
 1 a notebook failed or an unexpected error. Messages are one paragraph (at most 1,500
 characters); tracebacks go to the run's log file, never to the console. ``batch``: 0 every
-client done or unchanged, 1 some client failed, 2 bad batch arguments (no client was run).
+client done or unchanged, 1 some client failed, 2 bad batch arguments or a cluster that cannot
+run the batch (no client was run).
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ def _batch(args) -> int:
     from playbook.running.batch import run_batch, table
 
     clients = run_batch(args.params, out=args.out, workers=args.workers,
-                        skip_unchanged=args.skip_unchanged, lang=args.lang, progress=_progress)
+                        skip_unchanged=args.skip_unchanged, lang=args.lang,
+                        scheduler=args.scheduler, progress=_progress)
     print(table(clients))
     return 0 if all(client.ok for client in clients) else 1
 
@@ -173,8 +176,12 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
     batch = commands.add_parser("batch", help="run many clients; a portfolio page at the end")
     batch.add_argument("params", nargs="+", help="the clients' parameters files (YAML)")
-    batch.add_argument("--workers", type=int, default=1,
-                       help="clients run at a time (default 1)")
+    batch.add_argument("--workers", type=int, default=None,
+                       help="clients run at a time on this machine (default 1)")
+    batch.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run each client as a task on this Dask cluster: the scheduler's "
+                            "address (tcp://host:8786) or its scheduler file; the workers "
+                            "share the data and --out folders with this machine")
     batch.add_argument("--out", help="the batch's folder: each client's runs in "
                                      "<out>/<client>/, the portfolio in <out>/index.html "
                                      "(default: runs/)")

@@ -1,11 +1,13 @@
 """Running the playbook for many clients: ``playbook batch PARAMS... [--workers N]``.
 
-Each client runs as its own ``python -m playbook.cli run PARAMS --out <out>/<client>/<stamp>``
-child process, so one client's crash, bad data (exit 2) or failed notebook (exit 1) never stops
-the others; ``workers`` children run at a time. Parameters are validated here first: a file
-that fails validation is that client's failure ("bad parameters"), not the batch's. Kernels of
-parallel children cannot race for a TCP port: the runner's kernels talk over Unix sockets of
-their own (see ``runner._kernel_manager``).
+Each client runs as its own ``playbook run PARAMS --out <out>/<client>/<stamp>`` child process
+(through :mod:`playbook.running.child`, which makes it die with the process that started it),
+so one client's crash, bad data (exit 2) or failed notebook (exit 1) never stops the others;
+``workers`` children run at a time, or, with ``scheduler``, each client is a task on a Dask
+cluster that runs the same child on a worker (:mod:`playbook.running.cluster`). Parameters
+are validated here first: a file that fails validation is that client's failure ("bad
+parameters"), not the batch's. Kernels of parallel children cannot race for a TCP port: the
+runner's kernels talk over Unix sockets of their own (see ``runner._kernel_manager``).
 
 After a good run the batch stores the client's input hash (:func:`input_hash`) in its run
 folder and points ``<out>/<client>/latest`` at it; with ``skip_unchanged`` a client whose hash
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import subprocess
 import sys
 import threading
@@ -31,8 +34,8 @@ from playbook.errors import PlaybookError, bounded, shorten
 from playbook.params import PROJECT_ROOT, Params, client_slug, load_params
 from playbook.running.runner import new_folder, point_latest
 
-__all__ = ["BatchError", "ClientRun", "HASH_FILE", "STATUSES", "input_hash", "run_batch",
-           "table"]
+__all__ = ["BatchError", "ClientRun", "HASH_FILE", "Progress", "STATUSES", "input_hash",
+           "run_batch", "run_one", "table"]
 
 #: The input hash of a good run, in its run folder.
 HASH_FILE = "inputs.sha256"
@@ -61,6 +64,9 @@ class ClientRun:
     run_dir: Path | None = None
     reason: str = ""
     digest: str = ""
+    #: The portfolio's figures as a cluster worker read them from results.json (None: read
+    #: them from the run folder here).
+    figures: dict | None = None
 
     @property
     def ok(self) -> bool:
@@ -74,8 +80,9 @@ class ClientRun:
 
 
 def _version() -> str:
+    """The installed playbook's version (its distribution is ``retention-playbook``)."""
     try:
-        return metadata.version("playbook")
+        return metadata.version("retention-playbook")
     except metadata.PackageNotFoundError:
         return "unknown"
 
@@ -157,14 +164,26 @@ def _reason(stderr: str, code: int) -> str:
     return f"the run stopped with exit code {code} and no message."
 
 
-def _run_one(client: ClientRun, out: Path) -> None:
+def _command(params_path: Path, run_dir: Path) -> list[str]:
+    """The child process of one client: ``playbook run`` that dies with its parent."""
+    return [sys.executable, "-m", "playbook.running.child", str(os.getpid()), "run",
+            str(params_path), "--out", str(run_dir)]
+
+
+def run_one(client: ClientRun, out: Path) -> None:
+    """Run one client in a child process into a new run folder ``out/<slug>/<stamp>``; sets
+    its status, time, run folder and reason. Only a good run gets ``inputs.sha256`` and the
+    ``latest`` link, so a run that failed or was cut short never looks good.
+
+    The local batch and a cluster worker (:func:`playbook.running.cluster.run_client`) both
+    run a client with this function.
+    """
     folder = out / client.slug
     folder.mkdir(parents=True, exist_ok=True)
     client.run_dir = new_folder(folder, f"{dt.datetime.now():%Y%m%d-%H%M%S}", folder)
     started = time.monotonic()
     child = subprocess.run(
-        [sys.executable, "-m", "playbook.cli", "run", str(client.params_path),
-         "--out", str(client.run_dir)],
+        _command(client.params_path, client.run_dir),
         cwd=PROJECT_ROOT, capture_output=True, text=True, errors="replace",
         stdin=subprocess.DEVNULL)
     client.seconds = time.monotonic() - started
@@ -179,17 +198,86 @@ def _run_one(client: ClientRun, out: Path) -> None:
     client.reason = _reason(child.stderr, child.returncode)
 
 
-def run_batch(paths: Sequence[str | Path], *, out: str | Path | None = None, workers: int = 1,
-              skip_unchanged: bool = False, lang: str = "ru",
+class Progress:
+    """The batch's progress lines: clients done of the total and which are running.
+
+    Thread-safe: the local batch's threads and the cluster's event handler call it.
+    """
+
+    def __init__(self, total: int, done: int, progress: Callable[[str], None]):
+        self.total, self.done, self._progress = total, done, progress
+        self.running: list[str] = []
+        self._lock = threading.Lock()
+
+    def say(self, message: str) -> None:
+        """One line of its own (a note about a client)."""
+        with self._lock:
+            self._progress(message)
+
+    def _state(self) -> None:
+        now = ", ".join(self.running) or "-"
+        self._progress(f"batch: {self.done}/{self.total} clients done; running: {now}")
+
+    def started(self, slug: str) -> None:
+        """``slug`` is running (again: a line only when it was not shown running)."""
+        with self._lock:
+            if slug not in self.running:
+                self.running.append(slug)
+                self._state()
+
+    def stopped(self, slug: str) -> None:
+        """``slug`` no longer runs; its status comes with :meth:`finished`."""
+        with self._lock:
+            if slug in self.running:
+                self.running.remove(slug)
+
+    def finished(self, client: ClientRun) -> None:
+        """``client`` has its status."""
+        with self._lock:
+            if client.slug in self.running:
+                self.running.remove(client.slug)
+            self.done += 1
+            self._progress(f"batch: {client.slug} {client.status} in {client.seconds:.0f} s")
+            self._state()
+
+
+def _run_local(todo: Sequence[ClientRun], out: Path, workers: int, state: Progress) -> None:
+    """Run ``todo`` here, ``workers`` child processes at a time."""
+
+    def work(client: ClientRun) -> None:
+        state.started(client.slug)
+        try:
+            run_one(client, out)
+        except Exception as exc:  # a client that cannot even start is that client's failure
+            client.status, client.reason = "failed", bounded(
+                f"{type(exc).__name__}: {shorten(exc, 600)}")
+        state.finished(client)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # each thread waits on a child
+        list(pool.map(work, todo))
+
+
+def run_batch(paths: Sequence[str | Path], *, out: str | Path | None = None,
+              workers: int | None = None, skip_unchanged: bool = False, lang: str = "ru",
+              scheduler: str | None = None,
               progress: Callable[[str], None] = lambda message: None) -> list[ClientRun]:
     """Run every client in ``paths``; the clients with their status, in the order given.
+
+    ``workers`` children run here at a time (default 1); with ``scheduler`` (a Dask
+    scheduler's address or scheduler file) each client is a task on that cluster instead.
 
     Raises
     ------
     BatchError
-        Missing parameters files, a client named twice, ``workers`` below 1, an output
-        folder that cannot be written.
+        Missing parameters files, a client named twice, ``workers`` below 1 or given with
+        ``scheduler``, an output folder that cannot be written, a scheduler that cannot be
+        reached or whose workers cannot run the batch.
     """
+    if scheduler is not None and workers is not None:
+        raise BatchError(f"--workers {workers} is for a batch on this machine; on a cluster "
+                         f"(--scheduler) the Dask workers decide how many clients run at a "
+                         f"time. Leave out one of the two.")
+    workers = 1 if workers is None else workers
     if workers < 1:
         raise BatchError(f"--workers {workers}: give 1 or more clients to run at a time.")
     clients = _clients(paths)
@@ -199,42 +287,31 @@ def run_batch(paths: Sequence[str | Path], *, out: str | Path | None = None, wor
     except OSError as exc:
         raise BatchError(f"Cannot write the batch folder {shorten(out, 200)}: "
                          f"{shorten(exc.strerror, 80)}. Give another folder with --out.") from None
-    todo = []
-    for client in clients:
-        if client.params is None:
-            continue
-        client.digest = input_hash(client.params)
-        last = _last_good(out / client.slug)
-        if skip_unchanged and last is not None and (
-                (last / HASH_FILE).read_text("utf-8").strip() == client.digest):
-            client.status, client.run_dir = "unchanged", last
-            continue
-        todo.append(client)
-    lock = threading.Lock()
-    running: list[str] = []
-    done = [len(clients) - len(todo)]
+    cluster = None
+    if scheduler is not None:
+        from playbook.running.cluster import Cluster
 
-    def report_progress() -> None:
-        now = ", ".join(running) or "-"
-        progress(f"batch: {done[0]}/{len(clients)} clients done; running: {now}")
-
-    def work(client: ClientRun) -> None:
-        with lock:
-            running.append(client.slug)
-            report_progress()
-        try:
-            _run_one(client, out)
-        except Exception as exc:  # a client that cannot even start is that client's failure
-            client.status, client.reason = "failed", bounded(
-                f"{type(exc).__name__}: {shorten(exc, 600)}")
-        with lock:
-            running.remove(client.slug)
-            done[0] += 1
-            progress(f"batch: {client.slug} {client.status} in {client.seconds:.0f} s")
-            report_progress()
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:  # each thread waits on a child
-        list(pool.map(work, todo))
+        cluster = Cluster.connect(scheduler, out)  # before any client runs: exit 2 if not
+    try:
+        todo = []
+        for client in clients:
+            if client.params is None:
+                continue
+            client.digest = input_hash(client.params)
+            last = _last_good(out / client.slug)
+            if skip_unchanged and last is not None and (
+                    (last / HASH_FILE).read_text("utf-8").strip() == client.digest):
+                client.status, client.run_dir = "unchanged", last
+                continue
+            todo.append(client)
+        state = Progress(len(clients), len(clients) - len(todo), progress)
+        if cluster is not None:
+            cluster.run(todo, state)
+        else:
+            _run_local(todo, out, workers, state)
+    finally:
+        if cluster is not None:
+            cluster.close()
     from playbook.running.portfolio import write_portfolio
 
     write_portfolio(clients, out, lang)

@@ -22,7 +22,8 @@ from urllib.parse import quote
 from playbook.exports.tasks import neutralise
 from playbook.report.i18n import Lang
 
-__all__ = ["COLUMNS", "portfolio_rows", "portfolio_html", "write_portfolio"]
+__all__ = ["COLUMNS", "FIGURES", "figures", "portfolio_rows", "portfolio_html",
+           "write_portfolio"]
 
 #: The portfolio's columns, in order (``batch.column.<key>`` on the page).
 COLUMNS = ("client", "status", "period", "customers", "revenue", "crr", "nps", "ltv",
@@ -52,13 +53,38 @@ def _get(results: dict, *keys):
     return node
 
 
-def _results(client) -> dict:
-    if not client.ok or client.run_dir is None:
-        return {}
+#: Where each figure of the portfolio is in a client's results.json.
+FIGURES = {
+    "period_start": ("intake", "period", "start"),
+    "period_end": ("intake", "period", "end"),
+    "customers": ("intake", "customers"),
+    "revenue": ("intake", "revenue"),
+    "crr": ("ltv", "crr", -1, "crr"),
+    "nps": ("survey", "nps", "value"),
+    "ltv": ("ltv", "simple", "ltv"),
+    "at_risk": ("segmentation", "rfm", "at_risk_revenue"),
+    "initiative": ("summary", "initiatives", 0, "title"),
+}
+
+
+def figures(run_dir: Path) -> dict:
+    """The portfolio's figures (:data:`FIGURES`) from a run's results.json; {} without one.
+
+    Small and plain: a cluster worker returns it with the client's outcome.
+    """
     try:
-        return json.loads((client.run_dir / "results.json").read_text("utf-8"))
+        results = json.loads((run_dir / "results.json").read_text("utf-8"))
     except (OSError, ValueError):
         return {}
+    return {name: _get(results, *path) for name, path in FIGURES.items()}
+
+
+def _figures(client) -> dict:
+    if not client.ok or client.run_dir is None:
+        return {}
+    if getattr(client, "figures", None) is not None:  # read on a cluster worker
+        return client.figures
+    return figures(client.run_dir)
 
 
 def portfolio_rows(clients: Sequence, out: Path) -> list[dict]:
@@ -68,23 +94,14 @@ def portfolio_rows(clients: Sequence, out: Path) -> list[dict]:
     """
     rows = []
     for client in clients:
-        results = _results(client)
-        crr = _get(results, "ltv", "crr", -1, "crr")
+        found = _figures(client)
         report = client.report
         rows.append({
             "client": client.name,
             "slug": client.slug,
             "status": client.status,
             "currency": client.params.client.currency if client.params else None,
-            "period_start": _get(results, "intake", "period", "start"),
-            "period_end": _get(results, "intake", "period", "end"),
-            "customers": _get(results, "intake", "customers"),
-            "revenue": _get(results, "intake", "revenue"),
-            "crr": crr,
-            "nps": _get(results, "survey", "nps", "value"),
-            "ltv": _get(results, "ltv", "simple", "ltv"),
-            "at_risk": _get(results, "segmentation", "rfm", "at_risk_revenue"),
-            "initiative": _get(results, "summary", "initiatives", 0, "title"),
+            **{name: found.get(name) for name in FIGURES},
             "report": (Path(os.path.relpath(report, out)).as_posix()
                        if report is not None and report.is_file() else None),
             "reason": client.reason or None,
