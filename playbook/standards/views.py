@@ -81,7 +81,7 @@ def analyse(run) -> StandardsAnalysis:
     staff = [log[["employee", "branch"]] for log in logs.values()
              if log is not None and {"employee", "branch"} <= set(log)]
     effect = pilot_effect(transactions, pd.concat(staff) if staff else None, settings,
-                          complete_end(run.as_of))
+                          complete_end(run.as_of), requests=logs["requests"])
     responses, column, scale, complaints = _satisfaction(run)
     if complaints is None:  # the request log may say which requests were complaints
         complaints = complaints_from_requests(logs["requests"], run.as_of)
@@ -126,8 +126,20 @@ def _sign_value(sign: Sign, lang: Lang) -> str:
                                  share=lang.pct(d["dissatisfied_share"]))
         return text
     if sign.sign == "satisfied":
-        return lang.t(key, share=lang.pct(sign.value, 0), n=lang.int(d["n"]))
+        return lang.t(key, share=lang.pct(sign.value, 0), n=lang.int(d["n"]),
+                      low=lang.int(d["marks"][0]), high=lang.int(d["marks"][1]),
+                      top=lang.int(d["scale"][1]))
     return lang.t(key, share=lang.pct(sign.value), n=lang.int(d["n"]))
+
+
+def _sign_rule(sign: Sign, lang: Lang) -> str:
+    """The rule a sign is judged by, in words; the satisfied sign names its marks."""
+    rule = lang.t(f"standards.rule.{sign.sign}")
+    marks = sign.detail.get("marks") if sign.sign == "satisfied" else None
+    if marks:
+        rule = lang.t("standards.rule.satisfied_marks", low=lang.int(marks[0]),
+                      high=lang.int(marks[1]), top=lang.int(sign.detail["scale"][1])) + " " + rule
+    return rule
 
 
 def signs_table(res: StandardsAnalysis, lang: Lang) -> pd.DataFrame:
@@ -142,7 +154,7 @@ def signs_table(res: StandardsAnalysis, lang: Lang) -> pd.DataFrame:
             lang.t("standards.col.status"):
                 f"{STATUS_MARK[sign.status]} {lang.t('standards.status.' + sign.status)}",
             lang.t("standards.col.value"): _sign_value(sign, lang),
-            lang.t("standards.col.rule"): lang.t(f"standards.rule.{sign.sign}"),
+            lang.t("standards.col.rule"): _sign_rule(sign, lang),
             lang.t("standards.col.needs"): needs,
         })
     table = pd.DataFrame(rows)
@@ -252,7 +264,7 @@ def results(res: StandardsAnalysis) -> dict:
                                       strict=True)),
             "in_force": _iso(m.in_force),
             "plan": stages,
-            "effect": res.effect.effect.as_json() if res.effect is not None else None,
+            "effect": res.effect.as_json() if res.effect is not None else None,
             "chain": None if res.chain is None else {
                 "level": "employee", "units": int(len(res.chain_units)),
                 "links": [{k: (None if isinstance(v, float) and np.isnan(v) else v)

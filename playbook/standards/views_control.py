@@ -12,7 +12,7 @@ from matplotlib.patches import Patch
 
 from playbook.report.i18n import Lang
 from playbook.report.render import PALETTE, new_figure
-from playbook.standards.effect import MIN_PERIODS, MIN_PERIODS_ITS
+from playbook.standards.effect import MIN_CLUSTERS, MIN_PERIODS, MIN_PERIODS_ITS
 from playbook.standards.measure import RECENT_MONTHS
 from playbook.standards.rollout import QUESTIONS
 from playbook.standards.views import StandardsAnalysis
@@ -290,14 +290,16 @@ def questions_table(lang: Lang) -> pd.DataFrame:
 
 
 def effect_sentences(res: StandardsAnalysis, lang: Lang) -> list[str]:
-    """Did it pay off, in plain words: the estimate and its range, or why it cannot be told."""
+    """Did it pay off, in plain words: the estimate and its range, or why it cannot be told,
+    and how the range was computed when the branches are too few to cluster by.
+    """
     if res.effect is None:
         return []
     e = res.effect.effect
     if e.verdict in ("no_plan", "no_branch"):
         return [lang.t(f"standards.effect.{e.verdict}")]
     its = e.method == "segmented time series"
-    if e.verdict == "too_short":
+    if e.verdict != "estimated":
         return [lang.t("standards.effect.too_short" + ("_its" if its else ""),
                        after=lang.int(e.periods_after), before=lang.int(e.periods_before),
                        need=lang.int(MIN_PERIODS_ITS if its else MIN_PERIODS))]
@@ -305,7 +307,7 @@ def effect_sentences(res: StandardsAnalysis, lang: Lang) -> list[str]:
               "high": lang.num(100 * e.ci_high, 1), "baseline": lang.pct(e.baseline, 0),
               "treated": lang.int(e.n_treated), "others": lang.int(e.n_branches - e.n_treated),
               "after": lang.int(e.periods_after)}
-    out = [lang.t("standards.effect.estimated_its" if its else f"standards.effect.{e.verdict}",
+    out = [lang.t("standards.effect.estimated_its" if its else "standards.effect.estimated",
                   **values)]
     if e.ci_low > 0 or e.ci_high < 0:
         out.append(lang.t("standards.effect.clear_up" if e.ci_low > 0
@@ -315,7 +317,43 @@ def effect_sentences(res: StandardsAnalysis, lang: Lang) -> list[str]:
     if e.pretrend_p is not None:
         out.append(lang.t("standards.effect.parallel" if e.pretrend_p >= 0.05
                           else "standards.effect.not_parallel"))
+    if e.errors == "hac":
+        out.append(lang.t("standards.effect.few_branches", n=lang.int(e.n_branches),
+                          need=lang.int(MIN_CLUSTERS)))
     return out
+
+
+def _effect_value(outcome: str, value: float, lang: Lang) -> str:
+    """An effect or a level in the outcome's unit: points, money or complaints per 1,000."""
+    if outcome in ("repeat_rate", "crr"):
+        return lang.num(100 * value, 1)
+    if outcome == "revenue_per_customer":
+        return lang.money(value)
+    return lang.num(value, 1)
+
+
+def effect_table(res: StandardsAnalysis, lang: Lang) -> pd.DataFrame:
+    """Every outcome the rollout was judged on: the change against the other branches, its
+    likely range, the level before and what it means (or why it cannot be told).
+    """
+    columns = [lang.t(f"standards.effect_col.{c}") for c in
+               ("outcome", "change", "range", "before", "verdict")]
+    if res.effect is None or not res.effect.outcomes:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for name, e in res.effect.outcomes.items():
+        label = lang.t(f"standards.effect_outcome.{name}")
+        if e.verdict != "estimated":
+            rows.append([label, "—", "—", "—", lang.t(f"standards.effect_verdict.{e.verdict}")])
+            continue
+        clear = "up" if e.ci_low > 0 else "down" if e.ci_high < 0 else "unclear"
+        sign = "+" if e.estimate > 0 else ""
+        rows.append([label, sign + _effect_value(name, e.estimate, lang),
+                     lang.t("standards.effect_range", low=_effect_value(name, e.ci_low, lang),
+                            high=_effect_value(name, e.ci_high, lang)),
+                     _effect_value(name, e.baseline, lang),
+                     lang.t(f"standards.effect_verdict.{clear}")])
+    return pd.DataFrame(rows, columns=columns)
 
 
 def effect_chart(res: StandardsAnalysis, lang: Lang):

@@ -146,3 +146,37 @@ def test_the_effect_is_told_in_words_whatever_the_verdict(analysis, verdict, met
         assert text and "{" not in text
         if verdict == "estimated":
             assert ("2,0" if code == "ru" else "2.0") in text
+
+
+@pytest.mark.parametrize("code", ["ru", "en"])
+def test_the_effect_table_gives_every_outcome_in_its_unit_and_the_few_branches_caveat(code):
+    from playbook.standards.effect import Effect, PilotEffect
+
+    lang = Lang(code)
+    common = {"verdict": "estimated", "n_branches": 3, "n_treated": 1, "periods_before": 11,
+              "periods_after": 6, "errors": "hac", "pretrend_p": 0.4}
+    outcomes = {
+        "repeat_rate": Effect("repeat_rate", estimate=0.06, ci_low=0.02, ci_high=0.1,
+                              baseline=0.26, **common),
+        "revenue_per_customer": Effect("revenue_per_customer", estimate=1500.0, ci_low=-200.0,
+                                       ci_high=3200.0, baseline=12000.0, **common),
+        "crr": Effect("crr", estimate=-0.03, ci_low=-0.05, ci_high=-0.01, baseline=0.95,
+                      **common),
+        "complaints": Effect("complaints", "no_data")}
+    effect = PilotEffect(outcomes["repeat_rate"], pd.DataFrame(), pd.DataFrame(), outcomes)
+    res = views.StandardsAnalysis(settings=Standards(), catalog=pd.DataFrame(), signs=[],
+                                  measured=None, plan=pd.DataFrame(), as_of=AS_OF,
+                                  switched_off=[], effect=effect)
+    table = control.effect_table(res, lang)
+    assert len(table) == 4
+    verdicts = table.iloc[:, -1].tolist()
+    assert verdicts == [lang.t(f"standards.effect_verdict.{v}")
+                        for v in ("up", "unclear", "down", "no_data")]
+    assert table.iloc[0, 1] == "+6" + ("," if code == "ru" else ".") + "0"
+    assert table.iloc[3, 1] == "—"
+    sentences = control.effect_sentences(res, lang)
+    assert sentences[-1] == lang.t("standards.effect.few_branches", n=lang.int(3),
+                                   need=lang.int(5))
+    out = effect.as_json()
+    assert set(out["outcomes"]) == set(outcomes) and "detail" not in out["outcomes"]["crr"]
+    assert {"method", "estimate", "ci_low", "ci_high", "n_branches"} <= set(out)
