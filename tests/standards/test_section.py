@@ -64,6 +64,7 @@ def test_every_view_renders_escaped_and_without_consultant_words(analysis, code)
              show(*control.fix_sentences(analysis, lang)),
              show(*control.unknown_sentences(analysis, lang)),
              show(*control.plan_sentences(analysis, lang)),
+             show(*control.employee_sentences(analysis, lang)),
              table(control.questions_table(lang))]
     markup = "".join(p._repr_html_() for p in parts)
     assert "<script>" not in markup and "<b>North" not in markup
@@ -71,7 +72,11 @@ def test_every_view_renders_escaped_and_without_consultant_words(analysis, code)
     for word in ("standards.", "data.audits", "switch_off", "playbook "):
         assert word not in markup
     assert "odd_item" in markup  # the unknown item is reported to the reader
-    for chart in (control.compliance_chart(analysis, lang), control.plan_chart(analysis, lang)):
+    assert set(analysis.measured.employee_charts) == {"<script>x</script>", "Ann", "Bob"}
+    assert lang.t("standards.series.employee", employee="Ann").replace("Ann", "") in markup \
+        or lang.t("standards.employees.quiet") in markup
+    for chart in (control.compliance_chart(analysis, lang), control.plan_chart(analysis, lang),
+                  control.employee_chart(analysis, lang)):
         assert "<svg" in figure(chart, alt="x").svg
     notes = " ".join(views.consultant_notes(analysis, lang))
     assert "odd_item" in notes and "standards.add" in notes
@@ -101,7 +106,8 @@ def test_a_run_without_standards_data_still_shows_the_section(tmp_path):
     results = json.loads((tmp_path / "run" / "results.json").read_text("utf-8"))
     assert all(s["status"] == "unknown" for s in results["warning_signs"])
     assert results["standards"]["compliance"] is None
-    assert results["standards"]["logs"] == {"audits": False, "calls": False, "requests": False}
+    assert results["standards"]["logs"] == {"audits": False, "calls": False, "requests": False,
+                                            "training": False}
     report = (tmp_path / "run" / "report.html").read_text("utf-8")
     assert "Service standards" in report and "Questions before you launch" in report
     assert "A call log (time, employee" in report
