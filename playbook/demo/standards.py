@@ -1,5 +1,6 @@
 """Deterministic service-standards logs for the demo client: mystery-shopping audits, a call
-log and a request log, from known compliance rates, with the truth written beside them.
+log, a request log and a training log, from known compliance rates, with the truth written
+beside them.
 
 The demo client's six managers work in three branches; the central office pilots the
 standards, the other two follow in a wave (:data:`ROLLOUT`, the plan the demo's parameters
@@ -34,7 +35,8 @@ __all__ = ["write_standards_demo", "BRANCHES", "ROLLOUT", "BEFORE", "AFTER", "SE
 
 SEED = 5014
 GENERATOR_VERSION = 2
-STANDARDS_FILES = ("standards_audits.csv", "standards_calls.csv", "standards_requests.csv")
+STANDARDS_FILES = ("standards_audits.csv", "standards_calls.csv", "standards_requests.csv",
+                   "standards_training.csv")
 #: Each manager's branch.
 BRANCHES = {MANAGERS[0]: "Центральный офис", MANAGERS[1]: "Центральный офис",
             MANAGERS[2]: "Северный филиал", MANAGERS[3]: "Северный филиал",
@@ -62,6 +64,10 @@ STAR, STAR_BOOST = MANAGERS[2], 1.0
 AUDIT_ITEMS = ("phone_introduce", "greet_customer", "needs_questions", "no_no_never",
                "promise_less", "follow_up_after_sale", "appearance", "conflict_resolve")
 VISITS_PER_MONTH = 2
+#: Each employee's chance of passing a training course at the first attempt (the star
+#: employee learns best); a course failed is taken again two weeks later.
+TRAINING_PASS = {MANAGERS[0]: 0.80, MANAGERS[1]: 0.65, MANAGERS[2]: 0.95,
+                 MANAGERS[3]: 0.70, MANAGERS[4]: 0.75, MANAGERS[5]: 0.60}
 #: The share of requests that are complaints, before and after the branch's standards.
 COMPLAINT_SHARE = {"before": 0.10, "after": 0.06}
 UNKNOWN_ITEM_MONTHS = 3  # "smile" is checked in the first months only
@@ -173,6 +179,37 @@ def _sales_effect(out_dir: Path) -> dict | None:
     return json.loads(path.read_text("utf-8")).get("standards_effect")
 
 
+def _training(rng: np.random.Generator) -> pd.DataFrame:
+    """The training log: every employee takes a course per standard during the training
+    stage of its branch's wave; a course failed is retaken two weeks later (and passed or
+    not, once more).
+    """
+    from playbook.standards.rollout import plan
+    from playbook.standards.settings import Rollout
+
+    stages = plan(Rollout(**ROLLOUT))
+    train = {b: row for row in stages[stages["stage"] == "train"].itertuples()
+             for b in row.branches}
+    courses = [item for item in BEFORE if item != "smile"]
+    rows = []
+    for employee in MANAGERS:
+        stage = train[BRANCHES[employee]]
+        days = (stage.end - stage.start).days
+        for course in courses:
+            day = stage.start + dt.timedelta(days=int(rng.integers(0, days)))
+            for _attempt in range(2):
+                passed = rng.random() < TRAINING_PASS[employee]
+                score = int(rng.integers(80, 101) if passed else rng.integers(40, 80))
+                rows.append((day.strftime("%d.%m.%Y"), BRANCHES[employee], employee, course,
+                             "да" if passed else "нет", str(score)))
+                if passed:
+                    break
+                day += dt.timedelta(days=14)
+    rows.sort(key=lambda r: (dt.datetime.strptime(r[0], "%d.%m.%Y"), r[2], r[3]))
+    return pd.DataFrame(rows, columns=["Дата обучения", "Филиал", "Сотрудник", "Курс",
+                                       "Сдал", "Балл"])
+
+
 def write_standards_demo(out_dir: Path, *, seed: int = SEED) -> dict:
     """Write the three logs and ``standards_truth.json`` into ``out_dir``; return the truth.
 
@@ -182,8 +219,8 @@ def write_standards_demo(out_dir: Path, *, seed: int = SEED) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     force = in_force_by_branch()
-    frames = dict(zip(STANDARDS_FILES, (_audits(rng, force), _calls(rng, force),
-                                        _requests(rng, force)), strict=True))
+    logs = (_audits(rng, force), _calls(rng, force), _requests(rng, force))
+    frames = dict(zip(STANDARDS_FILES, (*logs, _training(rng)), strict=True))
     for name, frame in frames.items():
         with (out_dir / name).open("w", encoding="cp1251", newline="") as handle:
             frame.to_csv(handle, sep=";", index=False, lineterminator="\r\n")
@@ -197,6 +234,7 @@ def write_standards_demo(out_dir: Path, *, seed: int = SEED) -> dict:
         "star": {"employee": STAR, "log_odds_boost": STAR_BOOST},
         "unknown_item": "smile",
         "complaint_share": COMPLAINT_SHARE,
+        "training_pass": TRAINING_PASS,
         "rows": {name: len(frame) for name, frame in frames.items()},
         # the standards' effect on sales, planted by playbook.demo.sales (run first)
         "sales_effect": _sales_effect(out_dir),

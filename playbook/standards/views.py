@@ -77,7 +77,9 @@ def analyse(run) -> StandardsAnalysis:
     table = catalog(settings)
     transactions = run.transactions()
     logs = {name: run.standards_log(name) for name in ("audits", "calls", "requests")}
+    training = run.standards_log("training")
     measured = measure(table, settings, run.as_of, **logs)
+    measured.logs["training"] = training is not None
     staff = [log[["employee", "branch"]] for log in logs.values()
              if log is not None and {"employee", "branch"} <= set(log)]
     effect = pilot_effect(transactions, pd.concat(staff) if staff else None, settings,
@@ -94,7 +96,7 @@ def analyse(run) -> StandardsAnalysis:
     units = links = None
     if measured.has_checks:
         units = chain_table(measured.checks, transactions, run.as_of, responses=responses,
-                            satisfaction=column, scale=scale)
+                            satisfaction=column, scale=scale, training=training)
         links = chain_links(units)
     return StandardsAnalysis(settings=settings, catalog=table, signs=signs, measured=measured,
                              plan=plan(settings.rollout), as_of=run.as_of,
