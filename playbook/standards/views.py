@@ -239,9 +239,11 @@ def results(res: StandardsAnalysis) -> dict:
                       "below_target": m.fix["item"].tolist()}
     response = None
     if m.judged:
+        target = res.catalog.loc[res.catalog["check"] == "request_log", "target"]
         response = {"share_within_target": m.within, "median_hours": m.median_hours,
                     "requests": m.judged, "limit_hours": res.settings.response_hours,
-                    "hours": res.settings.hours}
+                    "hours": res.settings.hours,
+                    "target": float(target.iloc[0]) if len(target) else None}
     best = {pd.Timestamp(r.month).strftime("%Y-%m"): r.employee
             for r in m.best.itertuples(index=False)}
     stages = [{"wave": int(r.wave), "branches": list(r.branches), "stage": r.stage,
