@@ -431,6 +431,8 @@ def chain_sentences(res: StandardsAnalysis, lang: Lang) -> list[str]:
     if res.chain is None:
         return []
     out = [lang.t("standards.chain.intro", n=lang.int(len(res.chain_units)))]
+    if res.chain["source"].iloc[0] == "training":
+        out.append(lang.t("standards.chain.intro_training"))
     for row in res.chain.itertuples(index=False):
         names = {"source": lang.t(f"standards.chain.node.{row.source}"),
                  "target": lang.t(f"standards.chain.node.{row.target}"), "n": lang.int(row.n)}

@@ -186,3 +186,21 @@ def test_the_effect_table_gives_every_outcome_in_its_unit_and_the_few_branches_c
     out = effect.as_json()
     assert set(out["outcomes"]) == set(outcomes) and "detail" not in out["outcomes"]["crr"]
     assert {"method", "estimate", "ci_low", "ci_high", "n_branches"} <= set(out)
+
+
+@pytest.mark.parametrize("code", ["ru", "en"])
+def test_the_chain_names_training_as_its_first_link_when_there_is_a_training_log(code):
+    from playbook.report.render import figure
+
+    lang = Lang(code)
+    links = pd.DataFrame({"source": ["training", "compliance"],
+                          "target": ["compliance", "satisfied"], "r": [0.9, np.nan],
+                          "ci_low": [0.2, np.nan], "ci_high": [0.99, np.nan], "n": [6, 3]})
+    res = views.StandardsAnalysis(settings=Standards(), catalog=pd.DataFrame(), signs=[],
+                                  measured=None, plan=pd.DataFrame(), as_of=AS_OF,
+                                  switched_off=[], chain=links,
+                                  chain_units=pd.DataFrame({"unit": list("abcdef")}))
+    sentences = control.chain_sentences(res, lang)
+    assert sentences[1] == lang.t("standards.chain.intro_training")
+    assert lang.t("standards.chain.node.training") in sentences[2]
+    assert "<svg" in figure(control.chain_chart(res, lang), alt="x").svg
