@@ -208,6 +208,7 @@ class Data(Strict):
     audits: Annotated[Source, BeforeValidator(_path_or_mapping)] | None = None
     calls: Annotated[Source, BeforeValidator(_path_or_mapping)] | None = None
     requests: Annotated[Source, BeforeValidator(_path_or_mapping)] | None = None
+    training: Annotated[Source, BeforeValidator(_path_or_mapping)] | None = None
     #: last period's task workbooks as the managers filled them in: a folder or files
     tasks_done: Annotated[list[Path], BeforeValidator(_one_or_many)] | None = None
 

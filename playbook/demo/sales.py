@@ -20,6 +20,8 @@ This module writes the demo (:func:`write_demo`) and is the command line; the wo
 - :mod:`playbook.demo.problems`: returns and the planted data-quality problems;
 - :mod:`playbook.demo.followup`: last quarter's task workbooks, filled in, and the calls'
   known effect on purchases;
+- :mod:`playbook.demo.standards_effect`: each customer's branch, and the service standards'
+  known effect on the pilot's purchases;
 - :mod:`playbook.demo.large`: large files for benchmarks (:func:`write_large`).
 
 ``python -m playbook.demo.sales --out data_samples/demo`` regenerates the committed demo files
@@ -30,6 +32,7 @@ large transactions file for benchmarks.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -56,6 +59,7 @@ from playbook.demo.settings import (
     TRANSACTION_HEADER,
     TRUE_PARAMS,
 )
+from playbook.demo.standards_effect import bring_forward, customer_branches
 
 __all__ = [
     "DEMO_SEED",
@@ -78,6 +82,9 @@ __all__ = [
 
 #: The follow-up's own random stream (see :mod:`playbook.demo.followup`).
 FOLLOWUP_STREAM = 60
+#: The standards' effect on sales draws from a stream of its own (see
+#: :mod:`playbook.demo.standards_effect`).
+STANDARDS_STREAM = 51
 #: The folder of last quarter's filled-in task workbooks, in the demo's folder.
 TASKS_FOLDER = "tasks_done"
 
@@ -116,6 +123,11 @@ def write_demo(out_dir: Path, *, seed: int = DEMO_SEED) -> dict:
     followup_rng = np.random.default_rng([seed, FOLLOWUP_STREAM])
     tasks = plan_tasks(raw, managers, followup_rng)
     raw, followup_truth = add_call_effect(raw, tasks, followup_rng)
+    standards_rng = np.random.default_rng([seed, STANDARDS_STREAM])
+    branches = customer_branches(managers, standards_rng)
+    raw, standards_truth = bring_forward(
+        raw, branches, standards_rng, start=dt.date.fromisoformat(DEMO_SETTINGS["start"]),
+        stop=dt.date.fromisoformat(FOLLOWUP["handover"]))
     numbered = pd.DataFrame(number_documents(raw))
     added = numbered.pop("added").to_numpy()
     # The returns and the planted problems are drawn on the lines the demo had before the
@@ -140,6 +152,7 @@ def write_demo(out_dir: Path, *, seed: int = DEMO_SEED) -> dict:
                                               width=6).assign(_day=calls["day"].to_numpy(),
                                                               _line=calls["line"].to_numpy()))
     lines = numbered
+    text["Филиал"] = text["Код клиента"].map(dict(zip(codes, branches, strict=True))).fillna("")
 
     first_day = np.full(n_all, -1)
     first_day[:n_buyers] = lines.groupby("customer")["day"].min().to_numpy()  # all buy
@@ -172,6 +185,7 @@ def write_demo(out_dir: Path, *, seed: int = DEMO_SEED) -> dict:
         "settings": DEMO_SETTINGS,
         "category_margins": {c: m for c, m in CATEGORIES},
         "counts": counts,
+        "standards_effect": standards_truth,
     }
     (out_dir / "truth.json").write_text(
         json.dumps(truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"

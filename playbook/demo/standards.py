@@ -1,5 +1,6 @@
 """Deterministic service-standards logs for the demo client: mystery-shopping audits, a call
-log and a request log, from known compliance rates, with the truth written beside them.
+log, a request log and a training log, from known compliance rates, with the truth written
+beside them.
 
 The demo client's six managers work in three branches; the central office pilots the
 standards, the other two follow in a wave (:data:`ROLLOUT`, the plan the demo's parameters
@@ -30,20 +31,22 @@ import pandas as pd
 from playbook.demo.settings import MANAGERS
 
 __all__ = ["write_standards_demo", "BRANCHES", "ROLLOUT", "BEFORE", "AFTER", "SEED",
-           "STANDARDS_FILES", "in_force_by_branch"]
+           "STANDARDS_FILES", "in_force_by_branch", "COMPLAINT_SHARE"]
 
 SEED = 5014
-GENERATOR_VERSION = 1
-STANDARDS_FILES = ("standards_audits.csv", "standards_calls.csv", "standards_requests.csv")
+GENERATOR_VERSION = 2
+STANDARDS_FILES = ("standards_audits.csv", "standards_calls.csv", "standards_requests.csv",
+                   "standards_training.csv")
 #: Each manager's branch.
 BRANCHES = {MANAGERS[0]: "Центральный офис", MANAGERS[1]: "Центральный офис",
             MANAGERS[2]: "Северный филиал", MANAGERS[3]: "Северный филиал",
             MANAGERS[4]: "Южный филиал", MANAGERS[5]: "Южный филиал"}
 #: The rollout as the demo's parameters give it (standards.rollout).
+#: The pilot runs half a year before the others start, so its effect can be judged.
 ROLLOUT = {"start": "2025-09-01", "branches": ["Центральный офис", "Северный филиал",
                                                "Южный филиал"],
            "pilot": ["Центральный офис"], "develop_weeks": 4, "train_weeks": 3,
-           "pilot_weeks": 8, "wave_size": 3, "wave_weeks": 4}
+           "pilot_weeks": 26, "wave_size": 3, "wave_weeks": 4}
 START, END = dt.date(2025, 1, 1), dt.date(2026, 10, 31)
 #: Probability that a check passes before and after the branch's standards take effect.
 BEFORE = {"phone_introduce": 0.70, "greet_customer": 0.75, "needs_questions": 0.55,
@@ -61,6 +64,12 @@ STAR, STAR_BOOST = MANAGERS[2], 1.0
 AUDIT_ITEMS = ("phone_introduce", "greet_customer", "needs_questions", "no_no_never",
                "promise_less", "follow_up_after_sale", "appearance", "conflict_resolve")
 VISITS_PER_MONTH = 2
+#: Each employee's chance of passing a training course at the first attempt (the star
+#: employee learns best); a course failed is taken again two weeks later.
+TRAINING_PASS = {MANAGERS[0]: 0.80, MANAGERS[1]: 0.65, MANAGERS[2]: 0.95,
+                 MANAGERS[3]: 0.70, MANAGERS[4]: 0.75, MANAGERS[5]: 0.60}
+#: The share of requests that are complaints, before and after the branch's standards.
+COMPLAINT_SHARE = {"before": 0.10, "after": 0.06}
 UNKNOWN_ITEM_MONTHS = 3  # "smile" is checked in the first months only
 
 
@@ -153,7 +162,8 @@ def _requests(rng: np.random.Generator, force: dict) -> pd.DataFrame:
             if answer.date() > END:
                 answer = None
             resolved = answer + pd.Timedelta(hours=float(rng.uniform(1, 72))) if answer else None
-            category = categories[int(rng.choice(3, p=[0.55, 0.35, 0.10]))]
+            complaint = COMPLAINT_SHARE["after" if day >= force[branch] else "before"]
+            category = categories[int(rng.choice(3, p=[0.55, 0.45 - complaint, complaint]))]
             rows.append((_stamp(at), _stamp(answer) if answer is not None else "",
                          _stamp(resolved) if resolved is not None else "",
                          channels[int(rng.integers(0, 3))], category, branch, employee))
@@ -161,13 +171,56 @@ def _requests(rng: np.random.Generator, force: dict) -> pd.DataFrame:
                                        "Категория", "Филиал", "Сотрудник"])
 
 
+def _sales_effect(out_dir: Path) -> dict | None:
+    """The standards' effect on sales as ``truth.json`` beside the logs records it."""
+    path = out_dir / "truth.json"
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text("utf-8")).get("standards_effect")
+
+
+def _training(rng: np.random.Generator) -> pd.DataFrame:
+    """The training log: every employee takes a course per standard during the training
+    stage of its branch's wave; a course failed is retaken two weeks later (and passed or
+    not, once more).
+    """
+    from playbook.standards.rollout import plan
+    from playbook.standards.settings import Rollout
+
+    stages = plan(Rollout(**ROLLOUT))
+    train = {b: row for row in stages[stages["stage"] == "train"].itertuples()
+             for b in row.branches}
+    courses = [item for item in BEFORE if item != "smile"]
+    rows = []
+    for employee in MANAGERS:
+        stage = train[BRANCHES[employee]]
+        days = (stage.end - stage.start).days
+        for course in courses:
+            day = stage.start + dt.timedelta(days=int(rng.integers(0, days)))
+            for _attempt in range(2):
+                passed = rng.random() < TRAINING_PASS[employee]
+                score = int(rng.integers(80, 101) if passed else rng.integers(40, 80))
+                rows.append((day.strftime("%d.%m.%Y"), BRANCHES[employee], employee, course,
+                             "да" if passed else "нет", str(score)))
+                if passed:
+                    break
+                day += dt.timedelta(days=14)
+    rows.sort(key=lambda r: (dt.datetime.strptime(r[0], "%d.%m.%Y"), r[2], r[3]))
+    return pd.DataFrame(rows, columns=["Дата обучения", "Филиал", "Сотрудник", "Курс",
+                                       "Сдал", "Балл"])
+
+
 def write_standards_demo(out_dir: Path, *, seed: int = SEED) -> dict:
-    """Write the three logs and ``standards_truth.json`` into ``out_dir``; return the truth."""
+    """Write the three logs and ``standards_truth.json`` into ``out_dir``; return the truth.
+
+    The truth copies the standards' effect on sales from the sales generator's
+    ``truth.json`` in ``out_dir`` (``make demo-data`` writes it first; null without it).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     force = in_force_by_branch()
-    frames = dict(zip(STANDARDS_FILES, (_audits(rng, force), _calls(rng, force),
-                                        _requests(rng, force)), strict=True))
+    logs = (_audits(rng, force), _calls(rng, force), _requests(rng, force))
+    frames = dict(zip(STANDARDS_FILES, (*logs, _training(rng)), strict=True))
     for name, frame in frames.items():
         with (out_dir / name).open("w", encoding="cp1251", newline="") as handle:
             frame.to_csv(handle, sep=";", index=False, lineterminator="\r\n")
@@ -180,7 +233,11 @@ def write_standards_demo(out_dir: Path, *, seed: int = SEED) -> dict:
         "pass_probability": {"before": BEFORE, "after": AFTER},
         "star": {"employee": STAR, "log_odds_boost": STAR_BOOST},
         "unknown_item": "smile",
+        "complaint_share": COMPLAINT_SHARE,
+        "training_pass": TRAINING_PASS,
         "rows": {name: len(frame) for name, frame in frames.items()},
+        # the standards' effect on sales, planted by playbook.demo.sales (run first)
+        "sales_effect": _sales_effect(out_dir),
     }
     (out_dir / "standards_truth.json").write_text(
         json.dumps(truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -1,4 +1,5 @@
-"""The service-standards logs: mystery-shopping audits, the call log and the request log.
+"""The service-standards logs: mystery-shopping audits, the call log, the request log and the
+training log.
 
 Read like every client file (:func:`~playbook.intake.sources.read_raw`: encodings,
 delimiters, workbooks; :func:`~playbook.intake.columns.detect_columns`: the parameters'
@@ -8,7 +9,8 @@ any bad cell an error naming the file, the column and the rows. Written as
 
 Audits come long (one row per checked item: date, branch, employee, item, passed) or wide
 (one row per visit, one column per item, its header the standard's id; a blank cell is an
-item not checked).
+item not checked). The training log has one row per employee and course (a standard or a
+training module): date, branch, employee, course, passed and/or score.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from playbook.intake.sources import read_raw
 __all__ = ["LOGS", "LOG_HEADERS", "LOG_REQUIRED", "read_logs", "parse_moments", "parse_flags",
            "parse_numbers"]
 
-LOGS = ("audits", "calls", "requests")
+LOGS = ("audits", "calls", "requests", "training")
 _BRANCH = [["филиал", "подразделение", "магазин", "точка", "офис", "отдел", "branch", "store",
             "team", "office", "department"]]
 _EMPLOYEE = [["сотрудник", "менеджер", "продавец", "консультант", "оператор", "фио",
@@ -62,12 +64,22 @@ LOG_HEADERS: dict[str, dict[str, list[list[str]]]] = {
         "category": [["категория", "тип", "тип обращения", "category", "type"]],
         "branch": _BRANCH, "employee": _EMPLOYEE,
     },
+    "training": {
+        "date": [["дата", "дата обучения", "дата аттестации", "date", "training date"]],
+        "branch": _BRANCH, "employee": _EMPLOYEE,
+        "course": [["курс", "стандарт", "тема", "модуль", "программа", "course", "standard",
+                    "module", "topic", "training"]],
+        "passed": [["сдал", "сдано", "зачёт", "зачет", "аттестован", "аттестация", "passed",
+                    "pass", "result"]],
+        "score": [["балл", "баллы", "оценка", "результат теста", "score", "points", "mark"]],
+    },
 }
-LOG_REQUIRED = {"audits": ("date",), "calls": ("time",), "requests": ("received",)}
+LOG_REQUIRED = {"audits": ("date",), "calls": ("time",), "requests": ("received",),
+                "training": ("date", "employee")}
 _MOMENTS = {"audits": ("date",), "calls": ("time",),
-            "requests": ("received", "first_answer", "resolved")}
-_FLAGS = {"audits": ("passed",), "calls": ("missed", "callback")}
-_NUMBERS = {"calls": ("rings", "answer_seconds", "hold_seconds")}
+            "requests": ("received", "first_answer", "resolved"), "training": ("date",)}
+_FLAGS = {"audits": ("passed",), "calls": ("missed", "callback"), "training": ("passed",)}
+_NUMBERS = {"calls": ("rings", "answer_seconds", "hold_seconds"), "training": ("score",)}
 _FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d.%m.%y %H:%M", "%d.%m.%y",
             "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M",
             "%Y-%m-%d", "%d/%m/%Y %H:%M", "%d/%m/%Y")
@@ -181,6 +193,16 @@ def _log_table(name: str, source, frame: pd.DataFrame, rows: pd.Series,
                    table["passed"].isna(), path, mapping["passed"], "blank answers")
     if name == "audits":
         table["item"] = table["item"].str.lower()
+    if name == "training":
+        if "passed" not in table and "score" not in table:
+            raise DataError(f"{path}: the training log needs a 'passed' (yes/no) or a 'score' "
+                            f"column. The file's columns are: "
+                            f"{', '.join(map(repr, frame.columns))}. Name it in the "
+                            f"parameters, e.g. columns: {{passed: {frame.columns[-1]!r}}}.")
+        blank = table["employee"].isna() | (table["employee"] == "")
+        if blank.any():
+            raise _bad(frame[mapping["employee"]].reset_index(drop=True), table["_row"], blank,
+                       path, mapping["employee"], "blank employees")
     return table.rename(columns={"_row": "row"})
 
 

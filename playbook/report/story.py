@@ -45,11 +45,13 @@ ROADMAP_QUARTERS = 4
 OWNERS = {"at_risk": "account_managers", "winback": "sales_director",
           "service": "service_manager", "wallet": "account_managers",
           "retention": "marketing", "referrals": "marketing", "survey_start": "service_manager",
-          "margin_data": "finance", "referral_data": "marketing"}
+          "margin_data": "finance", "referral_data": "marketing",
+          "standards": "service_manager"}
 #: When each initiative's result is checked: quarters after the report date's quarter
 #: (0: the end of this quarter, or of the next when this one ends within six weeks).
 DUE_QUARTERS = {"at_risk": 0, "winback": 1, "service": 1, "wallet": 2, "retention": 2,
-                "referrals": 2, "survey_start": 1, "margin_data": 0, "referral_data": 0}
+                "referrals": 2, "survey_start": 1, "margin_data": 0, "referral_data": 0,
+                "standards": 1}
 
 
 @dataclass
@@ -457,6 +459,31 @@ def _referrals(g: _Ground) -> list[dict]:
              "kpi": {"now": lang.pct(last, 0)}}]
 
 
+def _standards(g: _Ground) -> list[dict]:
+    """Bring the service standards up to target, when compliance is short of it (standards
+    below target beyond their interval) or requests are answered late (under the response
+    standard's target). Not priced: what compliance is worth is the pilot's effect, which
+    the standards section reports with its interval.
+    """
+    lang = g.lang
+    comp = g.get("standards.compliance") or {}
+    resp = g.get("standards.response") or {}
+    below = comp.get("below_target") or []
+    within, target = resp.get("share_within_target"), resp.get("target")
+    late = within is not None and target is not None and within < target
+    if not (below or late):
+        return []
+    return [{"id": "standards", "value": None,
+             "basis_key": "basis" if comp.get("overall") is not None else "basis_response",
+             "basis": {"overall": lang.pct(comp.get("overall") or 0, 0),
+                       "n": lang.int(len(below)), "within": lang.pct(within or 0, 0),
+                       "target": lang.pct(target or 0, 0),
+                       "hours": lang.int(resp.get("limit_hours") or 10)},
+             "kpi": {"within": lang.pct(within or 0, 0), "target": lang.pct(target or 0, 0),
+                     "hours": lang.int(resp.get("limit_hours") or 10),
+                     "overall": lang.pct(comp.get("overall") or 0, 0)}}]
+
+
 def _data_to_collect(g: _Ground) -> list[dict]:
     """Where the data cannot price a lever: start asking customers, record the margin."""
     out = []
@@ -468,7 +495,8 @@ def _data_to_collect(g: _Ground) -> list[dict]:
 
 
 #: Every lever the plan may hold, each a function of the results.
-LEVERS = (_at_risk, _winback, _service, _wallet, _retention, _referrals, _data_to_collect)
+LEVERS = (_at_risk, _winback, _service, _wallet, _retention, _referrals, _standards,
+          _data_to_collect)
 
 
 def _candidates(results: dict, lang: Lang, labels: dict[str, str],

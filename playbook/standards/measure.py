@@ -20,10 +20,16 @@ from playbook.standards import control as ctl
 from playbook.standards.rollout import in_force, plan
 from playbook.standards.settings import Standards
 
-__all__ = ["Measured", "measure", "RECENT_MONTHS", "branch_in_force"]
+__all__ = ["Measured", "measure", "RECENT_MONTHS", "branch_in_force", "employee_charts",
+           "EMPLOYEE_MIN_CHECKS", "EMPLOYEE_MIN_MONTHS"]
 
 #: "Now" is the last this many complete months.
 RECENT_MONTHS = 3
+#: An employee gets a control chart of its own with at least this many checks in a typical
+#: month (the median month) and this many months: with fewer, the limits of a p-chart are so
+#: wide that nothing can be told from noise.
+EMPLOYEE_MIN_CHECKS = 20
+EMPLOYEE_MIN_MONTHS = 6
 
 
 @dataclass
@@ -42,6 +48,7 @@ class Measured:
     overall_before: float | None = None
     p_chart: pd.DataFrame = field(default_factory=pd.DataFrame)
     branch_charts: dict[str, pd.DataFrame] = field(default_factory=dict)
+    employee_charts: dict[str, pd.DataFrame] = field(default_factory=dict)
     response: pd.DataFrame | None = None
     response_chart: pd.DataFrame = field(default_factory=pd.DataFrame)
     within: float | None = None
@@ -63,6 +70,31 @@ def branch_in_force(settings: Standards) -> dict[str, dt.date]:
     stages = plan(settings.rollout)
     control = stages[stages["stage"] == "control"]
     return {b: row.start for row in control.itertuples() for b in row.branches}
+
+
+def employee_charts(checks: pd.DataFrame, starts: dict[str, dt.date],
+                    default: dt.date | None) -> tuple[dict[str, pd.DataFrame], list[dict]]:
+    """A p-chart of each employee's monthly pass share, for the employees with enough
+    checks (:data:`EMPLOYEE_MIN_CHECKS` in the median month, :data:`EMPLOYEE_MIN_MONTHS`
+    months), limits reset when the standards took effect in the employee's branch (the
+    branch most of its checks name; ``default`` without one), and their signals (``series``
+    ``employee:<name>``, ``employee``).
+
+    ``checks`` (``employee, branch, month, passed``) -> ``({employee: chart}, signals)``.
+    """
+    charts, found = {}, []
+    named = checks.dropna(subset=["employee"])
+    for employee, mine in named.groupby("employee", sort=True):
+        monthly = co.compliance(mine, ["month"])
+        if len(monthly) < EMPLOYEE_MIN_MONTHS or monthly["n"].median() < EMPLOYEE_MIN_CHECKS:
+            continue
+        branches = mine["branch"].dropna()
+        home = branches.mode().iloc[0] if len(branches) else None
+        chart = ctl.p_chart(monthly, reset=starts.get(home, default))
+        charts[str(employee)] = chart
+        found += [s | {"employee": str(employee)}
+                  for s in ctl.signals(f"employee:{employee}", chart)]
+    return charts, found
 
 
 def measure(catalog: pd.DataFrame, settings: Standards, as_of: dt.date, *,
@@ -147,6 +179,8 @@ def measure(catalog: pd.DataFrame, settings: Standards, as_of: dt.date, *,
             out.branch_charts[branch] = chart
             out.signals += [s | {"branch": branch}
                             for s in ctl.signals(f"compliance:{branch}", chart)]
+    out.employee_charts, found = employee_charts(checks, branch_in_force(settings), force)
+    out.signals += found
     out.best = co.best_performers(checks, min_checks=settings.min_checks,
                                   shrink=settings.shrink_checks)
     out.fix = co.fix_first(out.by_standard, catalog)

@@ -35,8 +35,9 @@ RULES = {
     "complaints": "complaints in the last period vs the mean of the earlier ones: warning "
                   "when up by a fifth and at least 2, or when none are recorded; each "
                   "complaint stands for about 1/complain_share dissatisfied customers",
-    "satisfied": "share of surveyed customers satisfied (top two answers): alert at one in "
-                 "four or fewer, warning under one in two",
+    "satisfied": "share of surveyed customers satisfied (the two best marks of the overall "
+                 "satisfaction question, as the survey's CSAT): alert at one in four or "
+                 "fewer (25% included), warning under one in two",
     "promises": "share of requests answered within the promised time: alert under 80%, "
                 "warning under the standard's target",
 }
@@ -248,7 +249,12 @@ def satisfied_sign(responses: pd.DataFrame | None, column: str | None,
     two answers of the overall satisfaction question, as the survey section's CSAT).
 
     ``responses`` with ``column`` (answers on ``scale``) and an optional ``wave`` ->
-    :class:`Sign` (``value``: the share; ``detail``: ``n``, ``wave``).
+    :class:`Sign` (``value``: the share; ``detail``: ``n``, ``wave``, ``marks``: the two
+    answers that count as satisfied, ``scale``). Satisfied is the survey section's
+    definition (CSAT, :func:`playbook.survey.scores.csat`): one of the two best marks, so the
+    two sections never disagree; on a 1-10 scale that is 9 or 10. Seed 003's rule: when
+    only one customer in four (or fewer) stays satisfied, the policy must change (alert);
+    under one in two: warning.
     """
     if responses is None or column is None or scale is None or column not in responses:
         return Sign("satisfied", "unknown", needs="survey")
@@ -260,9 +266,12 @@ def satisfied_sign(responses: pd.DataFrame | None, column: str | None,
     answers = pd.to_numeric(rows[column], errors="coerce").dropna()
     if answers.empty:
         return Sign("satisfied", "unknown", needs="survey")
-    share = float((answers >= scale[1] - 1).mean())
+    marks = [int(scale[1]) - 1, int(scale[1])]
+    share = float((answers >= marks[0]).mean())
     status = "alert" if share <= 0.25 else "warning" if share < 0.5 else "ok"
-    return Sign("satisfied", status, share, detail={"n": int(len(answers)), "wave": shown_wave})
+    return Sign("satisfied", status, share, detail={"n": int(len(answers)), "wave": shown_wave,
+                                                    "marks": marks,
+                                                    "scale": [int(scale[0]), int(scale[1])]})
 
 
 def promises_sign(within: float | None, n: int, *, target: float = 0.95) -> Sign:

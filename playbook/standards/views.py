@@ -77,11 +77,13 @@ def analyse(run) -> StandardsAnalysis:
     table = catalog(settings)
     transactions = run.transactions()
     logs = {name: run.standards_log(name) for name in ("audits", "calls", "requests")}
+    training = run.standards_log("training")
     measured = measure(table, settings, run.as_of, **logs)
+    measured.logs["training"] = training is not None
     staff = [log[["employee", "branch"]] for log in logs.values()
              if log is not None and {"employee", "branch"} <= set(log)]
     effect = pilot_effect(transactions, pd.concat(staff) if staff else None, settings,
-                          complete_end(run.as_of))
+                          complete_end(run.as_of), requests=logs["requests"])
     responses, column, scale, complaints = _satisfaction(run)
     if complaints is None:  # the request log may say which requests were complaints
         complaints = complaints_from_requests(logs["requests"], run.as_of)
@@ -94,7 +96,7 @@ def analyse(run) -> StandardsAnalysis:
     units = links = None
     if measured.has_checks:
         units = chain_table(measured.checks, transactions, run.as_of, responses=responses,
-                            satisfaction=column, scale=scale)
+                            satisfaction=column, scale=scale, training=training)
         links = chain_links(units)
     return StandardsAnalysis(settings=settings, catalog=table, signs=signs, measured=measured,
                              plan=plan(settings.rollout), as_of=run.as_of,
@@ -126,8 +128,20 @@ def _sign_value(sign: Sign, lang: Lang) -> str:
                                  share=lang.pct(d["dissatisfied_share"]))
         return text
     if sign.sign == "satisfied":
-        return lang.t(key, share=lang.pct(sign.value, 0), n=lang.int(d["n"]))
+        return lang.t(key, share=lang.pct(sign.value, 0), n=lang.int(d["n"]),
+                      low=lang.int(d["marks"][0]), high=lang.int(d["marks"][1]),
+                      top=lang.int(d["scale"][1]))
     return lang.t(key, share=lang.pct(sign.value), n=lang.int(d["n"]))
+
+
+def _sign_rule(sign: Sign, lang: Lang) -> str:
+    """The rule a sign is judged by, in words; the satisfied sign names its marks."""
+    rule = lang.t(f"standards.rule.{sign.sign}")
+    marks = sign.detail.get("marks") if sign.sign == "satisfied" else None
+    if marks:
+        rule = lang.t("standards.rule.satisfied_marks", low=lang.int(marks[0]),
+                      high=lang.int(marks[1]), top=lang.int(sign.detail["scale"][1])) + " " + rule
+    return rule
 
 
 def signs_table(res: StandardsAnalysis, lang: Lang) -> pd.DataFrame:
@@ -142,7 +156,7 @@ def signs_table(res: StandardsAnalysis, lang: Lang) -> pd.DataFrame:
             lang.t("standards.col.status"):
                 f"{STATUS_MARK[sign.status]} {lang.t('standards.status.' + sign.status)}",
             lang.t("standards.col.value"): _sign_value(sign, lang),
-            lang.t("standards.col.rule"): lang.t(f"standards.rule.{sign.sign}"),
+            lang.t("standards.col.rule"): _sign_rule(sign, lang),
             lang.t("standards.col.needs"): needs,
         })
     table = pd.DataFrame(rows)
@@ -225,9 +239,11 @@ def results(res: StandardsAnalysis) -> dict:
                       "below_target": m.fix["item"].tolist()}
     response = None
     if m.judged:
+        target = res.catalog.loc[res.catalog["check"] == "request_log", "target"]
         response = {"share_within_target": m.within, "median_hours": m.median_hours,
                     "requests": m.judged, "limit_hours": res.settings.response_hours,
-                    "hours": res.settings.hours}
+                    "hours": res.settings.hours,
+                    "target": float(target.iloc[0]) if len(target) else None}
     best = {pd.Timestamp(r.month).strftime("%Y-%m"): r.employee
             for r in m.best.itertuples(index=False)}
     stages = [{"wave": int(r.wave), "branches": list(r.branches), "stage": r.stage,
@@ -252,7 +268,7 @@ def results(res: StandardsAnalysis) -> dict:
                                       strict=True)),
             "in_force": _iso(m.in_force),
             "plan": stages,
-            "effect": res.effect.effect.as_json() if res.effect is not None else None,
+            "effect": res.effect.as_json() if res.effect is not None else None,
             "chain": None if res.chain is None else {
                 "level": "employee", "units": int(len(res.chain_units)),
                 "links": [{k: (None if isinstance(v, float) and np.isnan(v) else v)

@@ -12,8 +12,8 @@ from matplotlib.patches import Patch
 
 from playbook.report.i18n import Lang
 from playbook.report.render import PALETTE, new_figure
-from playbook.standards.effect import MIN_PERIODS, MIN_PERIODS_ITS
-from playbook.standards.measure import RECENT_MONTHS
+from playbook.standards.effect import MIN_CLUSTERS, MIN_PERIODS, MIN_PERIODS_ITS
+from playbook.standards.measure import EMPLOYEE_MIN_CHECKS, EMPLOYEE_MIN_MONTHS, RECENT_MONTHS
 from playbook.standards.rollout import QUESTIONS
 from playbook.standards.views import StandardsAnalysis
 from playbook.survey.views_format import Markdown
@@ -143,6 +143,8 @@ def _series_name(signal: dict, lang: Lang) -> str:
     series = signal["series"]
     if series.startswith("compliance:"):
         return lang.t("standards.series.branch", branch=series.split(":", 1)[1])
+    if series.startswith("employee:"):
+        return lang.t("standards.series.employee", employee=series.split(":", 1)[1])
     return lang.t(f"standards.series.{series}")
 
 
@@ -153,15 +155,66 @@ def signal_sentences(res: StandardsAnalysis, lang: Lang) -> list[str]:
     m = res.measured
     if m.p_chart.empty and m.response_chart.empty:
         return []
+    out = _signal_words([s for s in m.signals if "employee" not in s], lang)
+    if not out:
+        out.append(lang.t("standards.signal.none"))
+    return out
+
+
+def _signal_words(found: list[dict], lang: Lang) -> list[str]:
     out = []
-    for s in m.signals:
+    for s in found:
         rules = ", ".join(lang.t(f"standards.rule_name.{r}") for r in s["rules"])
         out.append(lang.t(f"standards.signal.{s['basis']}_{s['meaning']}",
                           series=_series_name(s, lang), start=lang.month(s["start"]),
                           end=lang.month(s["date"]), rules=rules))
-    if not out:
-        out.append(lang.t("standards.signal.none"))
     return out
+
+
+def employee_sentences(res: StandardsAnalysis, lang: Lang) -> list[str]:
+    """The employees' own control charts in words: who has one (enough checks), the rules,
+    and each employee's signals (or that none stands out).
+    """
+    m = res.measured
+    if m is None or not m.employee_charts:
+        return [lang.t("standards.employees.none", checks=lang.int(EMPLOYEE_MIN_CHECKS),
+                       months=lang.int(EMPLOYEE_MIN_MONTHS))] if m is not None \
+            and m.has_checks else []
+    out = [lang.t("standards.employees.intro", n=lang.int(len(m.employee_charts)),
+                  checks=lang.int(EMPLOYEE_MIN_CHECKS), months=lang.int(EMPLOYEE_MIN_MONTHS))]
+    found = _signal_words([s for s in m.signals if "employee" in s], lang)
+    return out + (found or [lang.t("standards.employees.quiet")])
+
+
+def employee_chart(res: StandardsAnalysis, lang: Lang):
+    """Small multiples: each employee's p-chart of the monthly pass share, limits reset
+    when the standards took effect in the employee's branch.
+    """
+    charts = res.measured.employee_charts
+    cols = 2
+    rows = -(-len(charts) // cols)
+    fig, first = new_figure(8, 2.3 * rows)
+    fig.delaxes(first)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for ax, (employee, chart) in zip(axes.flat, charts.items(), strict=False):
+        ax.spines[["top", "right"]].set_visible(False)
+        x = pd.to_datetime(chart["period"])
+        ax.plot(x, chart["value"], marker="o", markersize=3, color=PALETTE[0], linewidth=1.2)
+        for _, seg in chart.groupby("segment", sort=True):
+            sx = pd.to_datetime(seg["period"])
+            ax.step(sx, seg["centre"], where="mid", color="#444444", linewidth=1)
+            ax.step(sx, seg["ucl"], where="mid", color=PALETTE[3], linestyle="--", linewidth=0.8)
+            ax.step(sx, seg["lcl"], where="mid", color=PALETTE[3], linestyle="--", linewidth=0.8)
+        outside = (chart["value"] > chart["ucl"]) | (chart["value"] < chart["lcl"])
+        ax.scatter(x[outside], chart.loc[outside, "value"], s=25, color=PALETTE[1], zorder=5)
+        ax.set_title(str(employee), fontsize=9)
+        ax.yaxis.set_major_formatter(lambda v, _: lang.pct(v, 0))
+        ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
+        ax.xaxis.set_major_formatter(lambda v, _: lang.month(mdates.num2date(v).date()))
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(charts):]:
+        ax.set_visible(False)
+    return fig
 
 
 def rules_sentences(lang: Lang) -> list[str]:
@@ -290,14 +343,16 @@ def questions_table(lang: Lang) -> pd.DataFrame:
 
 
 def effect_sentences(res: StandardsAnalysis, lang: Lang) -> list[str]:
-    """Did it pay off, in plain words: the estimate and its range, or why it cannot be told."""
+    """Did it pay off, in plain words: the estimate and its range, or why it cannot be told,
+    and how the range was computed when the branches are too few to cluster by.
+    """
     if res.effect is None:
         return []
     e = res.effect.effect
     if e.verdict in ("no_plan", "no_branch"):
         return [lang.t(f"standards.effect.{e.verdict}")]
     its = e.method == "segmented time series"
-    if e.verdict == "too_short":
+    if e.verdict != "estimated":
         return [lang.t("standards.effect.too_short" + ("_its" if its else ""),
                        after=lang.int(e.periods_after), before=lang.int(e.periods_before),
                        need=lang.int(MIN_PERIODS_ITS if its else MIN_PERIODS))]
@@ -305,7 +360,7 @@ def effect_sentences(res: StandardsAnalysis, lang: Lang) -> list[str]:
               "high": lang.num(100 * e.ci_high, 1), "baseline": lang.pct(e.baseline, 0),
               "treated": lang.int(e.n_treated), "others": lang.int(e.n_branches - e.n_treated),
               "after": lang.int(e.periods_after)}
-    out = [lang.t("standards.effect.estimated_its" if its else f"standards.effect.{e.verdict}",
+    out = [lang.t("standards.effect.estimated_its" if its else "standards.effect.estimated",
                   **values)]
     if e.ci_low > 0 or e.ci_high < 0:
         out.append(lang.t("standards.effect.clear_up" if e.ci_low > 0
@@ -315,7 +370,43 @@ def effect_sentences(res: StandardsAnalysis, lang: Lang) -> list[str]:
     if e.pretrend_p is not None:
         out.append(lang.t("standards.effect.parallel" if e.pretrend_p >= 0.05
                           else "standards.effect.not_parallel"))
+    if e.errors == "hac":
+        out.append(lang.t("standards.effect.few_branches", n=lang.int(e.n_branches),
+                          need=lang.int(MIN_CLUSTERS)))
     return out
+
+
+def _effect_value(outcome: str, value: float, lang: Lang) -> str:
+    """An effect or a level in the outcome's unit: points, money or complaints per 1,000."""
+    if outcome in ("repeat_rate", "crr"):
+        return lang.num(100 * value, 1)
+    if outcome == "revenue_per_customer":
+        return lang.money(value)
+    return lang.num(value, 1)
+
+
+def effect_table(res: StandardsAnalysis, lang: Lang) -> pd.DataFrame:
+    """Every outcome the rollout was judged on: the change against the other branches, its
+    likely range, the level before and what it means (or why it cannot be told).
+    """
+    columns = [lang.t(f"standards.effect_col.{c}") for c in
+               ("outcome", "change", "range", "before", "verdict")]
+    if res.effect is None or not res.effect.outcomes:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for name, e in res.effect.outcomes.items():
+        label = lang.t(f"standards.effect_outcome.{name}")
+        if e.verdict != "estimated":
+            rows.append([label, "—", "—", "—", lang.t(f"standards.effect_verdict.{e.verdict}")])
+            continue
+        clear = "up" if e.ci_low > 0 else "down" if e.ci_high < 0 else "unclear"
+        sign = "+" if e.estimate > 0 else ""
+        rows.append([label, sign + _effect_value(name, e.estimate, lang),
+                     lang.t("standards.effect_range", low=_effect_value(name, e.ci_low, lang),
+                            high=_effect_value(name, e.ci_high, lang)),
+                     _effect_value(name, e.baseline, lang),
+                     lang.t(f"standards.effect_verdict.{clear}")])
+    return pd.DataFrame(rows, columns=columns)
 
 
 def effect_chart(res: StandardsAnalysis, lang: Lang):
@@ -340,6 +431,8 @@ def chain_sentences(res: StandardsAnalysis, lang: Lang) -> list[str]:
     if res.chain is None:
         return []
     out = [lang.t("standards.chain.intro", n=lang.int(len(res.chain_units)))]
+    if res.chain["source"].iloc[0] == "training":
+        out.append(lang.t("standards.chain.intro_training"))
     for row in res.chain.itertuples(index=False):
         names = {"source": lang.t(f"standards.chain.node.{row.source}"),
                  "target": lang.t(f"standards.chain.node.{row.target}"), "n": lang.int(row.n)}
@@ -354,11 +447,13 @@ def chain_sentences(res: StandardsAnalysis, lang: Lang) -> list[str]:
 
 
 def chain_chart(res: StandardsAnalysis, lang: Lang):
-    """The chain as a diagram: four boxes, each link's r and n on its arrow."""
-    nodes = ["compliance", "satisfied", "retention", "revenue_per_customer"]
+    """The chain as a diagram: a box per figure (training first, with a training log), each
+    link's r and n on its arrow.
+    """
+    nodes = [res.chain["source"].iloc[0], *res.chain["target"]]
     fig, ax = new_figure(8, 1.5)
     ax.set_axis_off()
-    ax.set_xlim(0, 4)
+    ax.set_xlim(0, len(nodes))
     ax.set_ylim(0.3, 0.75)
     for i, node in enumerate(nodes):
         ax.text(i + 0.5, 0.5, "\n".join(_wrap(lang.t(f"standards.chain.node.{node}"), 16)),

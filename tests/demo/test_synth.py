@@ -19,8 +19,11 @@ from playbook.demo.purchases import simulate_bgnbd, simulate_spend
 COMMITTED = Path(__file__).resolve().parents[2] / "data_samples" / "demo"
 FILES = ("transactions.csv", "customers.csv", "truth.json")
 TRANSACTION_HEADER = (
-    "Дата;Документ;Код клиента;Контрагент;Номенклатурная группа;Сумма;Себестоимость;Менеджер"
+    "Дата;Документ;Код клиента;Контрагент;Номенклатурная группа;Сумма;Себестоимость;Менеджер;"
+    "Филиал"
 )
+#: The benchmarks' large files carry no branch.
+LARGE_HEADER = TRANSACTION_HEADER.removesuffix(";Филиал")
 CUSTOMER_HEADER = (
     "Код клиента;Наименование;Менеджер;Контактное лицо;Дата рождения контакта;"
     "Дата первой сделки;Телефон;E-mail;Источник"
@@ -90,7 +93,7 @@ def test_another_seed_gives_other_data(demo, tmp_path):
 
 
 @pytest.mark.parametrize(("name", "header", "n_fields"), [
-    ("transactions.csv", TRANSACTION_HEADER, 8),
+    ("transactions.csv", TRANSACTION_HEADER, 9),
     ("customers.csv", CUSTOMER_HEADER, 9),
 ])
 def test_files_are_1c_exports(demo, name, header, n_fields):
@@ -117,6 +120,17 @@ def test_transaction_fields(transactions):
     assert transactions["Номенклатурная группа"].nunique() == 6
     managers = set(transactions["Менеджер"]) - {""}
     assert managers == set(synth.MANAGERS)
+
+
+def test_each_customer_is_served_by_one_branch_its_managers(transactions):
+    from playbook.demo.standards import BRANCHES
+
+    known = transactions[transactions["Код клиента"] != ""]
+    assert (known.groupby("Код клиента")["Филиал"].nunique() == 1).all()
+    assert set(known["Филиал"]) == set(BRANCHES.values())
+    managed = known[known["Менеджер"] != ""]
+    assert (managed["Филиал"] == managed["Менеджер"].map(BRANCHES)).all()
+    assert (transactions.loc[transactions["Код клиента"] == "", "Филиал"] == "").all()
 
 
 def test_rows_sorted_by_date_then_document(transactions, demo):
@@ -339,7 +353,7 @@ def test_write_large_format_and_size(tmp_path):
     raw = path.read_bytes()
     assert raw == write_large(tmp_path / "again.csv", 20_000, seed=13).read_bytes()
     frame = _read(path)
-    assert ";".join(frame.columns) == TRANSACTION_HEADER
+    assert ";".join(frame.columns) == LARGE_HEADER
     assert 17_000 <= len(frame) <= 23_000
     assert frame["Дата"].str.fullmatch(DATE.pattern).all()
     assert frame["Сумма"].str.fullmatch(MONEY.pattern).all()
@@ -356,7 +370,7 @@ def test_command_line(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["customers"] == customers
     synth.main(["--large", "3000", "--out", str(tmp_path / "big.csv")])
     assert "big.csv" in capsys.readouterr().out
-    assert (tmp_path / "big.csv").read_bytes().startswith(TRANSACTION_HEADER.encode("cp1251"))
+    assert (tmp_path / "big.csv").read_bytes().startswith(LARGE_HEADER.encode("cp1251"))
 
 
 def test_sales_module_keeps_its_public_names():

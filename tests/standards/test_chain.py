@@ -52,3 +52,35 @@ def test_the_chain_table_per_employee_by_hand():
     assert table.loc["Ann", "retention"] == 0.5  # a kept, b not
     assert table.loc["Bob", "retention"] == 1.0
     assert table.loc["Bob", "revenue_per_customer"] == pytest.approx(15.0)  # (21 + 9) / 2
+
+
+def test_with_a_training_log_the_chain_starts_with_training():
+    from playbook.standards.chain import training_scores
+
+    training = pd.DataFrame({
+        "date": pd.to_datetime(["2025-03-01", "2025-03-01", "2025-03-15", "2025-03-01",
+                                "2025-03-01", "2026-09-01"]),
+        "employee": ["Ann", "Bob", "Bob", "Cid", "Dan", "Ann"],
+        "passed": [True, False, True, True, False, False]})
+    scores = training_scores(training, dt.date(2026, 6, 30))  # the 2026-09 course is later
+    assert scores["training"].to_dict() == {"Ann": 1.0, "Bob": 0.5, "Cid": 1.0, "Dan": 0.0}
+    assert scores["courses"].to_dict() == {"Ann": 1, "Bob": 2, "Cid": 1, "Dan": 1}
+    by_score = training_scores(training.drop(columns="passed").assign(
+        score=[50.0, 100.0, 80.0, 20.0, 0.0, 10.0]), dt.date(2026, 6, 30))
+    assert by_score["training"].to_dict() == pytest.approx(
+        {"Ann": 0.5, "Bob": 0.9, "Cid": 0.2, "Dan": 0.0})
+
+    rows = []
+    for employee, share in (("Ann", 0.95), ("Bob", 0.8), ("Cid", 0.9), ("Dan", 0.6)):
+        for i in range(40):
+            rows.append({"date": pd.Timestamp("2026-03-01"), "employee": employee,
+                         "passed": i < share * 40})
+    checks = pd.DataFrame(rows)
+    tx = pd.DataFrame({"customer_id": ["a"], "date": [pd.Timestamp("2026-03-01")],
+                       "amount": [1.0], "manager": ["Ann"]})
+    table = chain_table(checks, tx, dt.date(2026, 6, 30), training=training)
+    links = chain_links(table)
+    assert links[["source", "target"]].iloc[0].tolist() == ["training", "compliance"]
+    assert links["n"].iloc[0] == 4 and links["r"].iloc[0] > 0.8
+    assert chain_links(chain_table(checks, tx, dt.date(2026, 6, 30)))["source"].iloc[0] \
+        == "compliance"

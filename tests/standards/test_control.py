@@ -129,3 +129,28 @@ def test_merge_joins_adjacent_signals_in_one_direction():
     merged = merge(found)
     assert len(merged) == 2
     assert merged[0]["rules"] == ["outside", "shift"] and merged[0]["end"] == m[2]
+
+
+def test_employees_with_enough_checks_get_their_own_chart_and_signals():
+    from playbook.standards.measure import employee_charts
+
+    rng = np.random.default_rng(13)
+    months = pd.date_range("2025-01-01", periods=18, freq="MS")
+    rows = []
+    for month in months:
+        for employee, n in (("Ann", 40), ("Bob", 40), ("Few", 5)):
+            # Ann improves when the standards take effect in her branch; Bob does not
+            p = 0.92 if employee == "Ann" and month >= pd.Timestamp("2025-10-01") else 0.7
+            for passed in rng.random(n) < p:
+                rows.append({"employee": employee, "branch": "N" if employee == "Ann" else "S",
+                             "month": month, "passed": bool(passed)})
+    checks = pd.DataFrame(rows)
+    charts, found = employee_charts(checks, {"N": dt.date(2025, 10, 1), "S": dt.date(2026, 3, 1)},
+                                    None)
+    assert set(charts) == {"Ann", "Bob"}  # five checks a month: too few for a chart
+    assert charts["Ann"]["segment"].max() == 1 and charts["Bob"]["segment"].max() == 1
+    ann = [s for s in found if s["employee"] == "Ann" and s["basis"] == "baseline"]
+    assert ann and all(s["meaning"] == "improvement" for s in ann)
+    assert ann[0]["series"] == "employee:Ann"
+    assert not [s for s in found if s["employee"] == "Bob" and s["basis"] == "baseline"
+                and s["rule"] in ("outside", "shift")]

@@ -21,6 +21,7 @@ DEMO = ROOT / "data_samples" / "demo"
 
 
 def test_the_committed_logs_are_what_the_generator_writes(tmp_path):
+    (tmp_path / "truth.json").write_bytes((DEMO / "truth.json").read_bytes())
     write_standards_demo(tmp_path)
     for name in (*STANDARDS_FILES, "standards_truth.json"):
         assert (tmp_path / name).read_bytes() == (DEMO / name).read_bytes(), name
@@ -35,11 +36,11 @@ def demo_measured(tmp_path_factory):
     table = catalog(params.standards)
     return params, measure(table, params.standards, run.as_of,
                            audits=run.standards_log("audits"), calls=run.standards_log("calls"),
-                           requests=run.standards_log("requests"))
+                           requests=run.standards_log("requests")), run
 
 
 def test_compliance_before_and_after_matches_the_planted_rates(demo_measured):
-    _, m = demo_measured
+    _, m, _ = demo_measured
     truth = json.loads((DEMO / "standards_truth.json").read_text("utf-8"))
     after = truth["pass_probability"]["after"]
     for row in m.by_standard.itertuples(index=False):
@@ -50,7 +51,7 @@ def test_compliance_before_and_after_matches_the_planted_rates(demo_measured):
 
 
 def test_the_pilot_improves_first_and_every_branch_shows_the_change(demo_measured):
-    _, m = demo_measured
+    _, m, _ = demo_measured
     truth = json.loads((DEMO / "standards_truth.json").read_text("utf-8"))
     change = {s.get("branch"): s for s in m.signals
               if s["basis"] == "baseline" and s["series"].startswith("compliance:")}
@@ -61,7 +62,7 @@ def test_the_pilot_improves_first_and_every_branch_shows_the_change(demo_measure
 
 
 def test_the_star_wins_most_months_and_the_unknown_item_is_reported(demo_measured):
-    _, m = demo_measured
+    _, m, _ = demo_measured
     truth = json.loads((DEMO / "standards_truth.json").read_text("utf-8"))
     wins = (m.best["employee"] == truth["star"]["employee"]).mean()
     assert wins > 0.6
@@ -77,25 +78,30 @@ def test_standards_doc_for_the_demo_client(tmp_path):
     assert "ООО «Вектор-Снаб»" in page and "План внедрения" in page and "Пилот" in page
 
 
-def test_the_demo_pilot_is_too_short_to_judge_and_says_so():
-    import tempfile
-    from pathlib import Path
+def test_the_committed_truth_carries_the_sales_effect_the_sales_generator_planted():
+    sales = json.loads((DEMO / "truth.json").read_text("utf-8"))["standards_effect"]
+    truth = json.loads((DEMO / "standards_truth.json").read_text("utf-8"))
+    assert truth["sales_effect"] == sales and sales["pilot"] == "Центральный офис"
+    assert 0.03 < sales["repeat_rate_effect"] < sales["pull_forward"]
 
-    import pandas as pd
 
+def test_the_demo_pilot_effect_is_recovered_within_its_interval(demo_measured):
     from playbook.periods import complete_end
     from playbook.standards.effect import pilot_effect
 
-    params = load_params(ROOT / "params" / "clients" / "demo.yaml")
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        run_intake(params, folder / "data")
-        run = RunContext(params=params, run_dir=folder)
-        staff = pd.concat([run.standards_log(n)[["employee", "branch"]]
-                           for n in ("audits", "calls", "requests")])
-        result = pilot_effect(run.transactions(), staff, params.standards,
-                              complete_end(run.as_of))
-    # the demo's sales were drawn without any effect of the standards, and the pilot ran
-    # two full months before the other branches started: too short, no number to trust
-    assert result.effect.verdict == "too_short" and result.effect.periods_after == 2
-    assert result.effect.n_branches == 3 and result.effect.n_treated == 1
+    params, _, run = demo_measured
+    truth = json.loads((DEMO / "standards_truth.json").read_text("utf-8"))["sales_effect"]
+    result = pilot_effect(run.transactions(), None, params.standards, complete_end(run.as_of),
+                          requests=run.standards_log("requests"))
+    effect = result.effect
+    # the pilot ran half a year before the others: six months after, eleven before
+    assert effect.verdict == "estimated" and effect.periods_after == 6
+    assert effect.n_branches == 3 and effect.n_treated == 1 and effect.errors == "hac"
+    assert effect.ci_low <= truth["repeat_rate_effect"] <= effect.ci_high
+    assert effect.ci_low > 0  # the planted lift is large enough to be told from noise
+    revenue = result.outcomes["revenue_per_customer"]
+    assert revenue.ci_low <= truth["revenue_per_customer_effect"] <= revenue.ci_high
+    assert set(result.outcomes) == {"repeat_rate", "revenue_per_customer", "crr", "complaints"}
+    assert all(e.verdict == "estimated" for e in result.outcomes.values())
+    assert effect.pretrend_p is not None and effect.pretrend_p > 0.05
+    assert len(result.events) > 0

@@ -94,3 +94,38 @@ def test_a_missing_log_file_is_named(tmp_path):
     params = _client(tmp_path, {}, requests="nope.csv")
     with pytest.raises(DataError, match="nope.csv: the file does not exist"):
         _intake(tmp_path, params)
+
+
+def test_the_training_log_is_read_with_russian_headers_or_a_mapping(tmp_path):
+    params = _client(tmp_path, {
+        "t.csv": "Дата обучения;Филиал;Сотрудник;Курс;Сдал;Балл\n"
+                 "05.01.2025;Центр;Иванов;greet_customer;да;91\n"
+                 "06.01.2025;Центр;Петров;appearance;нет;55,5\n"}, training="t.csv")
+    training = pd.read_parquet(_intake(tmp_path, params) / "standards__training.parquet")
+    assert training["employee"].tolist() == ["Иванов", "Петров"]
+    assert training["passed"].tolist() == [True, False]
+    assert training["score"].tolist() == [91.0, 55.5] and training["row"].tolist() == [2, 3]
+    mapped = _client(tmp_path / "m", {
+        "t.csv": "When;Who;What;Points\n2025-01-05;Ann;phone_introduce;7\n"},
+        training="{path: t.csv, columns: {date: When, employee: Who, course: What, "
+                 "score: Points}}")
+    training = pd.read_parquet(_intake(tmp_path / "m", mapped) / "standards__training.parquet")
+    assert training[["employee", "course"]].iloc[0].tolist() == ["Ann", "phone_introduce"]
+    assert training["score"].iloc[0] == 7 and "passed" not in training
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("Дата;Сотрудник;Курс;Сдал\n05.01.2025;Иванов;a;может быть\n",
+     ["t.csv", "'Сдал'", "row 2 ('может быть')", "yes or no"]),
+    ("Дата;Сотрудник;Курс;Балл\n05.01.2025;Иванов;a;много\n",
+     ["t.csv", "'Балл'", "row 2 ('много')"]),
+    ("Дата;Сотрудник;Курс;Сдал\n05.01.2025;;a;да\n", ["t.csv", "'Сотрудник'", "row 2",
+                                                    "blank employees"]),
+    ("Дата;Сотрудник;Курс\n05.01.2025;Иванов;a\n", ["t.csv", "'passed'", "'score'"]),
+])
+def test_a_bad_training_log_names_the_file_column_and_rows(tmp_path, text, words):
+    params = _client(tmp_path, {"t.csv": text}, training="t.csv")
+    with pytest.raises(DataError) as error:
+        _intake(tmp_path, params)
+    for word in words:
+        assert word in str(error.value), (word, str(error.value))

@@ -64,6 +64,7 @@ def test_every_view_renders_escaped_and_without_consultant_words(analysis, code)
              show(*control.fix_sentences(analysis, lang)),
              show(*control.unknown_sentences(analysis, lang)),
              show(*control.plan_sentences(analysis, lang)),
+             show(*control.employee_sentences(analysis, lang)),
              table(control.questions_table(lang))]
     markup = "".join(p._repr_html_() for p in parts)
     assert "<script>" not in markup and "<b>North" not in markup
@@ -71,7 +72,11 @@ def test_every_view_renders_escaped_and_without_consultant_words(analysis, code)
     for word in ("standards.", "data.audits", "switch_off", "playbook "):
         assert word not in markup
     assert "odd_item" in markup  # the unknown item is reported to the reader
-    for chart in (control.compliance_chart(analysis, lang), control.plan_chart(analysis, lang)):
+    assert set(analysis.measured.employee_charts) == {"<script>x</script>", "Ann", "Bob"}
+    assert lang.t("standards.series.employee", employee="Ann").replace("Ann", "") in markup \
+        or lang.t("standards.employees.quiet") in markup
+    for chart in (control.compliance_chart(analysis, lang), control.plan_chart(analysis, lang),
+                  control.employee_chart(analysis, lang)):
         assert "<svg" in figure(chart, alt="x").svg
     notes = " ".join(views.consultant_notes(analysis, lang))
     assert "odd_item" in notes and "standards.add" in notes
@@ -101,7 +106,8 @@ def test_a_run_without_standards_data_still_shows_the_section(tmp_path):
     results = json.loads((tmp_path / "run" / "results.json").read_text("utf-8"))
     assert all(s["status"] == "unknown" for s in results["warning_signs"])
     assert results["standards"]["compliance"] is None
-    assert results["standards"]["logs"] == {"audits": False, "calls": False, "requests": False}
+    assert results["standards"]["logs"] == {"audits": False, "calls": False, "requests": False,
+                                            "training": False}
     report = (tmp_path / "run" / "report.html").read_text("utf-8")
     assert "Service standards" in report and "Questions before you launch" in report
     assert "A call log (time, employee" in report
@@ -146,3 +152,55 @@ def test_the_effect_is_told_in_words_whatever_the_verdict(analysis, verdict, met
         assert text and "{" not in text
         if verdict == "estimated":
             assert ("2,0" if code == "ru" else "2.0") in text
+
+
+@pytest.mark.parametrize("code", ["ru", "en"])
+def test_the_effect_table_gives_every_outcome_in_its_unit_and_the_few_branches_caveat(code):
+    from playbook.standards.effect import Effect, PilotEffect
+
+    lang = Lang(code)
+    common = {"verdict": "estimated", "n_branches": 3, "n_treated": 1, "periods_before": 11,
+              "periods_after": 6, "errors": "hac", "pretrend_p": 0.4}
+    outcomes = {
+        "repeat_rate": Effect("repeat_rate", estimate=0.06, ci_low=0.02, ci_high=0.1,
+                              baseline=0.26, **common),
+        "revenue_per_customer": Effect("revenue_per_customer", estimate=1500.0, ci_low=-200.0,
+                                       ci_high=3200.0, baseline=12000.0, **common),
+        "crr": Effect("crr", estimate=-0.03, ci_low=-0.05, ci_high=-0.01, baseline=0.95,
+                      **common),
+        "complaints": Effect("complaints", "no_data")}
+    effect = PilotEffect(outcomes["repeat_rate"], pd.DataFrame(), pd.DataFrame(), outcomes)
+    res = views.StandardsAnalysis(settings=Standards(), catalog=pd.DataFrame(), signs=[],
+                                  measured=None, plan=pd.DataFrame(), as_of=AS_OF,
+                                  switched_off=[], effect=effect)
+    table = control.effect_table(res, lang)
+    assert len(table) == 4
+    verdicts = table.iloc[:, -1].tolist()
+    assert verdicts == [lang.t(f"standards.effect_verdict.{v}")
+                        for v in ("up", "unclear", "down", "no_data")]
+    assert table.iloc[0, 1] == "+6" + ("," if code == "ru" else ".") + "0"
+    assert table.iloc[3, 1] == "—"
+    sentences = control.effect_sentences(res, lang)
+    assert sentences[-1] == lang.t("standards.effect.few_branches", n=lang.int(3),
+                                   need=lang.int(5))
+    out = effect.as_json()
+    assert set(out["outcomes"]) == set(outcomes) and "detail" not in out["outcomes"]["crr"]
+    assert {"method", "estimate", "ci_low", "ci_high", "n_branches"} <= set(out)
+
+
+@pytest.mark.parametrize("code", ["ru", "en"])
+def test_the_chain_names_training_as_its_first_link_when_there_is_a_training_log(code):
+    from playbook.report.render import figure
+
+    lang = Lang(code)
+    links = pd.DataFrame({"source": ["training", "compliance"],
+                          "target": ["compliance", "satisfied"], "r": [0.9, np.nan],
+                          "ci_low": [0.2, np.nan], "ci_high": [0.99, np.nan], "n": [6, 3]})
+    res = views.StandardsAnalysis(settings=Standards(), catalog=pd.DataFrame(), signs=[],
+                                  measured=None, plan=pd.DataFrame(), as_of=AS_OF,
+                                  switched_off=[], chain=links,
+                                  chain_units=pd.DataFrame({"unit": list("abcdef")}))
+    sentences = control.chain_sentences(res, lang)
+    assert sentences[1] == lang.t("standards.chain.intro_training")
+    assert lang.t("standards.chain.node.training") in sentences[2]
+    assert "<svg" in figure(control.chain_chart(res, lang), alt="x").svg

@@ -67,10 +67,31 @@ def test_one_in_four_satisfied_means_the_policy_must_change():
                             "overall": [10, 9, 9, 9, 9, 9, 1, 2] + [10, 9, 5, 5, 5, 5, 5, 5]})
     sign = sg.satisfied_sign(answers, "overall", (1, 10))
     assert sign.value == pytest.approx(0.25) and sign.status == "alert"  # latest wave only
-    assert sign.detail == {"n": 8, "wave": "Q2"}
+    assert sign.detail == {"n": 8, "wave": "Q2", "marks": [9, 10], "scale": [1, 10]}
     half = answers.assign(overall=[9] * 8 + [9, 9, 9, 9, 5, 5, 5, 5])
     assert sg.satisfied_sign(half, "overall", (1, 10)).status == "ok"
     assert sg.satisfied_sign(None, None, None).needs == "survey"
+
+
+@pytest.mark.parametrize(("satisfied", "status"), [(24, "alert"), (25, "alert"),
+                                                   (26, "warning"), (49, "warning"),
+                                                   (50, "ok")])
+def test_the_one_in_four_rule_on_both_sides_of_its_thresholds(satisfied, status):
+    # 100 answers on 1-5: satisfied are 4 and 5 (the survey's CSAT), 3 is not
+    answers = pd.DataFrame({"overall": [4] * (satisfied // 2) + [5] * (satisfied - satisfied // 2)
+                            + [3] * (100 - satisfied)})
+    sign = sg.satisfied_sign(answers, "overall", (1, 5))
+    assert sign.value == pytest.approx(satisfied / 100) and sign.status == status
+    assert sign.detail["marks"] == [4, 5]
+
+
+def test_satisfied_is_what_the_survey_section_counts_in_csat():
+    from playbook.survey.scores import csat
+
+    answers = pd.DataFrame({"overall": [10, 9, 8, 8, 7, 3, 9, 1, 10, 6]})
+    ours = sg.satisfied_sign(answers, "overall", (1, 10)).value
+    theirs = csat(answers, col="overall", scale_min=1, scale_max=10)["csat"].iloc[0]
+    assert ours == pytest.approx(theirs) == pytest.approx(0.4)
 
 
 def test_fewer_referrals_need_the_referral_field():
