@@ -2,8 +2,10 @@
 
 ``python bench/profile_e2e.py RUN_DIR [STEP...]`` reopens a run folder written by
 ``playbook run`` (its intake is reused), then runs each step's calls under cProfile and
-prints the wall time and the top functions by cumulative time. Exports are written to a
-temporary folder, never into the run. Steps: segmentation, ltv, winback (default: all).
+prints the wall time and the top functions by cumulative time (the playbook's own, saving
+workbooks, pandas' apply and agg). Exports are written to a temporary folder, never into
+the run. Analyses the run kept in its ``data/cache`` are read back, as the notebooks do;
+remove that folder to profile them too. Steps: segmentation, ltv, winback (default: all).
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ def main(argv: list[str]) -> None:
         started = time.perf_counter()
         profiler.runcall(table[step])
         print(f"===== {step}: {time.perf_counter() - started:.1f} s", flush=True)
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+        stats = pstats.Stats(profiler).sort_stats("cumulative")
+        stats.print_stats("playbook|openpyxl.*save|pandas.*(apply|agg)", 30)
 
 
 if __name__ == "__main__":
