@@ -126,13 +126,14 @@ def naive(out: Path) -> dict:
 
 def large_client(rows: int, data: Path) -> Path:
     """Parameters of a generated client of about ``rows`` transactions (file made once)."""
-    from playbook.demo.large import write_large
-
     csv = data / f"transactions-{rows}.csv"
-    if not csv.exists():
+    if not csv.exists():  # in a child, so that this process stays small while others run
         print(f"data: generating {rows:,} rows into {csv} ...", flush=True)
         partial = csv.with_name(csv.name + ".partial")
-        write_large(partial, rows)
+        subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from "
+                        "playbook.demo.large import write_large; "
+                        "write_large(Path(sys.argv[1]), int(sys.argv[2]))", str(partial),
+                        str(rows)], check=True)
         partial.replace(csv)
     params = data / f"client-{rows}.yaml"
     params.write_text(yaml.safe_dump({
