@@ -36,12 +36,14 @@ fuzz: setup
 lab: setup
 	@$(BIN)/jupyter lab notebooks/
 
-## make bench: intake + customer summary on 10M transactions, and BG/NBD + Gamma-Gamma on
-## 1M customers, each against its baselines measured in the same run
+## make bench: intake + customer summary on 10M transactions, BG/NBD + Gamma-Gamma on
+## 1M customers, and the whole playbook end to end (demo, 1M and 10M clients, a batch),
+## each against its baselines measured in the same run (BENCH_E2E="--skip-10m" to skip parts)
 bench: setup
 	@$(BIN)/python -m pip install --quiet -r bench/requirements.txt
 	@$(BIN)/python bench/bench_intake.py
 	@$(BIN)/python bench/bench_bgnbd.py
+	@$(BIN)/python bench/bench_e2e.py $(BENCH_E2E)
 
 ## make demo-data: regenerate the committed demo client (deterministic)
 demo-data: setup

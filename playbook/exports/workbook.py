@@ -234,10 +234,12 @@ def _list_sheet(sheet, tasks: pd.DataFrame, lang: Lang, *, header: str) -> None:
     print_setup(sheet, header)
 
 
-def print_setup(sheet, header: str) -> None:
-    """Landscape A4, fitted to the page's width, the header row on every page."""
+def print_setup(sheet, header: str, *, paper: str | None = None) -> None:
+    """Landscape A4, fitted to the page's width, the header row on every page (``paper``:
+    A4's code, for a write-only sheet, which lacks the constant).
+    """
     sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.paperSize = paper or sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True

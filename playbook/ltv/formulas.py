@@ -50,15 +50,22 @@ def purchase_days(transactions: pd.DataFrame, *, customer_id: str = "customer_id
     frame = frame.assign(date=pd.to_datetime(frame["date"]).dt.normalize())
     has_margin = margin is not None and margin in transactions
     frame["margin"] = transactions[margin].to_numpy() if has_margin else np.nan
-    days = frame.groupby(["customer_id", "date"], as_index=False).agg(
-        amount=("amount", "sum"), margin=("margin", lambda s: s.sum(min_count=1)))
+    # Cython sums, no Python call per group: a day's margin is NaN only when none of its
+    # lines has one (min_count=1).
+    groups = frame.groupby(["customer_id", "date"], as_index=False, sort=True)
+    days = groups.agg(amount=("amount", "sum"))
+    days["margin"] = groups["margin"].sum(min_count=1)["margin"].to_numpy()
     return days[days["amount"] >= 0].reset_index(drop=True)
 
 
-def _active_at(days: pd.DataFrame, when: pd.Timestamp, window_months: int) -> set:
+def _active_count(dates: pd.Series, codes: np.ndarray, when: pd.Timestamp,
+                  window_months: int) -> int:
+    """How many customers (``codes``: one integer per customer) bought in the window to
+    ``when``: counted on integer codes, not by building a set of ids.
+    """
     start = when - pd.DateOffset(months=window_months)
-    seen = days[(days["date"] > start) & (days["date"] <= when)]
-    return set(seen["customer_id"])
+    seen = ((dates > start) & (dates <= when)).to_numpy()
+    return int(pd.unique(codes[seen]).size)
 
 
 def _period_edges(start: pd.Timestamp, end: pd.Timestamp, period: str) -> list[pd.Timestamp]:
@@ -85,12 +92,12 @@ def crr_table(days: pd.DataFrame, as_of: dt.date, *, period: str = "quarter",
     earliest = first + pd.DateOffset(months=window_months) - pd.Timedelta(days=1)
     edges = [e for e in _period_edges(earliest, as_of, period) if e >= earliest]
     first_purchase = days.groupby("customer_id")["date"].min()
+    codes = pd.factorize(days["customer_id"])[0]
+    active = {edge: _active_count(days["date"], codes, edge, window_months) for edge in edges}
     rows = []
     for start, end in zip(edges[:-1], edges[1:], strict=True):
-        s_set = _active_at(days, start, window_months)
-        e_set = _active_at(days, end, window_months)
-        new = set(first_purchase[(first_purchase > start) & (first_purchase <= end)].index)
-        s, e, n = len(s_set), len(e_set), len(new)
+        s, e = active[start], active[end]
+        n = int(((first_purchase > start) & (first_purchase <= end)).sum())
         crr = (e - n) / s * 100 if s else np.nan
         rows.append({"period_start": start.date(), "period_end": end.date(), "S": s, "E": e,
                      "N": n, "crr": crr, "churn": 100 - crr if s else np.nan})

@@ -123,7 +123,13 @@ def _window(days: pd.DataFrame, as_of: dt.date, wanted: int) -> tuple[int, bool]
 
 
 def analyse(run: RunContext) -> LtvAnalysis:
-    """Run the seed formulas, CRR, cohorts, BG/NBD + Gamma-Gamma and the what-if."""
+    """Run the seed formulas, CRR, cohorts, BG/NBD + Gamma-Gamma and the what-if (made once
+    per run: segmentation's lists need it before the LTV notebook runs, win-back after).
+    """
+    return run.cached("ltv", lambda: _analyse(run))
+
+
+def _analyse(run: RunContext) -> LtvAnalysis:
     cfg = run.params.ltv
     as_of = run.as_of
     tx = run.transactions()

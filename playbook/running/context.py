@@ -9,10 +9,16 @@ and is reused while neither the parameters nor the data files change.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import os
+import pickle
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
@@ -21,6 +27,18 @@ from playbook.params import PROJECT_ROOT, Params, client_slug, load_params
 from playbook.report.i18n import Lang
 
 __all__ = ["RunContext", "open_run", "intake_dir"]
+
+T = TypeVar("T")
+
+
+@cache
+def _code_digest() -> str:
+    """A digest of the playbook's own source: a cached analysis from other code is stale."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent.parent
+    for module in sorted(package.rglob("*.py")):
+        digest.update(str(module.relative_to(package)).encode() + b"\0" + module.read_bytes())
+    return digest.hexdigest()
 
 
 def intake_dir(run_dir: Path) -> Path:
@@ -37,6 +55,9 @@ class RunContext:
     #: the day of the run (the hand-over date unless ``tasks.start`` says otherwise); a
     #: test or a batch gives it, so the workbooks' dates do not depend on the clock
     today: dt.date = field(default_factory=dt.date.today)
+    #: whether :meth:`cached` keeps analyses in the run folder: on for a folder made by
+    #: ``playbook run`` (:func:`open_run` with a ``run_dir``), off for a context built by hand
+    reuse: bool = False
 
     @cached_property
     def lang(self) -> Lang:
@@ -107,6 +128,36 @@ class RunContext:
         """One row per customer (see :mod:`playbook.intake.summary`)."""
         return pd.read_parquet(intake_dir(self.run_dir) / "customer_summary.parquet")
 
+    def cached(self, name: str, compute: Callable[[], T]) -> T:
+        """``compute()``, made once per run folder and read back by the other notebooks.
+
+        Segmentation and the lifetime-value model are analysed once in the segmentation
+        notebook and needed again by the LTV and win-back notebooks. The result is pickled
+        in ``data/cache/`` under a key of the parameters, the run's date, intake's output and
+        the playbook's code, so a change to any of them computes afresh; each call returns a
+        fresh copy, which a caller may change freely. Without :attr:`reuse`, it computes.
+        """
+        if not self.reuse:
+            return compute()
+        key = hashlib.sha256("\0".join([
+            name, self.params.model_dump_json(), self.today.isoformat(), _code_digest(),
+            json.dumps(self.intake, sort_keys=True, default=str)]).encode()).hexdigest()[:20]
+        path = intake_dir(self.run_dir) / "cache" / f"{name}-{key}.pickle"
+        try:
+            return pickle.loads(path.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            pass  # not made yet (or unreadable): make it
+        value = compute()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, partial = tempfile.mkstemp(prefix=f".{name}-", dir=path.parent)
+            with os.fdopen(handle, "wb") as sink:
+                pickle.dump(value, sink, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(partial, path)  # notebooks running at once never read half a file
+        except OSError:
+            pass  # a read-only run folder: the next notebook computes it again
+        return value
+
 
 def _stale(out: Path, params: Params) -> bool:
     marker = out / "intake.json"
@@ -149,4 +200,4 @@ def open_run(params_path: str | Path, run_dir: str | Path = "") -> RunContext:
     from playbook.report.render import use_labels  # matplotlib: only when a notebook opens
 
     use_labels(params.labels.model_dump())  # client values shown by their display labels
-    return RunContext(params=params, run_dir=folder)
+    return RunContext(params=params, run_dir=folder, reuse=bool(run_dir))

@@ -26,7 +26,8 @@ import shutil
 import stat
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,12 +45,24 @@ from playbook.report.document import export_pdf, render_report, summary_results
 from playbook.running.context import intake_dir
 
 __all__ = ["RunOutcome", "run_playbook", "NOTEBOOKS", "prepare_notebook", "new_run_dir",
-           "new_folder", "point_latest", "consultant_notes", "out_folder"]
+           "new_folder", "point_latest", "consultant_notes", "out_folder", "notebook_needs",
+           "concurrency"]
 
 NOTEBOOKS = NOTEBOOKS_DIR
 log = logging.getLogger("playbook")
 #: Every run folder holds this log from its start: it marks a folder a run may replace.
 RUN_LOG = "playbook.log"
+#: The playbook's notebooks that need only intake's data (read from the run folder), so
+#: they may run beside any other notebook.
+INDEPENDENT = frozenset({"00_intake.ipynb", "30_survey.ipynb", "50_standards.ipynb",
+                         "60_followup.ipynb"})
+#: Notebooks that add their lists to the same managers' workbooks (exports/*.xlsx, each one
+#: read, extended and saved again): they run one after another, in the order listed, so
+#: the workbooks come out the same as from a sequential run. Win-back also reads the
+#: segmentation, and the LTV notebook's retain list its context.
+TASK_BOOKS = ("10_segmentation.ipynb", "20_ltv.ipynb", "40_winback.ipynb")
+#: Overrides ``run.concurrency`` (e.g. ``1`` in each child of a parallel batch).
+CONCURRENCY_ENV = "PLAYBOOK_CONCURRENCY"
 #: Errors that are always about where the run writes, whichever file raised them.
 _OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
 
@@ -344,6 +357,82 @@ def _execute(name: str, params: Params, run_dir: Path, index: int, total: int,
     return output
 
 
+def notebook_needs(names: Sequence[str]) -> dict[str, set[str]]:
+    """For each notebook, the notebooks listed before it that must finish before it starts.
+
+    Intake's data is read before any notebook starts. A notebook in :data:`INDEPENDENT`
+    needs nothing else; one of :data:`TASK_BOOKS` needs the one listed before it among
+    them; any other notebook (one the playbook does not know) needs every notebook before
+    it, and every notebook after it needs it: it runs alone, as in a sequential run.
+    """
+    needs: dict[str, set[str]] = {}
+    barrier: set[str] = set()
+    last_book = None
+    for position, name in enumerate(names):
+        if name in INDEPENDENT:
+            needs[name] = set(barrier)
+        elif name in TASK_BOOKS:
+            needs[name] = set(barrier) | ({last_book} if last_book else set())
+            last_book = name
+        else:
+            needs[name] = set(names[:position])
+            barrier = {name}
+    return needs
+
+
+def concurrency(params: Params) -> int:
+    """How many notebooks run at once: :data:`CONCURRENCY_ENV`, else ``run.concurrency``,
+    else (0) one per CPU core this process may use, at most 4.
+    """
+    wanted = os.environ.get(CONCURRENCY_ENV, "").strip()
+    if wanted.isdigit() and int(wanted) > 0:
+        return int(wanted)
+    if params.run.concurrency:
+        return params.run.concurrency
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, 4))
+
+
+def _execute_all(params: Params, run_dir: Path, progress: Callable[[str], None],
+                 jobs: int) -> list[Path]:
+    """Execute ``run.notebooks``, up to ``jobs`` at a time as :func:`notebook_needs` allows;
+    the executed notebooks in the listed order.
+
+    Notebooks start in the listed order as soon as what they need is done. After a failure
+    no notebook starts, those running finish, and the failure of the first failed notebook
+    in the listed order is raised: the same error a sequential run raises.
+    """
+    names = list(params.run.notebooks)
+    needs = notebook_needs(names)
+    done: dict[str, Path] = {}
+    failed: dict[str, BaseException] = {}
+    waiting = list(names)
+    running: dict = {}
+    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="notebook") as pool:
+        while waiting or running:
+            for name in [] if failed else list(waiting):
+                if len(running) >= jobs:
+                    break
+                if needs[name] <= done.keys():
+                    waiting.remove(name)
+                    running[pool.submit(_execute, name, params, run_dir,
+                                        names.index(name) + 1, len(names), progress)] = name
+            if failed:
+                waiting.clear()
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                name = running.pop(future)
+                try:
+                    done[name] = future.result()
+                except BaseException as exc:  # noqa: BLE001 (raised below, in listed order)
+                    failed[name] = exc
+    if failed:
+        raise failed[min(failed, key=names.index)]
+    return [done[name] for name in names]
+
+
 def point_latest(run_dir: Path) -> None:
     """Point ``<run_dir's parent>/latest`` at ``run_dir`` in one step (a link renamed over
     the old one), also when several runs of one process finish at once (playbook batch).
@@ -404,10 +493,8 @@ def run_playbook(params_path: str | Path, *, out: str | Path | None = None,
         progress(f"[0/{total - 1}] intake: {params.data.transactions.path.name}")
         intake = run_intake(params, intake_dir(run_dir), today=today)
         results = {"intake": intake.figures}
-        executed = []
-        for index, name in enumerate(params.run.notebooks, start=1):
-            path = _execute(name, params, run_dir, index, total - 1, progress)
-            executed.append(path)
+        executed = _execute_all(params, run_dir, progress, concurrency(params))
+        for path in executed:  # in the listed order, whichever finished first
             results_mod.collect(nbformat.read(path, as_version=4), results)
         results["summary"] = summary_results(results, params, intake_dir(run_dir), today)
         results_mod.write(run_dir / "results.json", results)

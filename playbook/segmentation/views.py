@@ -123,9 +123,13 @@ def analyse(run: RunContext, evidence: pd.DataFrame | None = None) -> Segments:
     ``segmentation.xyz.period`` or ``.cutoffs`` ``auto``, XYZ takes the first period and
     cut-offs that tell customers apart (:func:`playbook.segmentation.analysis.choose_xyz`).
     """
+    if evidence is None:  # the run's own analysis: made once, read back by later notebooks
+        return run.cached("segmentation", lambda: _analyse(run, survey_evidence(run)))
+    return _analyse(run, evidence)
+
+
+def _analyse(run: RunContext, evidence: pd.DataFrame | None) -> Segments:
     cfg = run.params.segmentation
-    if evidence is None:
-        evidence = survey_evidence(run)
     tx, summary, as_of = run.transactions(), run.summary(), run.as_of
     segments = None
     if cfg.rfm_segments:
