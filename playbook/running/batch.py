@@ -32,7 +32,7 @@ from pathlib import Path
 
 from playbook.errors import PlaybookError, bounded, shorten
 from playbook.params import PROJECT_ROOT, Params, client_slug, load_params
-from playbook.running.runner import new_folder, point_latest
+from playbook.running.runner import CONCURRENCY_ENV, new_folder, point_latest, usable_cores
 
 __all__ = ["BatchError", "ClientRun", "HASH_FILE", "Progress", "STATUSES", "input_hash",
            "run_batch", "run_one", "table"]
@@ -170,10 +170,13 @@ def _command(params_path: Path, run_dir: Path) -> list[str]:
             str(params_path), "--out", str(run_dir)]
 
 
-def run_one(client: ClientRun, out: Path) -> None:
+def run_one(client: ClientRun, out: Path, notebooks_at_once: int | None = None) -> None:
     """Run one client in a child process into a new run folder ``out/<slug>/<stamp>``; sets
     its status, time, run folder and reason. Only a good run gets ``inputs.sha256`` and the
     ``latest`` link, so a run that failed or was cut short never looks good.
+
+    ``notebooks_at_once``, when given, caps how many of the client's notebooks run at the
+    same time (the runner's ``PLAYBOOK_CONCURRENCY``), so parallel clients share the cores.
 
     The local batch and a cluster worker (:func:`playbook.running.cluster.run_client`) both
     run a client with this function.
@@ -181,11 +184,14 @@ def run_one(client: ClientRun, out: Path) -> None:
     folder = out / client.slug
     folder.mkdir(parents=True, exist_ok=True)
     client.run_dir = new_folder(folder, f"{dt.datetime.now():%Y%m%d-%H%M%S}", folder)
+    env = None
+    if notebooks_at_once is not None:
+        env = {**os.environ, CONCURRENCY_ENV: str(notebooks_at_once)}
     started = time.monotonic()
     child = subprocess.run(
         _command(client.params_path, client.run_dir),
         cwd=PROJECT_ROOT, capture_output=True, text=True, errors="replace",
-        stdin=subprocess.DEVNULL)
+        stdin=subprocess.DEVNULL, env=env)
     client.seconds = time.monotonic() - started
     if client.run_dir.is_dir():
         (client.run_dir / CONSOLE_LOG).write_text(child.stdout + child.stderr, encoding="utf-8")
@@ -241,13 +247,24 @@ class Progress:
             self._state()
 
 
+def notebooks_per_client(workers: int) -> int | None:
+    """How many notebooks each of ``workers`` clients running here may run at once: the
+    cores shared between them (at least 1); None with one worker, or when the consultant
+    set ``PLAYBOOK_CONCURRENCY`` (the runner then decides as for a single run).
+    """
+    if workers <= 1 or os.environ.get(CONCURRENCY_ENV, "").strip():
+        return None
+    return max(1, usable_cores() // workers)
+
+
 def _run_local(todo: Sequence[ClientRun], out: Path, workers: int, state: Progress) -> None:
-    """Run ``todo`` here, ``workers`` child processes at a time."""
+    """Run ``todo`` here, ``workers`` child processes at a time, sharing the cores."""
+    share = notebooks_per_client(workers)
 
     def work(client: ClientRun) -> None:
         state.started(client.slug)
         try:
-            run_one(client, out)
+            run_one(client, out, share)
         except Exception as exc:  # a client that cannot even start is that client's failure
             client.status, client.reason = "failed", bounded(
                 f"{type(exc).__name__}: {shorten(exc, 600)}")

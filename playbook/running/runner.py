@@ -389,8 +389,13 @@ def concurrency(params: Params) -> int:
         return int(wanted)
     if params.run.concurrency:
         return params.run.concurrency
+    return max(1, min(usable_cores(), 4))
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may use (at least 1)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(cores or 1, 4))
+    return max(1, cores or 1)
 
 
 def _execute_all(params: Params, run_dir: Path, progress: Callable[[str], None],

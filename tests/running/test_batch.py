@@ -125,3 +125,31 @@ def test_two_workers_run_two_clients_at_the_same_time(tmp_path):
     assert both in running  # both children at the same time
     assert result.stdout.count(" done ") == 2
     assert time.monotonic() - started < 600
+
+
+def test_parallel_clients_share_the_cores_between_their_notebooks(tmp_path, monkeypatch):
+    """Two clients at once on 4 cores run 2 notebooks each, not 4 each; one client, or a
+    consultant's own PLAYBOOK_CONCURRENCY, leaves the runner to decide."""
+    from types import SimpleNamespace
+
+    from playbook.running import batch
+    from playbook.running.batch import ClientRun, notebooks_per_client, run_one
+
+    monkeypatch.delenv("PLAYBOOK_CONCURRENCY", raising=False)
+    monkeypatch.setattr(batch, "usable_cores", lambda: 4)
+    assert [notebooks_per_client(w) for w in (1, 2, 3, 8)] == [None, 2, 1, 1]
+    monkeypatch.setenv("PLAYBOOK_CONCURRENCY", "3")
+    assert notebooks_per_client(2) is None
+
+    seen = []
+
+    def child(command, **kwargs):
+        seen.append(kwargs["env"])
+        return SimpleNamespace(returncode=1, stdout="", stderr="boom")
+
+    monkeypatch.setattr(batch.subprocess, "run", child)
+    client = ClientRun(tmp_path / "a.yaml", "a", "A")
+    run_one(client, tmp_path, 2)
+    run_one(client, tmp_path)
+    assert seen[0]["PLAYBOOK_CONCURRENCY"] == "2" and seen[1] is None
+    assert client.status == "failed"
