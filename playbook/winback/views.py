@@ -38,6 +38,7 @@ from playbook.winback.views_candidates import (
 from playbook.winback.views_competitors import (
     call_sentences,
     factor_chart,
+    factor_label,
     factors_table,
     lines_table,
     missing_profile_sentences,
@@ -55,9 +56,11 @@ from playbook.winback.views_onepager import (
     onepager_pages,
     onepagers_sentence,
 )
+from playbook.winback.views_outcomes import outcome_sentences, outcomes_heading, read_outcomes
 from playbook.winback.views_tasks import WinbackLists, lists_sentence, workbook_lists
 
-__all__ = ["WinbackAnalysis", "analyse", "results", "intro_sentences", "candidates_sentences",
+__all__ = ["WinbackAnalysis", "analyse", "results", "read_outcomes", "outcomes_heading",
+           "outcome_sentences", "intro_sentences", "candidates_sentences",
            "reason_table", "candidates_table", "consultant_notes", "WinbackLists",
            "workbook_lists", "lists_sentence", "offer_files", "onepager_pages",
            "onepagers_sentence", "onepager_notes",
@@ -165,6 +168,9 @@ def analyse(run: RunContext) -> WinbackAnalysis:
     table = cd.candidates(drops, lost[["customer_id", "days_since"]], survey, exit_rows,
                           volume, win_odds=cfg.win_odds.model_dump(),
                           won_back_months=cfg.won_back_months)
+    if comps and len(table):  # an exit answer naming a profiled competitor names it too
+        said = table["exit_text"].map(lambda text: cd.match_competitor(text, comps))
+        table["competitor"] = table["competitor"].where(table["competitor"].notna(), said)
     res.candidates = table.merge(_names(run, tx), on="customer_id", how="left")
     if comps:
         _score_competitors(res, comps, annual)
@@ -290,7 +296,8 @@ def _summary(results_: dict, lang: Lang):
                         lang.pct(main["net_gain_share"])))
         if main["lead"]:
             advice.append(lang.t("winback.summary.lead", name=main["name"],
-                                 factors=", ".join(main["lead"])))
+                                 factors=", ".join(factor_label(f, lang)
+                                                   for f in main["lead"])))
     elif not data.get("profile"):
         advice.append(lang.t("winback.summary.no_profile"))
     return figures, advice

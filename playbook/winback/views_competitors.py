@@ -6,25 +6,68 @@ second half of the win-back section, in the client's language (re-exported by
 from __future__ import annotations
 
 import html
+import re
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from playbook.report.i18n import Lang
+from playbook.report.i18n import LANGUAGES, Lang, texts
 from playbook.report.render import PALETTE, new_figure
 from playbook.winback.profile import TERMS
 
 if TYPE_CHECKING:
     from playbook.winback.views import WinbackAnalysis
 
-__all__ = ["missing_profile_sentences", "terms_table", "factors_table", "factor_chart",
+__all__ = ["factor_label", "missing_profile_sentences", "terms_table", "factors_table",
+           "factor_chart",
            "swot_sentences", "survey_scores_table", "switch_table", "lines_table",
            "switch_sentences", "call_sentences", "sensitivity_sentences", "sensitivity_chart"]
 
 #: Competitors drawn side by side on the factor chart, at most.
 CHART_COMPETITORS = 3
+
+
+def _plain_factor(name) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", str(name).casefold().replace("ё", "е")).split())
+
+
+@lru_cache(maxsize=1)
+def _factor_names() -> dict[str, tuple[str, dict[str, set[str]]]]:
+    """{plain name: (factor key, {language: its plain names})} of the factors the locale
+    files know (``winback.factor`` and ``winback.factor_aliases``), in every language.
+    """
+    catalogues = {code: texts(code) for code in LANGUAGES}
+    keys = [k.removeprefix("winback.factor.") for k in catalogues["en"]
+            if k.startswith("winback.factor.")]
+    index: dict[str, tuple[str, dict[str, set[str]]]] = {}
+    for key in keys:
+        names = {code: {_plain_factor(t[f"winback.factor.{key}"])}
+                 | {_plain_factor(a) for a in t[f"winback.factor_aliases.{key}"].split(";")
+                    if a.strip()} for code, t in catalogues.items()}
+        for plain in set().union(*names.values()):
+            index.setdefault(plain, (key, names))
+    return index
+
+
+def factor_label(name, lang: Lang) -> str:
+    """A profile's factor in the report's language: one the locale files know, under any of
+    its names in any language, is named as ``lang`` names it (as the profile writes it when
+    that is already one of ``lang``'s names); any other is shown as written (client text).
+    """
+    found = _factor_names().get(_plain_factor(name))
+    if found is None:
+        return str(name)
+    key, names = found
+    if _plain_factor(name) in names.get(lang.code, set()):
+        return str(name)
+    return lang.t(f"winback.factor.{key}")
+
+
+def _factors(names, lang: Lang) -> str:
+    return ", ".join(factor_label(n, lang) for n in names)
 
 
 def missing_profile_sentences(res: WinbackAnalysis, lang: Lang) -> list[str]:
@@ -64,7 +107,7 @@ def factors_table(res: WinbackAnalysis, lang: Lang) -> pd.DataFrame:
     for comp in res.competitors:
         for r in comp["factors"].itertuples(index=False):
             rows.append({lang.t("winback.column.competitor"): comp["name"],
-                         lang.t("winback.column.factor"): r.factor,
+                         lang.t("winback.column.factor"): factor_label(r.factor, lang),
                          lang.t("winback.column.weight"): lang.pct(r.weight_share, 0),
                          lang.t("winback.column.score_us"): lang.num(r.us, 0),
                          lang.t("winback.column.score_them"): lang.num(r.them, 0),
@@ -85,7 +128,7 @@ def factor_chart(res: WinbackAnalysis, lang: Lang):
         ax.barh(where + 0.2, table["us"], height=0.38, color=PALETTE[0],
                 label=lang.t("winback.column.us"))
         ax.barh(where - 0.2, table["them"], height=0.38, color=PALETTE[1], label=comp["name"])
-        ax.set_yticks(where, table["factor"].tolist())
+        ax.set_yticks(where, [factor_label(f, lang) for f in table["factor"]])
         ax.set_xlim(0, 5.2)
         ax.set_xticks([1, 2, 3, 4, 5])
         ax.set_title(lang.t("winback.chart_title", name=comp["name"]), fontsize=10, loc="left")
@@ -109,9 +152,9 @@ def swot_sentences(res: WinbackAnalysis, lang: Lang) -> list[str]:
                           us=lang.num(comp["swot_us"], 1), them=lang.num(comp["swot_them"], 1)))
         if comp["lead"]:
             out.append(lang.t("winback.swot_lead", name=comp["name"],
-                              factors=", ".join(comp["lead"])))
+                              factors=_factors(comp["lead"], lang)))
         if theirs:
-            out.append(lang.t("winback.swot_theirs", factors=", ".join(theirs)))
+            out.append(lang.t("winback.swot_theirs", factors=_factors(theirs, lang)))
         for side in ("opportunities", "threats"):
             if comp[side] is not None:
                 out.append(lang.t(f"winback.swot_{side}", score=lang.num(comp[side], 1)))
@@ -236,7 +279,7 @@ def call_sentences(res: WinbackAnalysis, lang: Lang, most: int = 3) -> list[str]
     out = []
     for row in res.switch.head(most).itertuples(index=False):
         comp = next(c for c in res.competitors if c["name"] == row.competitor)
-        lead = ", ".join(comp["lead"][:2]) if comp["lead"] else ""
+        lead = _factors(comp["lead"][:2], lang) if comp["lead"] else ""
         out.append(talking_point(row, lang)
                    + (" " + lang.t("winback.call_lead", factors=lead) if lead else ""))
     return out
