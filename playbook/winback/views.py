@@ -180,10 +180,14 @@ def analyse(run: RunContext) -> WinbackAnalysis:
 
 def _score_competitors(res: WinbackAnalysis, comps: list[dict], annual) -> None:
     for comp in comps:
-        table = swot.factor_table(comp["factors"])
+        factors, ahp = comp["factors"], None
+        if comp.get("pairwise"):  # weights from pairwise comparisons (AHP), checked on intake
+            ahp = swot.ahp_weights([f["factor"] for f in factors], comp["pairwise"])
+            factors = [f | {"weight": ahp["weights"][f["factor"]]} for f in factors]
+        table = swot.factor_table(factors)
         ours, theirs = swot.weighted_scores(table)
         res.competitors.append({
-            "name": comp["name"], "terms": comp["terms"], "factors": table,
+            "name": comp["name"], "terms": comp["terms"], "factors": table, "ahp": ahp,
             "swot_us": ours, "swot_them": theirs, "lead": swot.lead_factors(table),
             "opportunities": swot.external_score(comp["opportunities"]),
             "threats": swot.external_score(comp["threats"])})
@@ -262,6 +266,9 @@ def results(res: WinbackAnalysis, onepagers: list[str] | None = None) -> dict:
             "swot_us": None if comp["swot_us"] is None else round(comp["swot_us"], 3),
             "swot_them": None if comp["swot_them"] is None else round(comp["swot_them"], 3),
             "lead": comp["lead"],
+            "weighting": "pairwise" if comp.get("ahp") else "direct",
+            "consistency_ratio": (None if not comp.get("ahp") or comp["ahp"]["cr"] is None
+                                  else round(comp["ahp"]["cr"], 4)),
             "price_gap_share": round(1 - comp["terms"]["price_index"], 4),
             "hidden_cost_share": (round(float(mine["hidden_costs"].sum()) / theirs, 4)
                                   if theirs > 0 else None),

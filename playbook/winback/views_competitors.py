@@ -16,6 +16,7 @@ from matplotlib.ticker import MaxNLocator
 
 from playbook.report.i18n import LANGUAGES, Lang, texts
 from playbook.report.render import PALETTE, new_figure
+from playbook.winback import swot
 from playbook.winback.profile import TERMS
 
 if TYPE_CHECKING:
@@ -150,6 +151,13 @@ def swot_sentences(res: WinbackAnalysis, lang: Lang) -> list[str]:
         theirs = table[table["gap"] < 0].sort_values("weighted_gap")["factor"].tolist()
         out.append(lang.t("winback.swot_scores", name=comp["name"],
                           us=lang.num(comp["swot_us"], 1), them=lang.num(comp["swot_them"], 1)))
+        ahp = comp.get("ahp")
+        if ahp:
+            key = ("winback.swot_ahp_small" if ahp["cr"] is None else "winback.swot_ahp"
+                   if ahp["consistent"] else "winback.swot_ahp_inconsistent")
+            out.append(lang.t(key, n=lang.int(len(table)),
+                              cr=lang.num(ahp["cr"] or 0, 2),
+                              limit=lang.num(swot.CR_ACCEPTABLE, 2)))
         if comp["lead"]:
             out.append(lang.t("winback.swot_lead", name=comp["name"],
                               factors=_factors(comp["lead"], lang)))
