@@ -62,6 +62,10 @@ class Terms(_Strict):
     min_order: float | None = Field(default=None, ge=0)
     response_hours: float | None = Field(default=None, ge=0, le=8760)
     order_hours: float | None = Field(default=None, ge=0, le=100)
+    #: the price index per product category (as the data names them); ``price_index`` for
+    #: the rest; a customer's switch is priced at its own mix
+    price_index_by_category: dict[Name, Annotated[float, Field(gt=0, le=5)]] = Field(
+        default_factory=dict)
 
 
 class Factor(_Strict):
@@ -256,6 +260,8 @@ competitors:
     aliases: []              # как клиенты пишут его в анкетах: ["Конкурент", "ООО Конкурент"]
     terms:                   # его условия, те же поля, что выше, и обязательно:
       price_index: 0.93      # его цена к нашей (0.93 = на 7 % дешевле)
+      # price_index_by_category: {"Бумага": 0.90, "Канцтовары": 0.97}  # по группам товаров,
+      #                      # как их называют данные; остальные группы — по price_index
       delivery_cost: 1500
       lead_time_days: 5
       on_time_share: 0.85
@@ -298,6 +304,8 @@ competitors:
     aliases: []              # how customers write it in surveys, e.g. ["Competitor Ltd"]
     terms:                   # their terms, the same fields as above, and required:
       price_index: 0.93      # their price against ours (0.93 = 7% cheaper)
+      # price_index_by_category: {"Paper": 0.90, "Stationery": 0.97}  # per product category
+      #                      # as the data names them; the other categories at price_index
       delivery_cost: 1500
       lead_time_days: 5
       on_time_share: 0.85

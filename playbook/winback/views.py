@@ -98,6 +98,8 @@ class WinbackAnalysis:
     switch: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: the lines of each priced switch, by customer id (:func:`tco.switch_lines`)
     lines: dict = field(default_factory=dict)
+    #: our own terms from the data (:func:`tco.own_terms`): avg_order, orders_per_customer...
+    own: dict = field(default_factory=dict)
     #: the summed net gain with each assumption moved (:func:`tco.sensitivity`)
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
@@ -172,10 +174,26 @@ def analyse(run: RunContext) -> WinbackAnalysis:
         said = table["exit_text"].map(lambda text: cd.match_competitor(text, comps))
         table["competitor"] = table["competitor"].where(table["competitor"].notna(), said)
     res.candidates = table.merge(_names(run, tx), on="customer_id", how="left")
+    res.own = tco.own_terms(tx, as_of, min_orders={c["name"]: c["terms"].get("min_order")
+                                                   for c in comps})
     if comps:
         _score_competitors(res, comps, annual)
-        _price_switches(res, comps)
+        by_category = any(c["terms"].get("price_index_by_category") for c in comps)
+        mix = _category_mix(tx, ends) if by_category and "category" in tx else {}
+        _price_switches(res, comps, mix)
     return res
+
+
+def _category_mix(tx: pd.DataFrame, ends: pd.Series) -> dict:
+    """{customer: {category: spend}} over the 365 days to each customer's own end date."""
+    frame = tx[tx["customer_id"].isin(set(ends.index)) & tx["category"].notna()]
+    end = pd.to_datetime(frame["customer_id"].map(ends))
+    frame = frame[(frame["date"] <= end) & (frame["date"] > end - pd.Timedelta(days=365))]
+    spend = frame.groupby(["customer_id", "category"], observed=True)["amount"].sum()
+    out: dict = {}
+    for (customer, category), value in spend.items():
+        out.setdefault(customer, {})[str(category)] = float(value)
+    return out
 
 
 def _score_competitors(res: WinbackAnalysis, comps: list[dict], annual) -> None:
@@ -194,8 +212,10 @@ def _score_competitors(res: WinbackAnalysis, comps: list[dict], annual) -> None:
     res.survey_scores = swot.survey_factor_scores(annual, comps)
 
 
-def _price_switches(res: WinbackAnalysis, comps: list[dict]) -> None:
-    """The switch cost of the top candidates who did not leave over offence, with a volume."""
+def _price_switches(res: WinbackAnalysis, comps: list[dict], mix: dict) -> None:
+    """The switch cost of the top candidates who did not leave over offence, with a volume;
+    a competitor's price index per category is applied to each customer's own mix (``mix``).
+    """
     cfg = res.settings
     us = res.profile["us"]["terms"]
     by_name = {c["name"]: c for c in comps}
@@ -207,6 +227,10 @@ def _price_switches(res: WinbackAnalysis, comps: list[dict]) -> None:
         named = row.competitor if isinstance(row.competitor, str) else None
         comp = by_name.get(named) or comps[0]
         them = comp["terms"]
+        if them.get("price_index_by_category"):
+            them = them | {"price_index": tco.mix_price_index(
+                mix.get(row.customer_id, {}), them["price_index_by_category"],
+                them["price_index"])}
         lines = tco.switch_lines(row.spend, row.orders, us, them, settings)
         total = tco.switch_summary(lines, row.spend, them["price_index"])
         res.lines[row.customer_id] = lines
@@ -252,6 +276,9 @@ def results(res: WinbackAnalysis, onepagers: list[str] | None = None) -> dict:
                   "min_expected": res.settings.min_expected, "drop_tested": res.drop_tested,
                   "drop_ran": res.drop_error is None},
         "profile": res.profile is not None,
+        "own_terms": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in res.own.items()
+                      if k != "below_min"}
+        | {"below_min_order": {k: round(v, 4) for k, v in res.own.get("below_min", {}).items()}},
         "competitors": [],
         "onepagers": sorted(onepagers or []),
     }
@@ -270,6 +297,7 @@ def results(res: WinbackAnalysis, onepagers: list[str] | None = None) -> dict:
             "consistency_ratio": (None if not comp.get("ahp") or comp["ahp"]["cr"] is None
                                   else round(comp["ahp"]["cr"], 4)),
             "price_gap_share": round(1 - comp["terms"]["price_index"], 4),
+            "price_index_by_category": dict(comp["terms"].get("price_index_by_category") or {}),
             "hidden_cost_share": (round(float(mine["hidden_costs"].sum()) / theirs, 4)
                                   if theirs > 0 else None),
             "net_gain_share": (round(float(mine["net_gain"].sum()) / spend, 4)

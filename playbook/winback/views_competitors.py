@@ -88,8 +88,35 @@ def _term(key: str, value, lang: Lang) -> str:
     return lang.num(value, 0 if float(value).is_integer() else 1)
 
 
+def _extra_rows(res: WinbackAnalysis, lang: Lang) -> list[list[str]]:
+    """The terms table's rows beyond the profile's terms: each competitor's price index by
+    category, and our own terms as the data shows them (average order, orders a year per
+    customer, the share of our orders under each competitor's minimum order).
+    """
+    rows = []
+    by_category = [c["terms"].get("price_index_by_category") or {} for c in res.competitors]
+    if any(by_category):
+        rows.append([lang.t("winback.term.price_index_by_category"), "—",
+                     *["; ".join(f"{k}: {lang.num(v, 2)}" for k, v in sorted(cats.items()))
+                       or "—" for cats in by_category]])
+    own = res.own
+    if own:
+        none = ["—"] * len(res.competitors)
+        rows.append([lang.t("winback.own.avg_order"), lang.money(own["avg_order"]), *none])
+        rows.append([lang.t("winback.own.orders_per_customer"),
+                     lang.num(own["orders_per_customer"], 1), *none])
+        below = own.get("below_min", {})
+        if below:
+            rows.append([lang.t("winback.own.below_min"), "—",
+                         *[lang.pct(below[c["name"]], 0) if c["name"] in below else "—"
+                           for c in res.competitors]])
+    return rows
+
+
 def terms_table(res: WinbackAnalysis, lang: Lang) -> pd.DataFrame:
-    """Term, ours, each competitor's: the terms as the profile gives them."""
+    """Term, ours, each competitor's: the terms as the profile gives them, then our own
+    terms as the client's data shows them (:func:`_extra_rows`).
+    """
     if not res.profile:
         return pd.DataFrame()
     us = res.profile["us"]["terms"] | {"price_index": 1.0}
@@ -98,6 +125,8 @@ def terms_table(res: WinbackAnalysis, lang: Lang) -> pd.DataFrame:
     for comp in res.competitors:
         columns[comp["name"]] = [_term(k, comp["terms"].get(k), lang) for k in TERMS]
     frame = pd.DataFrame(columns)
+    frame = pd.concat([frame, pd.DataFrame(_extra_rows(res, lang), columns=frame.columns)],
+                      ignore_index=True)
     known = frame.iloc[:, 1:].ne("—").any(axis=1)
     return frame[known].reset_index(drop=True)
 

@@ -83,6 +83,8 @@ def _with(terms=None, **competitor):
                     {"factor": "Сервис", "us": 4, "them": 3}],
            pairwise=[{"more": "Цена", "less": "Сроки", "ratio": 3}]),
      ["competitor 'Альфа'", "pairwise", "'Цена' / 'Сервис' is not compared"]),
+    (_with({"price_index_by_category": {"Бумага": 0}}),
+     ["'terms.price_index_by_category.Бумага'", "got 0"]),
     (_with(factors=[{"factor": "Цена", "us": 3, "them": 4}],
            pairwise=[{"more": "Цена", "less": "Цена", "ratio": 12}]),
      ["'pairwise.0.ratio'", "got 12"]),

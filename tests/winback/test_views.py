@@ -137,3 +137,23 @@ def test_the_win_back_lists_hold_every_candidate_once_and_apologies_apart(demo_r
     assert all("«" in text or '"' in text for text in said)  # the sentence for the call
     sentence = views.lists_sentence(res, lists, demo_run)
     assert str(len(lists["winback"])) in sentence.replace("\u00a0", "")
+
+
+@pytest.mark.parametrize("code", ["ru", "en"])
+def test_our_own_terms_come_from_the_data(demo_run, demo_res, code):
+    lang = Lang(code, "RUB")
+    frame = views.terms_table(demo_res, lang)
+    terms = frame.iloc[:, 0].tolist()
+    for key in ("avg_order", "orders_per_customer", "below_min"):
+        assert lang.t(f"winback.own.{key}") in terms
+    assert lang.t("winback.term.price_index_by_category") in terms  # the demo's «Канцторг»
+    # by hand: the year to as_of, orders as documents, those under 15,000 (its minimum)
+    tx = demo_run.transactions()
+    end = pd.Timestamp(demo_run.as_of)
+    year = tx[(tx["date"] <= end) & (tx["date"] > end - pd.Timedelta(days=365))
+              & (tx["amount"] > 0)]
+    orders = year.groupby("order_id")["amount"].sum()
+    own = demo_res.own
+    assert own["avg_order"] == pytest.approx(orders.mean())
+    assert own["below_min"]["«Склад-Маркет»"] == pytest.approx((orders < 15_000).mean())
+    assert own["orders_per_customer"] == pytest.approx(len(orders) / year["customer_id"].nunique())
