@@ -335,4 +335,8 @@ def _summary(results_: dict, lang: Lang):
                                                    for f in main["lead"])))
     elif not data.get("profile"):
         advice.append(lang.t("winback.summary.no_profile"))
+    done = data.get("outcomes") or {}
+    if done.get("called"):  # last period's win-back calls, read back
+        figures.append((lang.t("winback.summary.won_back"),
+                        f"{lang.int(done['returned'])} / {lang.int(done['called'])}"))
     return figures, advice

@@ -124,3 +124,17 @@ def test_the_demo_sentences_in_both_languages(demo_outcomes, code):
     assert str(lang.int(demo_outcomes["called"])) in text
     if code == "en":
         assert not re.search("[А-Яа-яЁё]", text)
+
+
+def test_the_summary_shows_how_many_came_back(demo_run, demo_outcomes):
+    from playbook.report.document import build_summary
+
+    data = views.results(views.analyse(demo_run)) | {"outcomes": demo_outcomes}
+    for code in ("ru", "en"):
+        lang = Lang(code, "RUB")
+        figures = dict(build_summary({"winback": data}, lang)["figures"])
+        tile = figures[lang.t("winback.summary.won_back")]
+        came, called = demo_outcomes["returned"], demo_outcomes["called"]
+        assert tile == f"{lang.int(came)} / {lang.int(called)}"
+    without = build_summary({"winback": data | {"outcomes": None}}, Lang("en"))["figures"]
+    assert len(without) == 3
