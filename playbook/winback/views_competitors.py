@@ -221,11 +221,19 @@ def switch_table(res: WinbackAnalysis, lang: Lang) -> pd.DataFrame:
     s = res.switch
     if s.empty:
         return pd.DataFrame()
+    names = s["name"].astype("string").fillna(s["customer_id"])
+    mark = [" *" if a else "" for a in s["competitor_assumed"]]
+    # one competitor for all: the sentences name it, and the column would only push the
+    # table past a printed page; the mark of an assumed competitor moves to the customer
+    one = s["competitor"].nunique() == 1
+    first = ({lang.t("winback.column.customer"): [n + m for n, m in zip(names, mark,
+                                                                          strict=True)]}
+             if one else
+             {lang.t("winback.column.customer"): names,
+              lang.t("winback.column.competitor"): [n + m for n, m in
+                                                    zip(s["competitor"], mark, strict=True)]})
     return pd.DataFrame({
-        lang.t("winback.column.customer"): s["name"].astype("string").fillna(s["customer_id"]),
-        lang.t("winback.column.competitor"): [n + (" *" if a else "") for n, a in
-                                              zip(s["competitor"], s["competitor_assumed"],
-                                                  strict=True)],
+        **first,
         lang.t("winback.column.spend"): [lang.money(v) for v in s["spend"]],
         lang.t("winback.column.price_saving"): [lang.money(v) for v in s["price_saving"]],
         lang.t("winback.column.hidden"): [lang.money(v) for v in s["hidden_costs"]],
@@ -290,6 +298,8 @@ def switch_sentences(res: WinbackAnalysis, lang: Lang) -> list[str]:
                       competitor=first["competitor"], spend=lang.money_short(first["spend"]),
                       orders=lang.int(first["orders"]),
                       average=lang.money_short(first["avg_order"])))
+    if s["competitor"].nunique() == 1:
+        out.append(lang.t("winback.switch_one", competitor=first["competitor"]))
     if s["competitor_assumed"].any():
         out.append(lang.t("winback.switch_assumed"))
     return out

@@ -44,3 +44,11 @@ def test_the_english_swot_and_call_sentences_on_the_demo_lead_in_english(demo_ru
     assert "Payment terms" in text and not re.search("[А-Яа-яЁё]", text), text
     table = views.factors_table(res, EN)
     assert not table.iloc[:, 1].str.contains("[А-Яа-яЁё]").any()
+
+
+def test_the_summarys_lead_advice_names_the_factors_in_english(demo_run):
+    from playbook.report.document import build_summary
+
+    data = views.results(views.analyse(demo_run))
+    advice = " ".join(map(str, build_summary({"winback": data}, EN)["recommendations"]))
+    assert "talk about where we are stronger: Payment terms, Delivery and lead times" in advice
