@@ -22,6 +22,8 @@ This module writes the demo (:func:`write_demo`) and is the command line; the wo
   known effect on purchases;
 - :mod:`playbook.demo.standards_effect`: each customer's branch, and the service standards'
   known effect on the pilot's purchases;
+- :mod:`playbook.demo.winback`: a cheaper competitor that takes known customers at known
+  dates (their buying falls after), its truth in ``winback_truth.json``;
 - :mod:`playbook.demo.large`: large files for benchmarks (:func:`write_large`).
 
 ``python -m playbook.demo.sales --out data_samples/demo`` regenerates the committed demo files
@@ -60,6 +62,8 @@ from playbook.demo.settings import (
     TRUE_PARAMS,
 )
 from playbook.demo.standards_effect import bring_forward, customer_branches
+from playbook.demo.winback import TRUTH_FILE as WINBACK_TRUTH
+from playbook.demo.winback import plant_defections
 
 __all__ = [
     "DEMO_SEED",
@@ -85,14 +89,17 @@ FOLLOWUP_STREAM = 60
 #: The standards' effect on sales draws from a stream of its own (see
 #: :mod:`playbook.demo.standards_effect`).
 STANDARDS_STREAM = 51
+#: The cheaper competitor's defections draw from a stream of their own too
+#: (see :mod:`playbook.demo.winback`).
+WINBACK_STREAM = 40
 #: The folder of last quarter's filled-in task workbooks, in the demo's folder.
 TASKS_FOLDER = "tasks_done"
 
 
 def write_demo(out_dir: Path, *, seed: int = DEMO_SEED) -> dict:
     """Write the demo client's ``transactions.csv``, ``customers.csv`` and ``truth.json``,
-    and last quarter's filled-in task workbooks (``tasks_done/``, their truth in
-    ``tasks_truth.json``).
+    last quarter's filled-in task workbooks (``tasks_done/``, their truth in
+    ``tasks_truth.json``) and the competitor's defections' truth (``winback_truth.json``).
 
     Parameters
     ----------
@@ -118,6 +125,9 @@ def write_demo(out_dir: Path, *, seed: int = DEMO_SEED) -> dict:
     codes = customer_codes(n_all)
     managers = assign_managers(n_all, rng)
     names = companies["name"].to_numpy()
+    # a cheaper competitor takes known customers at known dates (their buying falls after)
+    raw, winback_truth = plant_defections(raw, codes,
+                                          np.random.default_rng([seed, WINBACK_STREAM]))
     # Last quarter's tasks and the calls' effect draw from a generator of their own, so the
     # rest of the demo draws what it drew before they existed.
     followup_rng = np.random.default_rng([seed, FOLLOWUP_STREAM])
@@ -190,6 +200,8 @@ def write_demo(out_dir: Path, *, seed: int = DEMO_SEED) -> dict:
     (out_dir / "truth.json").write_text(
         json.dumps(truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
+    (out_dir / WINBACK_TRUTH).write_text(
+        json.dumps(winback_truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     books = write_workbooks(tasks, codes, names, out_dir / TASKS_FOLDER, followup_rng)
     followup_truth |= {"generator_version": GENERATOR_VERSION, "seed": seed,
                        "settings": FOLLOWUP, "workbooks": [p.name for p in books]}

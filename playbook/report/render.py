@@ -119,8 +119,13 @@ def show(*paragraphs: str, kind: str = "text") -> _Html:
     return _Html(f'<div class="pb-{kind}">{body}</div>')
 
 
-#: A table of at most this many rows is kept on one page when printed.
+#: A table of at most this many rows, and this many printed lines, is kept on one page when
+#: printed; a taller one may break between rows (its header repeats), so that it never leaves
+#: half a page empty before it.
 KEEP_ROWS = 12
+KEEP_LINES = 20
+#: About how many characters of table text one printed line of the text column holds.
+LINE_CHARS = 90
 #: A word this long (an e-mail, a code, a file name) may be broken anywhere to fit.
 LONG_WORD = 24
 
@@ -142,17 +147,19 @@ def table(frame: pd.DataFrame, formats: Mapping[str, Callable] | None = None, *,
     align = {c: ' class="num"' if c in numeric else "" for c in shown.columns}
     head = "".join(f"<th{align[c]}>{html.escape(str(relabel(str(c))))}</th>"
                    for c in shown.columns)
-    rows = []
+    rows, lines = [], 0
     for values in shown.itertuples(index=False):
-        cells = []
+        cells, chars = [], 0
         for col, value in zip(shown.columns, values, strict=True):
             text = "" if _missing(value) else (formats[col](value) if col in formats else value)
             text = str(relabel(str(text)))
             kind = align[col] or (' class="long"' if _has_long_word(text) else "")
             cells.append(f"<td{kind}>{html.escape(text)}</td>")
+            chars += len(text)
         rows.append("<tr>" + "".join(cells) + "</tr>")
+        lines += -(-chars // LINE_CHARS) or 1
     cap = f"<caption>{html.escape(relabel(caption))}</caption>" if caption else ""
-    keep = " pb-keep" if len(shown) <= KEEP_ROWS else ""
+    keep = " pb-keep" if len(shown) <= KEEP_ROWS and lines <= KEEP_LINES else ""
     return _Html(f'<table class="pb-table{keep}">{cap}<thead><tr>{head}</tr></thead>'
                  f'<tbody>{"".join(rows)}</tbody></table>')
 

@@ -123,15 +123,15 @@ _LEGAL = re.compile(r"\b(ооо|оао|зао|пао|ао|ип|llc|ltd|inc|gmbh)
 
 def _plain(name: str) -> str:
     text = str(name).casefold().replace("ё", "е")
-    text = re.sub(r"[«»\"'“”„]", " ", text)
+    text = re.sub(r"[^\w]+", " ", text)  # quotes, brackets, hyphens, stops: word breaks
     return " ".join(_LEGAL.sub(" ", text).split())
 
 
 def match_competitor(text, competitors: Sequence[Mapping]) -> str | None:
     """The profile's competitor that ``text`` (a survey answer) names, or None.
 
-    Names and aliases are compared without case, quotes or legal forms (ООО, ИП, LLC...),
-    as whole words anywhere in the answer.
+    Names and aliases are compared without case, punctuation (quotes, brackets, hyphens) or
+    legal forms (ООО, ИП, LLC...), as whole words anywhere in the answer.
     """
     if text is None or (isinstance(text, float) and np.isnan(text)) or pd.isna(text):
         return None

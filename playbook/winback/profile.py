@@ -5,9 +5,11 @@ competitor-template --lang ru`` writes one to start from): per competitor its te
 index against ours, delivery cost per order, lead time, on-time share, defect share,
 payment deferral, minimum order, response time, the customer's staff hours per order), the
 factors customers choose a supplier by, each scored for us and for them with a weight and
-the evidence, and the opportunities and threats the competitor brings; and our own terms
-the same way. :func:`read_competitors` reads it through :mod:`playbook.yamlfile` (a regular
-file, bounded size and aliases) and checks it strictly: an unknown key, a missing price
+the evidence (or, instead of weights, the factors compared in pairs: ``pairwise``, Saaty's
+analytic hierarchy process, :func:`playbook.winback.swot.ahp_weights`), and the
+opportunities and threats the competitor brings; and our own terms the same way.
+:func:`read_competitors` reads it through :mod:`playbook.yamlfile` (a regular file, bounded
+size and aliases) and checks it strictly: an unknown key, a missing price
 index or an impossible value (a negative share, a price index of 0) is a
 :class:`~playbook.errors.DataError` naming the file, the competitor and the field.
 """
@@ -18,14 +20,21 @@ import difflib
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from playbook.errors import DataError, shorten
 from playbook.params import check_text
 from playbook.yamlfile import read_yaml
 
-__all__ = ["TERMS", "Terms", "Factor", "SwotItem", "Competitor", "Profile", "read_competitors",
-           "check_profile", "competitor_template"]
+__all__ = ["TERMS", "Terms", "Factor", "SwotItem", "Pairwise", "Competitor", "Profile",
+           "read_competitors", "check_profile", "competitor_template"]
 
 #: The terms a profile may give, in the order tables show them.
 TERMS = ("price_index", "delivery_cost", "lead_time_days", "on_time_share", "defect_share",
@@ -53,6 +62,10 @@ class Terms(_Strict):
     min_order: float | None = Field(default=None, ge=0)
     response_hours: float | None = Field(default=None, ge=0, le=8760)
     order_hours: float | None = Field(default=None, ge=0, le=100)
+    #: the price index per product category (as the data names them); ``price_index`` for
+    #: the rest; a customer's switch is priced at its own mix
+    price_index_by_category: dict[Name, Annotated[float, Field(gt=0, le=5)]] = Field(
+        default_factory=dict)
 
 
 class Factor(_Strict):
@@ -74,6 +87,16 @@ class SwotItem(_Strict):
     evidence: Evidence = ""
 
 
+class Pairwise(_Strict):
+    """One pairwise comparison: factor ``more`` matters ``ratio`` times as much as ``less``
+    (Saaty's scale 1 to 9).
+    """
+
+    more: Name
+    less: Name
+    ratio: float = Field(ge=1, le=9)
+
+
 class Competitor(_Strict):
     """One competitor: its name (and how customers write it), terms, factors, O and T."""
 
@@ -83,6 +106,20 @@ class Competitor(_Strict):
     factors: list[Factor] = Field(default_factory=list)
     opportunities: list[SwotItem] = Field(default_factory=list)
     threats: list[SwotItem] = Field(default_factory=list)
+    #: the factors' weights from pairwise comparisons (AHP) instead of their ``weight``
+    pairwise: list[Pairwise] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _pairs_complete(self) -> Competitor:
+        if self.pairwise:
+            from playbook.winback.swot import ahp_weights
+
+            try:
+                ahp_weights([f.factor for f in self.factors],
+                            [p.model_dump() for p in self.pairwise])
+            except ValueError as exc:
+                raise ValueError(f"pairwise: {exc}") from None
+        return self
 
     @field_validator("terms")
     @classmethod
@@ -125,7 +162,8 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
     if loc[0] == "competitors":
         tail = tuple(p for p in loc[2:] if not isinstance(p, int))
         return {(): Competitor, ("terms",): Terms, ("factors",): Factor,
-                ("opportunities",): SwotItem, ("threats",): SwotItem}.get(tail)
+                ("opportunities",): SwotItem, ("threats",): SwotItem,
+                ("pairwise",): Pairwise}.get(tail)
     return models.get(tuple(loc))
 
 
@@ -222,6 +260,8 @@ competitors:
     aliases: []              # как клиенты пишут его в анкетах: ["Конкурент", "ООО Конкурент"]
     terms:                   # его условия, те же поля, что выше, и обязательно:
       price_index: 0.93      # его цена к нашей (0.93 = на 7 % дешевле)
+      # price_index_by_category: {"Бумага": 0.90, "Канцтовары": 0.97}  # по группам товаров,
+      #                      # как их называют данные; остальные группы — по price_index
       delivery_cost: 1500
       lead_time_days: 5
       on_time_share: 0.85
@@ -236,6 +276,9 @@ competitors:
       - {factor: "Отсрочка платежа", weight: 2, us: 5, them: 2, evidence: "условия договора"}
       - {factor: "Сервис менеджера", weight: 1, us: 4, them: 3, evidence: "опрос клиентов"}
                              # оценка 1 (слабо) — 5 (сильно) для нас (us) и для них (them)
+    # pairwise:              # вместо весов — попарные сравнения факторов (метод Саати, AHP):
+    #   - {more: "Цена", less: "Качество", ratio: 2}  # «Цена» важнее «Качества» в 2 раза (1–9)
+    #                        # каждая пара факторов один раз; отчёт покажет согласованность
     opportunities:           # что конкурент может получить (вес, сила 1–5, основание)
       - {item: "Выходит в наш район доставки", weight: 1, score: 3, evidence: "новый склад"}
     threats:                 # что угрожает ему самому
@@ -261,6 +304,8 @@ competitors:
     aliases: []              # how customers write it in surveys, e.g. ["Competitor Ltd"]
     terms:                   # their terms, the same fields as above, and required:
       price_index: 0.93      # their price against ours (0.93 = 7% cheaper)
+      # price_index_by_category: {"Paper": 0.90, "Stationery": 0.97}  # per product category
+      #                      # as the data names them; the other categories at price_index
       delivery_cost: 1500
       lead_time_days: 5
       on_time_share: 0.85
@@ -275,6 +320,9 @@ competitors:
       - {factor: "Payment terms", weight: 2, us: 5, them: 2, evidence: "contract terms"}
       - {factor: "Account management", weight: 1, us: 4, them: 3, evidence: "survey"}
                              # matters) and a score 1 (weak) to 5 (strong) for us and them
+    # pairwise:              # instead of weights: factors compared in pairs (Saaty's AHP):
+    #   - {more: "Price", less: "Quality", ratio: 2}  # price matters twice as much (1-9)
+    #                        # every pair of factors once; the report states the consistency
     opportunities:           # what the competitor may gain (weight, strength 1-5, evidence)
       - {item: "Entering our delivery area", weight: 1, score: 3, evidence: "new warehouse"}
     threats:                 # what threatens the competitor itself

@@ -22,12 +22,73 @@ import pandas as pd
 
 from playbook.winback.candidates import match_competitor
 
-__all__ = ["SURVEY_FACTORS", "factor_table", "weighted_scores", "lead_factors",
-           "external_score", "survey_factor_scores"]
+__all__ = ["SURVEY_FACTORS", "RANDOM_INDEX", "CR_ACCEPTABLE", "ahp_weights", "factor_table",
+           "weighted_scores", "lead_factors", "external_score", "survey_factor_scores"]
+
+#: Saaty's random consistency index by the number of factors compared (Saaty 1980).
+RANDOM_INDEX = {1: 0.0, 2: 0.0, 3: 0.58, 4: 0.90, 5: 1.12, 6: 1.24, 7: 1.32, 8: 1.41, 9: 1.45,
+                10: 1.49, 11: 1.51, 12: 1.48, 13: 1.56, 14: 1.57, 15: 1.59}
+#: A consistency ratio below this is acceptable (Saaty's 10% rule).
+CR_ACCEPTABLE = 0.10
 
 #: The annual survey's comparison questions (templates/surveys/annual.yaml), by factor.
 SURVEY_FACTORS = {"price": "compare_price", "quality": "compare_quality",
                   "delivery": "compare_delivery", "service": "compare_service"}
+
+
+def ahp_weights(factors: Sequence[str], pairs: Sequence[Mapping]) -> dict:
+    """Weights of ``factors`` from pairwise comparisons (Saaty's analytic hierarchy process).
+
+    ``pairs``: {more, less, ratio}: factor ``more`` matters ``ratio`` times as much as
+    ``less`` (1 equal, 3 moderately, 5 strongly, 7 very strongly, 9 extremely more), every
+    pair of factors once. The weights are the principal eigenvector of the reciprocal matrix,
+    scaled to sum to 1; the consistency index is CI = (lambda_max - n) / (n - 1) and the
+    consistency ratio CR = CI / RI(n) (:data:`RANDOM_INDEX`), acceptable below
+    :data:`CR_ACCEPTABLE`.
+
+    Returns {weights: {factor: weight}, lambda_max, ci, cr (None for n <= 2),
+    consistent (bool)}.
+
+    Raises
+    ------
+    ValueError
+        A factor unknown, a pair given twice or missing, or more factors than the index has.
+    """
+    names = list(factors)
+    n = len(names)
+    if n > max(RANDOM_INDEX):
+        raise ValueError(f"pairwise weights take at most {max(RANDOM_INDEX)} factors, got {n}")
+    where = {name: i for i, name in enumerate(names)}
+    matrix = np.ones((n, n))
+    seen: set[frozenset] = set()
+    for pair in pairs:
+        a, b, ratio = pair["more"], pair["less"], float(pair["ratio"])
+        for side in (a, b):
+            if side not in where:
+                raise ValueError(f"the pair {a!r} / {b!r} names {side!r}, which is not one of "
+                                 f"the factors ({', '.join(names)})")
+        key = frozenset((a, b))
+        if a == b or key in seen:
+            raise ValueError(f"the pair {a!r} / {b!r} is given twice or compares a factor "
+                             "with itself")
+        seen.add(key)
+        matrix[where[a], where[b]], matrix[where[b], where[a]] = ratio, 1 / ratio
+    missing = [(x, y) for i, x in enumerate(names) for y in names[i + 1:]
+               if frozenset((x, y)) not in seen]
+    if missing:
+        x, y = missing[0]
+        raise ValueError(f"the pair {x!r} / {y!r} is not compared ({len(missing)} of the "
+                         f"{n * (n - 1) // 2} pairs missing: every pair of factors once)")
+    values, vectors = np.linalg.eig(matrix)
+    top = int(np.argmax(values.real))
+    vector = np.abs(vectors[:, top].real)
+    weights = vector / vector.sum()
+    lam = float(values[top].real)
+    ci = (lam - n) / (n - 1) if n > 1 else 0.0
+    cr = ci / RANDOM_INDEX[n] if RANDOM_INDEX.get(n) else None
+    return {"weights": {name: float(w) for name, w in zip(names, weights, strict=True)},
+            "lambda_max": lam, "ci": ci, "cr": cr,
+            "consistent": cr is None or cr < CR_ACCEPTABLE}
 
 
 def factor_table(factors: Sequence[Mapping]) -> pd.DataFrame:

@@ -37,7 +37,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 __all__ = ["LINES", "DEFAULTS", "ASSUMPTIONS", "SENSITIVITY", "switch_lines", "switch_summary",
-           "break_even_gap", "sensitivity"]
+           "break_even_gap", "sensitivity", "mix_price_index", "own_terms"]
 
 #: The lines of the comparison, in the order shown.
 LINES = ("price", "delivery", "defects", "payment", "reliability", "lead_time", "staff_time",
@@ -188,3 +188,43 @@ def sensitivity(cases: list[tuple[float, float, Mapping, Mapping]],
     swing = (out["high"] - out["low"]).abs()
     return out.iloc[swing.sort_values(ascending=False, kind="mergesort").index].reset_index(
         drop=True)
+
+
+def mix_price_index(spend_by_category: Mapping[str, float], by_category: Mapping[str, float],
+                    overall: float) -> float:
+    """A competitor's price index for one customer's mix: each category's index (``overall``
+    where the profile gives none) weighted by the customer's spend in it,
+    ``sum(S_c x p_c) / sum(S_c)``; ``overall`` when the spend is unknown or nil.
+    """
+    total = sum(max(float(v), 0.0) for v in spend_by_category.values())
+    if not by_category or total <= 0:
+        return float(overall)
+    return sum(max(float(v), 0.0) * float(by_category.get(c, overall))
+               for c, v in spend_by_category.items()) / total
+
+
+def own_terms(transactions: pd.DataFrame, as_of, *, min_orders: Mapping[str, float] | None = None,
+              order_id: str = "order_id") -> dict:
+    """Our own terms as the client's data shows them, over the 365 days to ``as_of``.
+
+    -> avg_order (revenue / orders: documents, else purchase days per customer), orders
+    (in all), customers (who bought), orders_per_customer (orders / customers: a year's
+    orders of an average customer), and below_min ({competitor: the share of our orders
+    under its minimum order} for ``min_orders`` {competitor: minimum}): the orders its
+    customers would have to put together to buy there. Empty dict without purchases.
+    """
+    end = pd.Timestamp(as_of)
+    tx = transactions[(pd.to_datetime(transactions["date"]) <= end)
+                      & (pd.to_datetime(transactions["date"]) > end - pd.Timedelta(days=365))
+                      & (transactions["amount"] > 0)]
+    if tx.empty:
+        return {}
+    keys = [order_id] if order_id in tx and tx[order_id].notna().all() else ["customer_id",
+                                                                             "date"]
+    orders = tx.groupby(keys)["amount"].sum()
+    customers = int(tx["customer_id"].nunique())
+    return {"avg_order": float(orders.mean()), "orders": len(orders), "customers": customers,
+            "orders_per_customer": len(orders) / customers,
+            "below_min": {name: float((orders < float(least)).mean())
+                          for name, least in (min_orders or {}).items()
+                          if least is not None and float(least) > 0}}

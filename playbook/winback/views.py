@@ -38,6 +38,7 @@ from playbook.winback.views_candidates import (
 from playbook.winback.views_competitors import (
     call_sentences,
     factor_chart,
+    factor_label,
     factors_table,
     lines_table,
     missing_profile_sentences,
@@ -55,9 +56,11 @@ from playbook.winback.views_onepager import (
     onepager_pages,
     onepagers_sentence,
 )
+from playbook.winback.views_outcomes import outcome_sentences, outcomes_heading, read_outcomes
 from playbook.winback.views_tasks import WinbackLists, lists_sentence, workbook_lists
 
-__all__ = ["WinbackAnalysis", "analyse", "results", "intro_sentences", "candidates_sentences",
+__all__ = ["WinbackAnalysis", "analyse", "results", "read_outcomes", "outcomes_heading",
+           "outcome_sentences", "intro_sentences", "candidates_sentences",
            "reason_table", "candidates_table", "consultant_notes", "WinbackLists",
            "workbook_lists", "lists_sentence", "offer_files", "onepager_pages",
            "onepagers_sentence", "onepager_notes",
@@ -95,6 +98,8 @@ class WinbackAnalysis:
     switch: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: the lines of each priced switch, by customer id (:func:`tco.switch_lines`)
     lines: dict = field(default_factory=dict)
+    #: our own terms from the data (:func:`tco.own_terms`): avg_order, orders_per_customer...
+    own: dict = field(default_factory=dict)
     #: the summed net gain with each assumption moved (:func:`tco.sensitivity`)
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
@@ -165,27 +170,52 @@ def analyse(run: RunContext) -> WinbackAnalysis:
     table = cd.candidates(drops, lost[["customer_id", "days_since"]], survey, exit_rows,
                           volume, win_odds=cfg.win_odds.model_dump(),
                           won_back_months=cfg.won_back_months)
+    if comps and len(table):  # an exit answer naming a profiled competitor names it too
+        said = table["exit_text"].map(lambda text: cd.match_competitor(text, comps))
+        table["competitor"] = table["competitor"].where(table["competitor"].notna(), said)
     res.candidates = table.merge(_names(run, tx), on="customer_id", how="left")
+    res.own = tco.own_terms(tx, as_of, min_orders={c["name"]: c["terms"].get("min_order")
+                                                   for c in comps})
     if comps:
         _score_competitors(res, comps, annual)
-        _price_switches(res, comps)
+        by_category = any(c["terms"].get("price_index_by_category") for c in comps)
+        mix = _category_mix(tx, ends) if by_category and "category" in tx else {}
+        _price_switches(res, comps, mix)
     return res
+
+
+def _category_mix(tx: pd.DataFrame, ends: pd.Series) -> dict:
+    """{customer: {category: spend}} over the 365 days to each customer's own end date."""
+    frame = tx[tx["customer_id"].isin(set(ends.index)) & tx["category"].notna()]
+    end = pd.to_datetime(frame["customer_id"].map(ends))
+    frame = frame[(frame["date"] <= end) & (frame["date"] > end - pd.Timedelta(days=365))]
+    spend = frame.groupby(["customer_id", "category"], observed=True)["amount"].sum()
+    out: dict = {}
+    for (customer, category), value in spend.items():
+        out.setdefault(customer, {})[str(category)] = float(value)
+    return out
 
 
 def _score_competitors(res: WinbackAnalysis, comps: list[dict], annual) -> None:
     for comp in comps:
-        table = swot.factor_table(comp["factors"])
+        factors, ahp = comp["factors"], None
+        if comp.get("pairwise"):  # weights from pairwise comparisons (AHP), checked on intake
+            ahp = swot.ahp_weights([f["factor"] for f in factors], comp["pairwise"])
+            factors = [f | {"weight": ahp["weights"][f["factor"]]} for f in factors]
+        table = swot.factor_table(factors)
         ours, theirs = swot.weighted_scores(table)
         res.competitors.append({
-            "name": comp["name"], "terms": comp["terms"], "factors": table,
+            "name": comp["name"], "terms": comp["terms"], "factors": table, "ahp": ahp,
             "swot_us": ours, "swot_them": theirs, "lead": swot.lead_factors(table),
             "opportunities": swot.external_score(comp["opportunities"]),
             "threats": swot.external_score(comp["threats"])})
     res.survey_scores = swot.survey_factor_scores(annual, comps)
 
 
-def _price_switches(res: WinbackAnalysis, comps: list[dict]) -> None:
-    """The switch cost of the top candidates who did not leave over offence, with a volume."""
+def _price_switches(res: WinbackAnalysis, comps: list[dict], mix: dict) -> None:
+    """The switch cost of the top candidates who did not leave over offence, with a volume;
+    a competitor's price index per category is applied to each customer's own mix (``mix``).
+    """
     cfg = res.settings
     us = res.profile["us"]["terms"]
     by_name = {c["name"]: c for c in comps}
@@ -197,6 +227,10 @@ def _price_switches(res: WinbackAnalysis, comps: list[dict]) -> None:
         named = row.competitor if isinstance(row.competitor, str) else None
         comp = by_name.get(named) or comps[0]
         them = comp["terms"]
+        if them.get("price_index_by_category"):
+            them = them | {"price_index": tco.mix_price_index(
+                mix.get(row.customer_id, {}), them["price_index_by_category"],
+                them["price_index"])}
         lines = tco.switch_lines(row.spend, row.orders, us, them, settings)
         total = tco.switch_summary(lines, row.spend, them["price_index"])
         res.lines[row.customer_id] = lines
@@ -242,6 +276,9 @@ def results(res: WinbackAnalysis, onepagers: list[str] | None = None) -> dict:
                   "min_expected": res.settings.min_expected, "drop_tested": res.drop_tested,
                   "drop_ran": res.drop_error is None},
         "profile": res.profile is not None,
+        "own_terms": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in res.own.items()
+                      if k != "below_min"}
+        | {"below_min_order": {k: round(v, 4) for k, v in res.own.get("below_min", {}).items()}},
         "competitors": [],
         "onepagers": sorted(onepagers or []),
     }
@@ -256,7 +293,11 @@ def results(res: WinbackAnalysis, onepagers: list[str] | None = None) -> dict:
             "swot_us": None if comp["swot_us"] is None else round(comp["swot_us"], 3),
             "swot_them": None if comp["swot_them"] is None else round(comp["swot_them"], 3),
             "lead": comp["lead"],
+            "weighting": "pairwise" if comp.get("ahp") else "direct",
+            "consistency_ratio": (None if not comp.get("ahp") or comp["ahp"]["cr"] is None
+                                  else round(comp["ahp"]["cr"], 4)),
             "price_gap_share": round(1 - comp["terms"]["price_index"], 4),
+            "price_index_by_category": dict(comp["terms"].get("price_index_by_category") or {}),
             "hidden_cost_share": (round(float(mine["hidden_costs"].sum()) / theirs, 4)
                                   if theirs > 0 else None),
             "net_gain_share": (round(float(mine["net_gain"].sum()) / spend, 4)
@@ -290,7 +331,12 @@ def _summary(results_: dict, lang: Lang):
                         lang.pct(main["net_gain_share"])))
         if main["lead"]:
             advice.append(lang.t("winback.summary.lead", name=main["name"],
-                                 factors=", ".join(main["lead"])))
+                                 factors=", ".join(factor_label(f, lang)
+                                                   for f in main["lead"])))
     elif not data.get("profile"):
         advice.append(lang.t("winback.summary.no_profile"))
+    done = data.get("outcomes") or {}
+    if done.get("called"):  # last period's win-back calls, read back
+        figures.append((lang.t("winback.summary.won_back"),
+                        f"{lang.int(done['returned'])} / {lang.int(done['called'])}"))
     return figures, advice

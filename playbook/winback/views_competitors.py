@@ -6,25 +6,69 @@ second half of the win-back section, in the client's language (re-exported by
 from __future__ import annotations
 
 import html
+import re
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from playbook.report.i18n import Lang
+from playbook.report.i18n import LANGUAGES, Lang, texts
 from playbook.report.render import PALETTE, new_figure
+from playbook.winback import swot
 from playbook.winback.profile import TERMS
 
 if TYPE_CHECKING:
     from playbook.winback.views import WinbackAnalysis
 
-__all__ = ["missing_profile_sentences", "terms_table", "factors_table", "factor_chart",
+__all__ = ["factor_label", "missing_profile_sentences", "terms_table", "factors_table",
+           "factor_chart",
            "swot_sentences", "survey_scores_table", "switch_table", "lines_table",
            "switch_sentences", "call_sentences", "sensitivity_sentences", "sensitivity_chart"]
 
 #: Competitors drawn side by side on the factor chart, at most.
 CHART_COMPETITORS = 3
+
+
+def _plain_factor(name) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", str(name).casefold().replace("ё", "е")).split())
+
+
+@lru_cache(maxsize=1)
+def _factor_names() -> dict[str, tuple[str, dict[str, set[str]]]]:
+    """{plain name: (factor key, {language: its plain names})} of the factors the locale
+    files know (``winback.factor`` and ``winback.factor_aliases``), in every language.
+    """
+    catalogues = {code: texts(code) for code in LANGUAGES}
+    keys = [k.removeprefix("winback.factor.") for k in catalogues["en"]
+            if k.startswith("winback.factor.")]
+    index: dict[str, tuple[str, dict[str, set[str]]]] = {}
+    for key in keys:
+        names = {code: {_plain_factor(t[f"winback.factor.{key}"])}
+                 | {_plain_factor(a) for a in t[f"winback.factor_aliases.{key}"].split(";")
+                    if a.strip()} for code, t in catalogues.items()}
+        for plain in set().union(*names.values()):
+            index.setdefault(plain, (key, names))
+    return index
+
+
+def factor_label(name, lang: Lang) -> str:
+    """A profile's factor in the report's language: one the locale files know, under any of
+    its names in any language, is named as ``lang`` names it (as the profile writes it when
+    that is already one of ``lang``'s names); any other is shown as written (client text).
+    """
+    found = _factor_names().get(_plain_factor(name))
+    if found is None:
+        return str(name)
+    key, names = found
+    if _plain_factor(name) in names.get(lang.code, set()):
+        return str(name)
+    return lang.t(f"winback.factor.{key}")
+
+
+def _factors(names, lang: Lang) -> str:
+    return ", ".join(factor_label(n, lang) for n in names)
 
 
 def missing_profile_sentences(res: WinbackAnalysis, lang: Lang) -> list[str]:
@@ -44,8 +88,35 @@ def _term(key: str, value, lang: Lang) -> str:
     return lang.num(value, 0 if float(value).is_integer() else 1)
 
 
+def _extra_rows(res: WinbackAnalysis, lang: Lang) -> list[list[str]]:
+    """The terms table's rows beyond the profile's terms: each competitor's price index by
+    category, and our own terms as the data shows them (average order, orders a year per
+    customer, the share of our orders under each competitor's minimum order).
+    """
+    rows = []
+    by_category = [c["terms"].get("price_index_by_category") or {} for c in res.competitors]
+    if any(by_category):
+        rows.append([lang.t("winback.term.price_index_by_category"), "—",
+                     *["; ".join(f"{k}: {lang.num(v, 2)}" for k, v in sorted(cats.items()))
+                       or "—" for cats in by_category]])
+    own = res.own
+    if own:
+        none = ["—"] * len(res.competitors)
+        rows.append([lang.t("winback.own.avg_order"), lang.money(own["avg_order"]), *none])
+        rows.append([lang.t("winback.own.orders_per_customer"),
+                     lang.num(own["orders_per_customer"], 1), *none])
+        below = own.get("below_min", {})
+        if below:
+            rows.append([lang.t("winback.own.below_min"), "—",
+                         *[lang.pct(below[c["name"]], 0) if c["name"] in below else "—"
+                           for c in res.competitors]])
+    return rows
+
+
 def terms_table(res: WinbackAnalysis, lang: Lang) -> pd.DataFrame:
-    """Term, ours, each competitor's: the terms as the profile gives them."""
+    """Term, ours, each competitor's: the terms as the profile gives them, then our own
+    terms as the client's data shows them (:func:`_extra_rows`).
+    """
     if not res.profile:
         return pd.DataFrame()
     us = res.profile["us"]["terms"] | {"price_index": 1.0}
@@ -54,6 +125,8 @@ def terms_table(res: WinbackAnalysis, lang: Lang) -> pd.DataFrame:
     for comp in res.competitors:
         columns[comp["name"]] = [_term(k, comp["terms"].get(k), lang) for k in TERMS]
     frame = pd.DataFrame(columns)
+    frame = pd.concat([frame, pd.DataFrame(_extra_rows(res, lang), columns=frame.columns)],
+                      ignore_index=True)
     known = frame.iloc[:, 1:].ne("—").any(axis=1)
     return frame[known].reset_index(drop=True)
 
@@ -64,7 +137,7 @@ def factors_table(res: WinbackAnalysis, lang: Lang) -> pd.DataFrame:
     for comp in res.competitors:
         for r in comp["factors"].itertuples(index=False):
             rows.append({lang.t("winback.column.competitor"): comp["name"],
-                         lang.t("winback.column.factor"): r.factor,
+                         lang.t("winback.column.factor"): factor_label(r.factor, lang),
                          lang.t("winback.column.weight"): lang.pct(r.weight_share, 0),
                          lang.t("winback.column.score_us"): lang.num(r.us, 0),
                          lang.t("winback.column.score_them"): lang.num(r.them, 0),
@@ -85,7 +158,7 @@ def factor_chart(res: WinbackAnalysis, lang: Lang):
         ax.barh(where + 0.2, table["us"], height=0.38, color=PALETTE[0],
                 label=lang.t("winback.column.us"))
         ax.barh(where - 0.2, table["them"], height=0.38, color=PALETTE[1], label=comp["name"])
-        ax.set_yticks(where, table["factor"].tolist())
+        ax.set_yticks(where, [factor_label(f, lang) for f in table["factor"]])
         ax.set_xlim(0, 5.2)
         ax.set_xticks([1, 2, 3, 4, 5])
         ax.set_title(lang.t("winback.chart_title", name=comp["name"]), fontsize=10, loc="left")
@@ -107,11 +180,18 @@ def swot_sentences(res: WinbackAnalysis, lang: Lang) -> list[str]:
         theirs = table[table["gap"] < 0].sort_values("weighted_gap")["factor"].tolist()
         out.append(lang.t("winback.swot_scores", name=comp["name"],
                           us=lang.num(comp["swot_us"], 1), them=lang.num(comp["swot_them"], 1)))
+        ahp = comp.get("ahp")
+        if ahp:
+            key = ("winback.swot_ahp_small" if ahp["cr"] is None else "winback.swot_ahp"
+                   if ahp["consistent"] else "winback.swot_ahp_inconsistent")
+            out.append(lang.t(key, n=lang.int(len(table)),
+                              cr=lang.num(ahp["cr"] or 0, 2),
+                              limit=lang.num(swot.CR_ACCEPTABLE, 2)))
         if comp["lead"]:
             out.append(lang.t("winback.swot_lead", name=comp["name"],
-                              factors=", ".join(comp["lead"])))
+                              factors=_factors(comp["lead"], lang)))
         if theirs:
-            out.append(lang.t("winback.swot_theirs", factors=", ".join(theirs)))
+            out.append(lang.t("winback.swot_theirs", factors=_factors(theirs, lang)))
         for side in ("opportunities", "threats"):
             if comp[side] is not None:
                 out.append(lang.t(f"winback.swot_{side}", score=lang.num(comp[side], 1)))
@@ -141,11 +221,19 @@ def switch_table(res: WinbackAnalysis, lang: Lang) -> pd.DataFrame:
     s = res.switch
     if s.empty:
         return pd.DataFrame()
+    names = s["name"].astype("string").fillna(s["customer_id"])
+    mark = [" *" if a else "" for a in s["competitor_assumed"]]
+    # a competitor column would push the table past a printed page: one competitor for all
+    # is named by the sentences, several go in brackets after each customer's name; the
+    # mark of an assumed competitor follows it
+    if s["competitor"].nunique() == 1:
+        first = {lang.t("winback.column.customer"): [n + m for n, m in zip(names, mark,
+                                                                            strict=True)]}
+    else:
+        first = {lang.t("winback.column.customer_competitor"): [
+            f"{n} ({c}{m})" for n, c, m in zip(names, s["competitor"], mark, strict=True)]}
     return pd.DataFrame({
-        lang.t("winback.column.customer"): s["name"].astype("string").fillna(s["customer_id"]),
-        lang.t("winback.column.competitor"): [n + (" *" if a else "") for n, a in
-                                              zip(s["competitor"], s["competitor_assumed"],
-                                                  strict=True)],
+        **first,
         lang.t("winback.column.spend"): [lang.money(v) for v in s["spend"]],
         lang.t("winback.column.price_saving"): [lang.money(v) for v in s["price_saving"]],
         lang.t("winback.column.hidden"): [lang.money(v) for v in s["hidden_costs"]],
@@ -210,6 +298,8 @@ def switch_sentences(res: WinbackAnalysis, lang: Lang) -> list[str]:
                       competitor=first["competitor"], spend=lang.money_short(first["spend"]),
                       orders=lang.int(first["orders"]),
                       average=lang.money_short(first["avg_order"])))
+    if s["competitor"].nunique() == 1:
+        out.append(lang.t("winback.switch_one", competitor=first["competitor"]))
     if s["competitor_assumed"].any():
         out.append(lang.t("winback.switch_assumed"))
     return out
@@ -236,7 +326,7 @@ def call_sentences(res: WinbackAnalysis, lang: Lang, most: int = 3) -> list[str]
     out = []
     for row in res.switch.head(most).itertuples(index=False):
         comp = next(c for c in res.competitors if c["name"] == row.competitor)
-        lead = ", ".join(comp["lead"][:2]) if comp["lead"] else ""
+        lead = _factors(comp["lead"][:2], lang) if comp["lead"] else ""
         out.append(talking_point(row, lang)
                    + (" " + lang.t("winback.call_lead", factors=lead) if lead else ""))
     return out

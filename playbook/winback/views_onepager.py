@@ -16,6 +16,7 @@ import pandas as pd
 from playbook import exports
 from playbook.report.i18n import Lang
 from playbook.winback import onepager
+from playbook.winback.views_competitors import factor_label
 
 if TYPE_CHECKING:
     from playbook.running.context import RunContext
@@ -72,7 +73,8 @@ def offers(res: WinbackAnalysis, run: RunContext) -> list[onepager.Offer]:
             net_gain_share=float(row.net_gain_share),
             lines=[(str(k), float(g)) for k, g in zip(lines["line"], lines["gain"],
                                                        strict=True)],
-            lead=list(comp.get("lead") or []), us=dict(us), them=dict(comp.get("terms") or {}),
+            lead=[factor_label(f, run.lang) for f in comp.get("lead") or []], us=dict(us),
+            them=dict(comp.get("terms") or {}),
             talking_point=points.get(row.customer_id, "")))
     return out
 

@@ -114,6 +114,11 @@ def test_a_long_word_may_break_and_a_short_table_stays_on_one_page():
     assert '<table class="pb-table pb-keep">' in markup
     many = table(pd.DataFrame({"n": range(40)}))._repr_html_()
     assert '<table class="pb-table">' in many  # a long table may break (its heading repeats)
+    wordy = pd.DataFrame({"Стандарт": ["Предложить перезвонить, а не держать клиента на линии "
+                                       "дольше минуты, и перезвонить в обещанное время"] * 12,
+                          "Цель": ["90%"] * 12})
+    assert '<table class="pb-table">' in table(wordy)._repr_html_()  # 12 rows, 24 lines
+    assert '<table class="pb-table pb-keep">' in table(wordy.head(10))._repr_html_()
 
 
 # --- charts: vector, nothing cut off, heatmaps show their values -------------------------------

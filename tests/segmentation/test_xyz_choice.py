@@ -71,9 +71,9 @@ def test_the_demo_abc_xyz_cells_are_informative():
 
 
 @pytest.mark.parametrize("language, says", [
-    ("ru", ["по кварталам", "по месяцам 79% клиентов оказались бы в одной группе",
+    ("ru", ["по кварталам", "по месяцам 80% клиентов оказались бы в одной группе",
             "компании закупают партиями", "по классическим границам (10% и 25%)"]),
-    ("en", ["by quarter", "by month 79% of customers would fall into one group",
+    ("en", ["by quarter", "by month 80% of customers would fall into one group",
             "businesses buy in batches", "with the classic limits (10% and 25%)"]),
 ])
 def test_the_report_says_which_period_and_why(language, says):

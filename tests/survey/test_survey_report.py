@@ -435,5 +435,5 @@ def test_demo_leavers_name_prices_and_rudeness(demo):
 
 def test_demo_base_is_counted_once(demo):
     total = demo.response_total
-    assert total["base_wave"] == "2026-Q3" and total["base"] == 353 + 529 + 881
+    assert total["base_wave"] == "2026-Q3" and total["base"] == 353 + 530 + 882
     assert total["customers"] < total["responses"]  # customers answer in several waves

@@ -47,6 +47,11 @@ def test_match_competitor_ignores_case_quotes_and_legal_forms():
         == "«Склад-Маркет»"
     assert cd.match_competitor("ИП канцторг", COMPETITORS) == "Канцторг"
     assert cd.match_competitor("Складмаркет", COMPETITORS) is None
+    # punctuation around or inside the name is a word break, as in exit answers
+    assert cd.match_competitor("Перешли в склад маркет: там дешевле", COMPETITORS) \
+        == "«Склад-Маркет»"
+    assert cd.match_competitor("Конкурент (Склад-Маркет) дешевле", COMPETITORS) \
+        == "«Склад-Маркет»"
     assert cd.match_competitor(None, COMPETITORS) is None
     assert cd.match_competitor(pd.NA, COMPETITORS) is None
 

@@ -78,6 +78,16 @@ def _with(terms=None, **competitor):
                       {"name": "альфа", "terms": {"price_index": 1}}]}, ["named twice"]),
     (_with(factors=[{"factor": "Цена\x07", "us": 3, "them": 4}]), ["control character"]),
     (["a", "list"], ["must be a mapping"]),
+    (_with(factors=[{"factor": "Цена", "us": 3, "them": 4}, {"factor": "Сроки", "us": 4,
+                                                             "them": 3},
+                    {"factor": "Сервис", "us": 4, "them": 3}],
+           pairwise=[{"more": "Цена", "less": "Сроки", "ratio": 3}]),
+     ["competitor 'Альфа'", "pairwise", "'Цена' / 'Сервис' is not compared"]),
+    (_with({"price_index_by_category": {"Бумага": 0}}),
+     ["'terms.price_index_by_category.Бумага'", "got 0"]),
+    (_with(factors=[{"factor": "Цена", "us": 3, "them": 4}],
+           pairwise=[{"more": "Цена", "less": "Цена", "ratio": 12}]),
+     ["'pairwise.0.ratio'", "got 12"]),
 ])
 def test_bad_profiles_name_the_competitor_and_field(raw, phrases):
     with pytest.raises(DataError) as info:

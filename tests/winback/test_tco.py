@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from playbook.winback import tco
@@ -92,3 +93,30 @@ def test_sensitivity_moves_each_assumption_and_finds_what_flips_the_conclusion()
     assert table.loc["switching_cost_share", "low"] == pytest.approx(base + 5_000)
     assert not table.loc["switching_cost_share", "flips"]
     assert table.index[0] == "price_gap"  # the widest swing first
+
+
+def test_a_price_index_by_category_applies_to_the_customers_own_mix():
+    mix = {"Бумага": 600_000.0, "Канцтовары": 300_000.0, "Упаковка": 100_000.0}
+    by_category = {"Бумага": 0.90, "Канцтовары": 1.02}
+    # by hand: (600k x 0.90 + 300k x 1.02 + 100k x 0.97 overall) / 1,000k
+    assert tco.mix_price_index(mix, by_category, 0.97) == pytest.approx(
+        (540_000 + 306_000 + 97_000) / 1_000_000)
+    assert tco.mix_price_index({}, by_category, 0.97) == 0.97  # no known mix: the overall
+    assert tco.mix_price_index(mix, {}, 0.97) == 0.97
+
+
+def test_own_terms_from_the_data_by_hand():
+    tx = pd.DataFrame({
+        "customer_id": ["A", "A", "A", "B", "B", "C"],
+        "date": pd.to_datetime(["2026-01-10", "2026-01-10", "2026-05-01", "2026-03-03",
+                                "2025-01-01", "2026-06-01"]),
+        "amount": [4_000.0, 2_000.0, 20_000.0, 9_000.0, 50_000.0, -100.0],
+        "order_id": ["d1", "d1", "d2", "d3", "d0", "r1"],
+    })
+    out = tco.own_terms(tx, "2026-10-31", min_orders={"Них": 10_000, "Без минимума": None})
+    # the year to 31 Oct 2026: orders d1 (6,000), d2 (20,000), d3 (9,000); C only returned
+    assert out["orders"] == 3 and out["customers"] == 2
+    assert out["avg_order"] == pytest.approx(35_000 / 3)
+    assert out["orders_per_customer"] == pytest.approx(1.5)
+    assert out["below_min"] == {"Них": pytest.approx(2 / 3)}
+    assert tco.own_terms(tx.iloc[0:0], "2026-10-31") == {}

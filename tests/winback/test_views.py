@@ -137,3 +137,49 @@ def test_the_win_back_lists_hold_every_candidate_once_and_apologies_apart(demo_r
     assert all("«" in text or '"' in text for text in said)  # the sentence for the call
     sentence = views.lists_sentence(res, lists, demo_run)
     assert str(len(lists["winback"])) in sentence.replace("\u00a0", "")
+
+
+@pytest.mark.parametrize("code", ["ru", "en"])
+def test_our_own_terms_come_from_the_data(demo_run, demo_res, code):
+    lang = Lang(code, "RUB")
+    frame = views.terms_table(demo_res, lang)
+    terms = frame.iloc[:, 0].tolist()
+    for key in ("avg_order", "orders_per_customer", "below_min"):
+        assert lang.t(f"winback.own.{key}") in terms
+    assert lang.t("winback.term.price_index_by_category") in terms  # the demo's «Канцторг»
+    # by hand: the year to as_of, orders as documents, those under 15,000 (its minimum)
+    tx = demo_run.transactions()
+    end = pd.Timestamp(demo_run.as_of)
+    year = tx[(tx["date"] <= end) & (tx["date"] > end - pd.Timedelta(days=365))
+              & (tx["amount"] > 0)]
+    orders = year.groupby("order_id")["amount"].sum()
+    own = demo_res.own
+    assert own["avg_order"] == pytest.approx(orders.mean())
+    assert own["below_min"]["«Склад-Маркет»"] == pytest.approx((orders < 15_000).mean())
+    assert own["orders_per_customer"] == pytest.approx(len(orders) / year["customer_id"].nunique())
+
+
+def test_switch_table_never_grows_a_competitor_column():
+    """The table must fit a printed page: one competitor is named by the sentences, several
+    go in brackets after each customer, with the mark of an assumed one."""
+    from types import SimpleNamespace
+
+    from playbook.winback.views_competitors import switch_table
+
+    def switch(competitors, assumed):
+        n = len(competitors)
+        return SimpleNamespace(switch=pd.DataFrame({
+            "name": ["ООО <b>Альфа</b>", None][:n], "customer_id": ["К-1", "К-2"][:n],
+            "competitor": competitors, "competitor_assumed": assumed,
+            "spend": [1e6] * n, "price_saving": [6e4] * n, "hidden_costs": [8e4] * n,
+            "net_gain": [-2e4] * n, "net_gain_share": [-0.02] * n,
+            "break_even_gap": [0.08, None][:n]}))
+
+    lang = Lang("en")
+    one = switch_table(switch(["Склад", "Склад"], [False, True]), lang)
+    assert list(one.columns)[0] == "Customer" and "Competitor" not in one.columns
+    assert list(one.iloc[:, 0]) == ["ООО <b>Альфа</b>", "К-2 *"]
+    two = switch_table(switch(["Склад", "Канцторг"], [False, True]), lang)
+    assert list(two.columns) == [list(two.columns)[0], *list(one.columns)[1:]]
+    assert list(two.iloc[:, 0]) == ["ООО <b>Альфа</b> (Склад)", "К-2 (Канцторг *)"]
+    assert list(two.iloc[:, -1]) == ["8.0%", "—"]
