@@ -298,6 +298,10 @@ def _kernel_manager(log_path: Path) -> type[AsyncKernelManager]:
                 shutil.rmtree(self._sockets, ignore_errors=True)
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
+            # The kernel starts in the notebooks' folder, as in JupyterLab. Not papermill's
+            # cwd=: that changes this whole process's folder, and notebooks running in
+            # threads side by side would leave it wherever the last one restored it.
+            kw["cwd"] = str(NOTEBOOKS)
             with log_path.open("ab") as sink:
                 kw["stdout"] = kw["stderr"] = sink
                 await super()._async_launch_kernel(kernel_cmd, **kw)
@@ -328,7 +332,7 @@ def _execute(name: str, params: Params, run_dir: Path, index: int, total: int,
         papermill.execute_notebook(
             str(prepared), str(output),
             parameters={"params_path": str(params.source_file), "run_dir": str(run_dir)},
-            kernel_name=params.run.kernel, cwd=str(NOTEBOOKS), progress_bar=False,
+            kernel_name=params.run.kernel, progress_bar=False,
             log_output=False, execution_timeout=params.run.cell_timeout,
             kernel_manager_class=_kernel_manager(run_dir / "kernel.log"))
     except PapermillExecutionError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import nbformat
 import pytest
 from conftest import write_tiny_client
@@ -81,9 +83,20 @@ def test_independent_notebooks_run_at_the_same_time(tmp_path, notebooks):
               "import pathlib\n(pathlib.Path(run_dir) / 'survey').touch()", _wait_for("standards"))
     _notebook(notebooks / "50_standards.ipynb",
               "import pathlib\n(pathlib.Path(run_dir) / 'standards').touch()", _wait_for("survey"))
+    here = os.getcwd()
     outcome = run_playbook(_client(tmp_path, ["30_survey.ipynb", "50_standards.ipynb"], 2),
                            out=tmp_path / "run")
     assert outcome.report.is_file()
+    # notebooks side by side never move this process's working folder
+    assert os.getcwd() == here
+
+
+@pytest.mark.slow
+def test_a_kernel_starts_in_the_notebooks_folder(tmp_path, notebooks):
+    _notebook(notebooks / "30_survey.ipynb",
+              "import os, pathlib\n(pathlib.Path(run_dir) / 'cwd.txt').write_text(os.getcwd())")
+    outcome = run_playbook(_client(tmp_path, ["30_survey.ipynb"], 1), out=tmp_path / "run")
+    assert (outcome.run_dir / "cwd.txt").read_text() == str(notebooks)
 
 
 @pytest.mark.slow
