@@ -47,6 +47,35 @@ def tiny_client(tmp_path) -> Path:
     return write_tiny_client(tmp_path / "client")
 
 
+@pytest.fixture
+def notebooks(tmp_path, monkeypatch) -> Path:
+    """A folder standing in for the playbook's notebooks/ during the test (the runner's
+    notebooks at once left to the test's parameters)."""
+    import playbook.params as params_module
+    import playbook.running.runner as runner
+
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    monkeypatch.setattr(params_module, "NOTEBOOKS_DIR", folder)
+    monkeypatch.setattr(runner, "NOTEBOOKS", folder)
+    monkeypatch.delenv("PLAYBOOK_CONCURRENCY", raising=False)
+    return folder
+
+
+def stub_notebook(path: Path, *sources: str) -> Path:
+    """A notebook at ``path``: papermill's parameters cell, then one code cell per source."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('params_path = ""\nrun_dir = ""')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params] + [nbformat.v4.new_code_cell(s) for s in sources]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
 def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     """Run the playbook command as a consultant would, capturing its output."""
     return subprocess.run([sys.executable, "-m", "playbook", *args], cwd=cwd,

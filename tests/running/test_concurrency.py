@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 
-import nbformat
 import pytest
-from conftest import write_tiny_client
+from conftest import stub_notebook, write_tiny_client
 
 from playbook.errors import NotebookError
 from playbook.running.runner import notebook_needs, run_playbook
@@ -36,29 +35,6 @@ def test_an_unknown_notebook_runs_alone():
     assert needs["10_segmentation.ipynb"] == {"mine.ipynb"}
 
 
-@pytest.fixture
-def notebooks(tmp_path, monkeypatch):
-    """A folder standing in for the playbook's notebooks/ during the test."""
-    import playbook.params as params_module
-    import playbook.running.runner as runner
-
-    folder = tmp_path / "notebooks"
-    folder.mkdir()
-    monkeypatch.setattr(params_module, "NOTEBOOKS_DIR", folder)
-    monkeypatch.setattr(runner, "NOTEBOOKS", folder)
-    monkeypatch.delenv("PLAYBOOK_CONCURRENCY", raising=False)
-    return folder
-
-
-def _notebook(path, *sources):
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('params_path = ""\nrun_dir = ""')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params] + [nbformat.v4.new_code_cell(s) for s in sources]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nbformat.write(nb, path)
-    return path
 
 
 def _client(tmp_path, names, concurrency):
@@ -79,10 +55,9 @@ def _wait_for(name):
 @pytest.mark.slow
 def test_independent_notebooks_run_at_the_same_time(tmp_path, notebooks):
     # Each notebook leaves a mark, then waits for the other's: only together do both end.
-    _notebook(notebooks / "30_survey.ipynb",
-              "import pathlib\n(pathlib.Path(run_dir) / 'survey').touch()", _wait_for("standards"))
-    _notebook(notebooks / "50_standards.ipynb",
-              "import pathlib\n(pathlib.Path(run_dir) / 'standards').touch()", _wait_for("survey"))
+    mark = "import pathlib\n(pathlib.Path(run_dir) / {!r}).touch()"
+    stub_notebook(notebooks / "30_survey.ipynb", mark.format("survey"), _wait_for("standards"))
+    stub_notebook(notebooks / "50_standards.ipynb", mark.format("standards"), _wait_for("survey"))
     here = os.getcwd()
     outcome = run_playbook(_client(tmp_path, ["30_survey.ipynb", "50_standards.ipynb"], 2),
                            out=tmp_path / "run")
@@ -93,8 +68,8 @@ def test_independent_notebooks_run_at_the_same_time(tmp_path, notebooks):
 
 @pytest.mark.slow
 def test_a_kernel_starts_in_the_notebooks_folder(tmp_path, notebooks):
-    _notebook(notebooks / "30_survey.ipynb",
-              "import os, pathlib\n(pathlib.Path(run_dir) / 'cwd.txt').write_text(os.getcwd())")
+    stub_notebook(notebooks / "30_survey.ipynb", "import os, pathlib\n"
+                  "(pathlib.Path(run_dir) / 'cwd.txt').write_text(os.getcwd())")
     outcome = run_playbook(_client(tmp_path, ["30_survey.ipynb"], 1), out=tmp_path / "run")
     assert (outcome.run_dir / "cwd.txt").read_text() == str(notebooks)
 
@@ -102,10 +77,10 @@ def test_a_kernel_starts_in_the_notebooks_folder(tmp_path, notebooks):
 @pytest.mark.slow
 def test_the_first_listed_failure_is_raised_as_in_a_sequential_run(tmp_path, notebooks):
     # The later notebook fails first; the error is still the earlier notebook's.
-    _notebook(notebooks / "30_survey.ipynb", "import time\ntime.sleep(3)",
-              "raise ValueError('survey broke')")
-    _notebook(notebooks / "50_standards.ipynb", "raise ValueError('standards broke')")
-    _notebook(notebooks / "60_followup.ipynb", "x = 1")
+    stub_notebook(notebooks / "30_survey.ipynb", "import time\ntime.sleep(3)",
+                  "raise ValueError('survey broke')")
+    stub_notebook(notebooks / "50_standards.ipynb", "raise ValueError('standards broke')")
+    stub_notebook(notebooks / "60_followup.ipynb", "x = 1")
     params = _client(tmp_path, ["30_survey.ipynb", "50_standards.ipynb", "60_followup.ipynb"],
                      2)
     with pytest.raises(NotebookError) as caught:

@@ -10,7 +10,7 @@ import sys
 import nbformat
 import pytest
 import yaml
-from conftest import ROOT, run_cli, write_tiny_client
+from conftest import ROOT, run_cli, stub_notebook, write_tiny_client
 
 from playbook.errors import NotebookError
 from playbook.running.runner import prepare_notebook, run_playbook
@@ -25,34 +25,12 @@ PATCHED_CLI = ("import sys; from pathlib import Path; import playbook.params as 
                "from playbook.cli import main; sys.exit(main(sys.argv[2:]))")
 
 
-@pytest.fixture
-def notebooks(tmp_path, monkeypatch):
-    """A folder standing in for the playbook's notebooks/ during the test."""
-    import playbook.params as params_module
-    import playbook.running.runner as runner
-
-    folder = tmp_path / "notebooks"
-    folder.mkdir()
-    monkeypatch.setattr(params_module, "NOTEBOOKS_DIR", folder)
-    monkeypatch.setattr(runner, "NOTEBOOKS", folder)
-    return folder
-
 
 def run_cli_with(notebooks, *args: str) -> subprocess.CompletedProcess:
     """``run_cli`` with ``notebooks`` as the playbook's notebooks folder."""
     return subprocess.run([sys.executable, "-c", PATCHED_CLI, str(notebooks), *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
 
-
-def _notebook(path, *sources):
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('params_path = ""\nrun_dir = ""')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params] + [nbformat.v4.new_code_cell(s) for s in sources]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nbformat.write(nb, path)
-    return path
 
 
 def _with_notebooks(tmp_path, *notebooks, timeout=600):
@@ -109,7 +87,7 @@ def test_cli_prints_report_path_last(tiny_client, tmp_path):
 
 
 def test_failing_cell_names_notebook_cell_and_saved_copy(tmp_path, notebooks):
-    bad = _notebook(notebooks / "bad.ipynb", "x = 1", "raise ValueError('boom in the data')")
+    bad = stub_notebook(notebooks / "bad.ipynb", "x = 1", "raise ValueError('boom in the data')")
     params = _with_notebooks(tmp_path, bad)
     with pytest.raises(NotebookError) as caught:
         run_playbook(params, out=tmp_path / "run")
@@ -124,7 +102,7 @@ def test_failing_cell_names_notebook_cell_and_saved_copy(tmp_path, notebooks):
 
 
 def test_cli_failure_exit_1_without_traceback(tmp_path, notebooks):
-    bad = _notebook(notebooks / "bad.ipynb", "1 / 0")
+    bad = stub_notebook(notebooks / "bad.ipynb", "1 / 0")
     params = _with_notebooks(tmp_path, bad)
     result = run_cli_with(notebooks, "run", str(params), "--out", str(tmp_path / "run"))
     assert result.returncode == 1
@@ -133,8 +111,8 @@ def test_cli_failure_exit_1_without_traceback(tmp_path, notebooks):
 
 
 def test_dead_kernel_is_reported_like_a_failure(tmp_path, notebooks):
-    dying = _notebook(notebooks / "dying.ipynb", "import os, signal\nos.kill(os.getpid(), "
-                                                "signal.SIGKILL)")
+    dying = stub_notebook(notebooks / "dying.ipynb", "import os, signal\nos.kill(os.getpid(), "
+                                                   "signal.SIGKILL)")
     params = _with_notebooks(tmp_path, dying)
     result = run_cli_with(notebooks, "run", str(params), "--out", str(tmp_path / "run"))
     assert result.returncode == 1
@@ -144,7 +122,7 @@ def test_dead_kernel_is_reported_like_a_failure(tmp_path, notebooks):
 
 
 def test_cell_timeout_is_reported_like_a_failure(tmp_path, notebooks):
-    slow = _notebook(notebooks / "slow.ipynb", "import time\ntime.sleep(30)")
+    slow = stub_notebook(notebooks / "slow.ipynb", "import time\ntime.sleep(30)")
     params = _with_notebooks(tmp_path, slow, timeout=2)
     result = run_cli_with(notebooks, "run", str(params), "--out", str(tmp_path / "run"))
     assert result.returncode == 1
@@ -165,7 +143,7 @@ def test_failed_run_keeps_last_good_report(tmp_path, monkeypatch, notebooks):
     assert latest.resolve() == good.run_dir.resolve()
     before = good.report.read_bytes()
 
-    bad = _notebook(notebooks / "bad.ipynb", "raise RuntimeError('x')")
+    bad = stub_notebook(notebooks / "bad.ipynb", "raise RuntimeError('x')")
     raw = yaml.safe_load(params.read_text("utf-8"))
     raw["run"] = {"notebooks": [bad.name]}
     params.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
