@@ -40,7 +40,7 @@ def _transcode(path: Path, encoding: str, work_dir: Path, *, watch_utf8: bool = 
     """
     work_dir.mkdir(parents=True, exist_ok=True)
     target = work_dir / f"{path.stem}.utf8{path.suffix or '.csv'}"
-    if _cpus() > 1 and path.stat().st_size >= PARALLEL_TRANSCODE_BYTES \
+    if usable_cpus() > 1 and path.stat().st_size >= PARALLEL_TRANSCODE_BYTES \
             and _single_byte(encoding):
         return _transcode_parallel(path, encoding, target, watch_utf8)
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
@@ -104,7 +104,7 @@ def _transcode_parallel(path: Path, encoding: str, target: Path,
     worker outlives the call.
     """
     size = path.stat().st_size
-    n = min(_cpus(), TRANSCODE_WORKERS)
+    n = min(usable_cpus(), TRANSCODE_WORKERS)
     cuts = [size * i // n for i in range(n + 1)]
     parts = [target] + [target.with_name(f"{target.name}.part{i}") for i in range(1, n)]
     target.write_bytes(b"")
@@ -148,7 +148,7 @@ def _transcode_parallel(path: Path, encoding: str, target: Path,
     return target
 
 
-def _cpus() -> int:
+def usable_cpus() -> int:
     """CPUs this process may run on (fewer than the machine's in a container or a cgroup)."""
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))

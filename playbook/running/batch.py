@@ -31,8 +31,9 @@ from importlib import metadata
 from pathlib import Path
 
 from playbook.errors import PlaybookError, bounded, shorten
+from playbook.intake.decode import usable_cpus
 from playbook.params import PROJECT_ROOT, Params, client_slug, load_params
-from playbook.running.runner import CONCURRENCY_ENV, new_folder, point_latest, usable_cores
+from playbook.running.runner import CONCURRENCY_ENV, new_folder, point_latest
 
 __all__ = ["BatchError", "ClientRun", "HASH_FILE", "Progress", "STATUSES", "input_hash",
            "run_batch", "run_one", "table"]
@@ -254,7 +255,7 @@ def notebooks_per_client(workers: int) -> int | None:
     """
     if workers <= 1 or os.environ.get(CONCURRENCY_ENV, "").strip():
         return None
-    return max(1, usable_cores() // workers)
+    return max(1, usable_cpus() // workers)
 
 
 def _run_local(todo: Sequence[ClientRun], out: Path, workers: int, state: Progress) -> None:

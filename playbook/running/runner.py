@@ -39,6 +39,7 @@ from papermill.exceptions import PapermillExecutionError
 
 from playbook.errors import NotebookError, OutputError, ParamsError, PlaybookError, shorten
 from playbook.intake import run_intake
+from playbook.intake.decode import usable_cpus
 from playbook.params import NOTEBOOKS_DIR, PROJECT_ROOT, Params, client_slug, load_params
 from playbook.report import results as results_mod
 from playbook.report.document import export_pdf, render_report, summary_results
@@ -393,13 +394,7 @@ def concurrency(params: Params) -> int:
         return int(wanted)
     if params.run.concurrency:
         return params.run.concurrency
-    return max(1, min(usable_cores(), 4))
-
-
-def usable_cores() -> int:
-    """The CPU cores this process may use (at least 1)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, cores or 1)
+    return max(1, min(usable_cpus(), 4))
 
 
 def _execute_all(params: Params, run_dir: Path, progress: Callable[[str], None],

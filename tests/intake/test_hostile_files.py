@@ -390,7 +390,7 @@ def test_utf8_rows_in_a_cp1251_file_are_named(tmp_path):
 def test_utf8_rows_in_a_big_cp1251_file_are_found_by_the_parallel_decoder(tmp_path,
                                                                           monkeypatch):
     monkeypatch.setattr(decode_module, "PARALLEL_TRANSCODE_BYTES", 1)
-    monkeypatch.setattr(decode_module, "_cpus", lambda: 2)
+    monkeypatch.setattr(decode_module, "usable_cpus", lambda: 2)
     (tmp_path / "tx.csv").write_bytes(mixed(5_000, [4_000], first_utf8=False))
     assert "row 4000 ('Ёлкин" in intake_error(tmp_path)
 
@@ -398,7 +398,7 @@ def test_utf8_rows_in_a_big_cp1251_file_are_found_by_the_parallel_decoder(tmp_pa
 def test_a_big_cp1251_file_is_decoded_in_parallel(tmp_path, monkeypatch):
     # The parallel decoder had gone untested (and broken); a clean file reads as it did.
     monkeypatch.setattr(decode_module, "PARALLEL_TRANSCODE_BYTES", 1)
-    monkeypatch.setattr(decode_module, "_cpus", lambda: 3)
+    monkeypatch.setattr(decode_module, "usable_cpus", lambda: 3)
     (tmp_path / "tx.csv").write_bytes(mixed(2_000, [], first_utf8=False))
     result = intake(tmp_path)
     assert result.files[0].encoding == "cp1251"

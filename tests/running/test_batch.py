@@ -136,7 +136,7 @@ def test_parallel_clients_share_the_cores_between_their_notebooks(tmp_path, monk
     from playbook.running.batch import ClientRun, notebooks_per_client, run_one
 
     monkeypatch.delenv("PLAYBOOK_CONCURRENCY", raising=False)
-    monkeypatch.setattr(batch, "usable_cores", lambda: 4)
+    monkeypatch.setattr(batch, "usable_cpus", lambda: 4)
     assert [notebooks_per_client(w) for w in (1, 2, 3, 8)] == [None, 2, 1, 1]
     monkeypatch.setenv("PLAYBOOK_CONCURRENCY", "3")
     assert notebooks_per_client(2) is None
