@@ -15,6 +15,7 @@ import os
 import pickle
 import tempfile
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -143,20 +144,45 @@ class RunContext:
             name, self.params.model_dump_json(), self.today.isoformat(), _code_digest(),
             json.dumps(self.intake, sort_keys=True, default=str)]).encode()).hexdigest()[:20]
         path = intake_dir(self.run_dir) / "cache" / f"{name}-{key}.pickle"
-        try:
-            return pickle.loads(path.read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            pass  # not made yet (or unreadable): make it
-        value = compute()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, partial = tempfile.mkstemp(prefix=f".{name}-", dir=path.parent)
-            with os.fdopen(handle, "wb") as sink:
-                pickle.dump(value, sink, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(partial, path)  # notebooks running at once never read half a file
-        except OSError:
-            pass  # a read-only run folder: the next notebook computes it again
-        return value
+        with _made_by_one(path):  # notebooks side by side: one makes it, the others wait
+            try:
+                return pickle.loads(path.read_bytes())
+            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+                pass  # not made yet (or unreadable): make it
+            value = compute()
+            try:
+                handle, partial = tempfile.mkstemp(prefix=f".{name}-", dir=path.parent)
+                with os.fdopen(handle, "wb") as sink:
+                    pickle.dump(value, sink, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(partial, path)  # a reader never sees half a file
+            except OSError:
+                pass  # a read-only run folder: the next notebook computes it again
+            return value
+
+
+@contextmanager
+def _made_by_one(path: Path):
+    """Hold an exclusive lock on ``path``'s lock file while inside (no lock where the folder
+    cannot be written or the system has no ``fcntl``): of two notebooks that need the same
+    analysis at once, the second waits for the first's and reads it instead of making it
+    again on the same cores.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows: each notebook may make it; the result is the same
+        yield
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock
 
 
 def _stale(out: Path, params: Params) -> bool:

@@ -1,0 +1,70 @@
+"""What one notebook analyses and another needs again is made once per run folder, also
+when the two ask at the same time."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import time
+from pathlib import Path
+
+from conftest import write_tiny_client
+
+from playbook.params import load_params
+from playbook.running.context import RunContext
+
+
+def _context(params_path: Path, run_dir: Path, reuse: bool = True) -> RunContext:
+    (run_dir / "data").mkdir(parents=True, exist_ok=True)
+    (run_dir / "data" / "intake.json").write_text(json.dumps({"figures": {"rows": 3}}))
+    return RunContext(params=load_params(params_path), run_dir=run_dir, reuse=reuse)
+
+
+def _slow_analysis(log: Path) -> dict:
+    with log.open("a") as sink:
+        sink.write("made\n")
+    time.sleep(1.0)  # long enough for the other notebook to ask meanwhile
+    return {"figure": 42}
+
+
+def _ask(params_path: str, run_dir: str, log: str, answers) -> None:
+    run = _context(Path(params_path), Path(run_dir))
+    answers.put(run.cached("segmentation", lambda: _slow_analysis(Path(log))))
+
+
+def test_two_notebooks_asking_at_once_make_it_once(tmp_path):
+    params = write_tiny_client(tmp_path / "client")
+    log = tmp_path / "made.log"
+    spawn = multiprocessing.get_context("spawn")  # separate interpreters, as kernels are
+    answers = spawn.Queue()
+    askers = [spawn.Process(target=_ask, args=(str(params), str(tmp_path / "run"), str(log),
+                                               answers)) for _ in range(2)]
+    for asker in askers:
+        asker.start()
+    got = [answers.get(timeout=60) for _ in askers]
+    for asker in askers:
+        asker.join(timeout=60)
+        assert asker.exitcode == 0
+    assert got == [{"figure": 42}] * 2
+    assert log.read_text().splitlines() == ["made"]
+
+
+def test_made_once_then_read_back_as_a_fresh_copy(tmp_path):
+    params = write_tiny_client(tmp_path / "client")
+    run = _context(params, tmp_path / "run")
+    log = tmp_path / "made.log"
+    first = run.cached("ltv", lambda: _slow_analysis(log))
+    first["figure"] = 0  # a caller may change its copy
+    assert run.cached("ltv", lambda: _slow_analysis(log)) == {"figure": 42}
+    assert run.cached("segmentation", lambda: {"other": 1}) == {"other": 1}
+    assert log.read_text().splitlines() == ["made"]
+
+
+def test_a_context_built_by_hand_always_computes(tmp_path):
+    params = write_tiny_client(tmp_path / "client")
+    run = _context(params, tmp_path / "run", reuse=False)
+    log = tmp_path / "made.log"
+    for _ in range(2):
+        run.cached("ltv", lambda: _slow_analysis(log))
+    assert log.read_text().splitlines() == ["made", "made"]
+    assert not (tmp_path / "run" / "data" / "cache").exists()
