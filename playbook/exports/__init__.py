@@ -1,12 +1,14 @@
 """What the client's staff get besides the report: the managers' task workbooks and the
 mailing lists.
 
+``books`` (the notebooks hand their task lists over; each manager's workbook written once),
 ``tasks`` (the format's keys, words, formula guard, contact checks, file names), ``lists``
 (the task lists as tables), ``workbook`` (writing the workbooks), ``mailing`` (mailing
 lists by status), ``offers`` (the one-page offers to customers who left). The format is
 docs/workbooks.md.
 """
 
+from playbook.exports.books import hand_over
 from playbook.exports.lists import (
     call_list,
     context,
@@ -40,7 +42,7 @@ from playbook.exports.workbook import last_period_completion, write_task_lists
 
 __all__ = ["LISTS", "OFFERS_FOLDER", "OffersWritten", "STATUSES", "TASK_COLUMNS", "UNASSIGNED",
            "call_list", "consent_flag",
-           "context", "email_link", "finish", "greetings_list", "label", "last_known",
+           "context", "email_link", "finish", "greetings_list", "hand_over", "label", "last_known",
            "last_period_completion", "list_name", "mailing_list", "manager_stem", "neutralise",
            "occasions", "penetration_list", "people", "phone_link", "plain_text",
            "offer_stem", "status_name", "value_column", "winback_lists", "write_mailing_lists",

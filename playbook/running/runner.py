@@ -37,12 +37,21 @@ from jupyter_client import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
-from playbook.errors import NotebookError, OutputError, ParamsError, PlaybookError, shorten
+from playbook.errors import (
+    DataError,
+    NotebookError,
+    OutputError,
+    ParamsError,
+    PlaybookError,
+    shorten,
+)
+from playbook.exports import books
 from playbook.intake import run_intake
 from playbook.intake.decode import usable_cpus
 from playbook.params import NOTEBOOKS_DIR, PROJECT_ROOT, Params, client_slug, load_params
 from playbook.report import results as results_mod
 from playbook.report.document import export_pdf, render_report, summary_results
+from playbook.report.i18n import Lang
 from playbook.running.context import intake_dir
 
 __all__ = ["RunOutcome", "run_playbook", "NOTEBOOKS", "prepare_notebook", "new_run_dir",
@@ -53,15 +62,14 @@ NOTEBOOKS = NOTEBOOKS_DIR
 log = logging.getLogger("playbook")
 #: Every run folder holds this log from its start: it marks a folder a run may replace.
 RUN_LOG = "playbook.log"
-#: The playbook's notebooks that need only intake's data (read from the run folder), so
-#: they may run beside any other notebook.
-INDEPENDENT = frozenset({"00_intake.ipynb", "30_survey.ipynb", "50_standards.ipynb",
+#: The playbook's notebooks: each needs only intake's data (read from the run folder), so
+#: any of them may run beside any other. Segmentation, LTV and win-back hand their task
+#: lists over (:func:`playbook.exports.hand_over`) and the runner writes the managers'
+#: workbooks after them (:func:`_write_task_books`); what one notebook analyses and another
+#: needs again is made once (:meth:`~playbook.running.context.RunContext.cached`).
+INDEPENDENT = frozenset({"00_intake.ipynb", "10_segmentation.ipynb", "20_ltv.ipynb",
+                         "30_survey.ipynb", "40_winback.ipynb", "50_standards.ipynb",
                          "60_followup.ipynb"})
-#: Notebooks that add their lists to the same managers' workbooks (exports/*.xlsx, each one
-#: read, extended and saved again): they run one after another, in the order listed, so
-#: the workbooks come out the same as from a sequential run. Win-back also reads the
-#: segmentation, and the LTV notebook's retain list its context.
-TASK_BOOKS = ("10_segmentation.ipynb", "20_ltv.ipynb", "40_winback.ipynb")
 #: Overrides ``run.concurrency`` (e.g. ``1`` in each child of a parallel batch).
 CONCURRENCY_ENV = "PLAYBOOK_CONCURRENCY"
 #: Errors that are always about where the run writes, whichever file raised them.
@@ -366,19 +374,15 @@ def notebook_needs(names: Sequence[str]) -> dict[str, set[str]]:
     """For each notebook, the notebooks listed before it that must finish before it starts.
 
     Intake's data is read before any notebook starts. A notebook in :data:`INDEPENDENT`
-    needs nothing else; one of :data:`TASK_BOOKS` needs the one listed before it among
-    them; any other notebook (one the playbook does not know) needs every notebook before
-    it, and every notebook after it needs it: it runs alone, as in a sequential run.
+    needs nothing else; any other notebook (one the playbook does not know) needs every
+    notebook before it, and every notebook after it needs it: it runs alone, as in a
+    sequential run.
     """
     needs: dict[str, set[str]] = {}
     barrier: set[str] = set()
-    last_book = None
     for position, name in enumerate(names):
         if name in INDEPENDENT:
             needs[name] = set(barrier)
-        elif name in TASK_BOOKS:
-            needs[name] = set(barrier) | ({last_book} if last_book else set())
-            last_book = name
         else:
             needs[name] = set(names[:position])
             barrier = {name}
@@ -435,6 +439,17 @@ def _execute_all(params: Params, run_dir: Path, progress: Callable[[str], None],
     if failed:
         raise failed[min(failed, key=names.index)]
     return [done[name] for name in names]
+
+
+def _write_task_books(run_dir: Path, params: Params) -> None:
+    """Write each manager's workbook once, from the lists the notebooks handed over."""
+    lang = Lang(params.client.language, params.client.currency)
+    try:
+        written = books.write_recorded(run_dir, lang)
+    except RuntimeError as exc:  # two managers' names give one file name
+        raise DataError(f"The managers' task workbooks cannot be written: {exc}") from exc
+    shutil.rmtree(books.tasks_folder(run_dir))  # the records are written out now
+    log.info("%d managers' task workbooks written", len(written))
 
 
 def point_latest(run_dir: Path) -> None:
@@ -497,7 +512,9 @@ def run_playbook(params_path: str | Path, *, out: str | Path | None = None,
         progress(f"[0/{total - 1}] intake: {params.data.transactions.path.name}")
         intake = run_intake(params, intake_dir(run_dir), today=today)
         results = {"intake": intake.figures}
+        books.defer(run_dir)
         executed = _execute_all(params, run_dir, progress, concurrency(params))
+        _write_task_books(run_dir, params)
         for path in executed:  # in the listed order, whichever finished first
             results_mod.collect(nbformat.read(path, as_version=4), results)
         results["summary"] = summary_results(results, params, intake_dir(run_dir), today)

@@ -4,27 +4,20 @@ from __future__ import annotations
 
 import os
 
+import openpyxl
 import pytest
 from conftest import stub_notebook, write_tiny_client
 
-from playbook.errors import NotebookError
+from playbook.errors import DataError, NotebookError
 from playbook.running.runner import notebook_needs, run_playbook
 
 PLAYBOOK = ["00_intake.ipynb", "10_segmentation.ipynb", "20_ltv.ipynb", "30_survey.ipynb",
             "40_winback.ipynb", "50_standards.ipynb", "60_followup.ipynb"]
 
 
-def test_only_the_workbook_chain_waits_in_the_playbook():
-    needs = notebook_needs(PLAYBOOK)
-    assert needs == {"00_intake.ipynb": set(), "10_segmentation.ipynb": set(),
-                     "20_ltv.ipynb": {"10_segmentation.ipynb"}, "30_survey.ipynb": set(),
-                     "40_winback.ipynb": {"20_ltv.ipynb"}, "50_standards.ipynb": set(),
-                     "60_followup.ipynb": set()}
-
-
-def test_winback_waits_for_segmentation_without_the_ltv_notebook():
-    needs = notebook_needs(["40_winback.ipynb", "10_segmentation.ipynb"][::-1])
-    assert needs["40_winback.ipynb"] == {"10_segmentation.ipynb"}
+def test_the_playbooks_notebooks_need_only_intake():
+    # segmentation, LTV and win-back hand their lists over; the runner writes the workbooks
+    assert notebook_needs(PLAYBOOK) == {name: set() for name in PLAYBOOK}
 
 
 def test_an_unknown_notebook_runs_alone():
@@ -92,3 +85,48 @@ def test_the_first_listed_failure_is_raised_as_in_a_sequential_run(tmp_path, not
     # nothing starts after a failure
     assert not (tmp_path / "run" / "notebooks" / "60_followup.ipynb").exists()
     assert not (tmp_path / "run" / "report.html").exists()
+
+
+_HAND_OVER = ("import datetime as dt\nimport pandas as pd\n"
+              "from playbook import exports, open_run\n"
+              "run = open_run(params_path, run_dir)\n"
+              "rows = pd.DataFrame({{'customer_id': ['K1'], 'reason': ['r'], "
+              "'suggested_action': ['a'], 'due_date': [run.handover], 'value_at_stake': [1.0]}})\n"
+              "people = pd.DataFrame({{'customer_id': ['K1'], 'manager': [{manager!r}], "
+              "'customer_name': ['N'], 'contact_person': [None], 'phone': [None], "
+              "'email': [None]}})\n"
+              "done = exports.finish(rows, {key!r}, run.lang, people=people, context=None, "
+              "start=run.handover)\n"
+              "files = exports.hand_over(run, {source!r}, {{{key!r}: done}})\n"
+              "assert not any(f.exists() for f in files)  # written by the runner, later")
+
+
+@pytest.mark.slow
+def test_the_runner_writes_the_workbooks_after_the_notebooks(tmp_path, notebooks):
+    stub_notebook(notebooks / "10_segmentation.ipynb",
+                  _HAND_OVER.format(manager="Иванов Иван", key="calls", source="segmentation"))
+    stub_notebook(notebooks / "20_ltv.ipynb",
+                  _HAND_OVER.format(manager="Иванов Иван", key="retain", source="ltv"))
+    params = _client(tmp_path, ["10_segmentation.ipynb", "20_ltv.ipynb"], 2)
+    outcome = run_playbook(params, out=tmp_path / "run")
+    book = openpyxl.load_workbook(outcome.run_dir / "exports" / "Иванов_Иван.xlsx")
+    assert book.sheetnames == ["Сводка", "Звонки", "Удержать"]
+    assert not (outcome.run_dir / "data" / "tasks").exists()  # the records are written out
+
+
+@pytest.mark.slow
+def test_a_clash_found_when_writing_the_workbooks_is_a_data_error(tmp_path, notebooks,
+                                                                  monkeypatch):
+    from playbook.exports import books, workbook
+
+    for module in (books, workbook):  # in this process only: the runner's writing clashes
+        monkeypatch.setattr(module, "manager_stem", lambda manager, lang=None: "same")
+    stub_notebook(notebooks / "10_segmentation.ipynb",
+                  _HAND_OVER.format(manager="Иванов Иван", key="calls", source="segmentation"))
+    stub_notebook(notebooks / "20_ltv.ipynb",
+                  _HAND_OVER.format(manager="Петров Пётр", key="retain", source="ltv"))
+    params = _client(tmp_path, ["10_segmentation.ipynb", "20_ltv.ipynb"], 2)
+    with pytest.raises(DataError, match="would share the file same.xlsx"):
+        run_playbook(params, out=tmp_path / "run")
+    assert not (tmp_path / "run" / "report.html").exists()
+

@@ -1,0 +1,135 @@
+"""The managers' task workbooks of a run: every notebook hands its lists over here, and
+each manager's workbook is written once.
+
+Segmentation, lifetime value and win-back each have lists for the same managers (calls,
+retain, win back...), and each manager gets one workbook with all of them. Under
+``playbook run`` those notebooks run at the same time, so none of them may write the
+workbooks: each records its lists in the run folder (``data/tasks/<source>.pickle``) and
+the runner writes every manager's workbook once, after the notebooks
+(:func:`write_recorded`). Opened by hand in JupyterLab, a notebook writes its sheets into
+the workbooks at once, as it always did (:func:`hand_over` without :func:`defer`).
+
+Either way the workbooks are the same: lists are applied in the notebooks' order
+(segmentation, lifetime value, win-back), a later list of the same key replaces an
+earlier one, and the summary sheet shows the last outcomes given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from playbook.exports.tasks import manager_stem
+from playbook.exports.workbook import write_task_lists
+from playbook.report.i18n import Lang
+
+__all__ = ["SOURCES", "defer", "deferred", "hand_over", "book_paths", "write_recorded",
+           "tasks_folder"]
+
+#: The notebooks that hand lists over, in the order their lists are applied.
+SOURCES = ("segmentation", "ltv", "winback")
+#: The runner leaves this file in :func:`tasks_folder` while its notebooks run.
+_DEFERRED = "written-by-the-runner"
+
+
+def tasks_folder(run_dir: Path) -> Path:
+    """Where a run's notebooks record their task lists."""
+    return Path(run_dir) / "data" / "tasks"
+
+
+def defer(run_dir: Path) -> None:
+    """Tell the notebooks of this run folder to record their lists, not write workbooks."""
+    folder = tasks_folder(run_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / _DEFERRED).touch()
+
+
+def deferred(run_dir: Path) -> bool:
+    """Whether the runner writes this run folder's workbooks after the notebooks."""
+    return (tasks_folder(run_dir) / _DEFERRED).exists()
+
+
+def book_paths(lists: dict[str, pd.DataFrame], folder: Path, lang: Lang) -> list[Path]:
+    """The workbooks these lists go into: one per manager with a task, sorted.
+
+    Raises
+    ------
+    RuntimeError
+        When two managers' names would share a file (as :func:`write_task_lists` does).
+    """
+    managers = sorted({str(m) for tasks in lists.values() for m in tasks["manager"]})
+    seen: dict[str, str] = {}
+    for manager in managers:
+        stem = manager_stem(manager, lang)
+        other = seen.setdefault(stem.casefold(), manager)
+        if other != manager:
+            raise RuntimeError(f"Managers {other!r} and {manager!r} would share the file "
+                               f"{stem}.xlsx; rename one of them in the client's data.")
+    return sorted(folder / f"{manager_stem(m, lang)}.xlsx" for m in managers)
+
+
+def hand_over(run, source: str, lists: dict[str, pd.DataFrame], *,
+              outcomes: pd.DataFrame | None = None) -> list[Path]:
+    """A notebook's task lists for the managers' workbooks.
+
+    Under ``playbook run`` (:func:`deferred`) they are recorded and the runner writes the
+    workbooks after the notebooks; otherwise they are written into the workbooks now.
+
+    Parameters
+    ----------
+    run
+        The notebook's :class:`~playbook.running.context.RunContext`.
+    source
+        The notebook: one of :data:`SOURCES`.
+    lists, outcomes
+        As for :func:`~playbook.exports.workbook.write_task_lists`.
+
+    Returns
+    -------
+    list of Path
+        The workbooks these lists go into (written now or by the runner), sorted.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"unknown source of task lists {source!r}; one of {SOURCES}")
+    folder = Path(run.run_dir) / "exports"
+    if not deferred(run.run_dir):
+        return write_task_lists(lists, folder, run.lang, start=run.handover,
+                                outcomes=outcomes)
+    paths = book_paths(lists, folder, run.lang)  # a clash of names stops this notebook
+    record = {"lists": lists, "outcomes": outcomes, "start": run.handover}
+    target = tasks_folder(run.run_dir) / f"{source}.pickle"
+    handle, partial = tempfile.mkstemp(prefix=f".{source}-", dir=target.parent)
+    with os.fdopen(handle, "wb") as sink:
+        pickle.dump(record, sink, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(partial, target)  # the runner never reads half a record
+    return paths
+
+
+def write_recorded(run_dir: Path, lang: Lang) -> list[Path]:
+    """Write every manager's workbook once from the lists the notebooks recorded.
+
+    Returns the workbooks written, sorted (none when no notebook recorded lists). Raises
+    RuntimeError as :func:`~playbook.exports.workbook.write_task_lists` does.
+    """
+    folder = tasks_folder(run_dir)
+    lists: dict[str, pd.DataFrame] = {}
+    outcomes = None
+    start: dt.date | None = None
+    for source in SOURCES:
+        path = folder / f"{source}.pickle"
+        if not path.exists():
+            continue
+        record = pickle.loads(path.read_bytes())
+        lists.update(record["lists"])
+        if record["outcomes"] is not None:
+            outcomes = record["outcomes"]
+        start = record["start"]
+    if start is None:
+        return []
+    return write_task_lists(lists, Path(run_dir) / "exports", lang, start=start,
+                            outcomes=outcomes)
