@@ -70,6 +70,9 @@ RUN_LOG = "playbook.log"
 INDEPENDENT = frozenset({"00_intake.ipynb", "10_segmentation.ipynb", "20_ltv.ipynb",
                          "30_survey.ipynb", "40_winback.ipynb", "50_standards.ipynb",
                          "60_followup.ipynb"})
+#: The playbook's longest notebooks, started first when they may (the others fill the
+#: cores beside them rather than leave one of these to run alone at the end).
+LONGEST_FIRST = ("10_segmentation.ipynb", "40_winback.ipynb", "20_ltv.ipynb")
 #: Overrides ``run.concurrency`` (e.g. ``1`` in each child of a parallel batch).
 CONCURRENCY_ENV = "PLAYBOOK_CONCURRENCY"
 #: Errors that are always about where the run writes, whichever file raised them.
@@ -406,7 +409,8 @@ def _execute_all(params: Params, run_dir: Path, progress: Callable[[str], None],
     """Execute ``run.notebooks``, up to ``jobs`` at a time as :func:`notebook_needs` allows;
     the executed notebooks in the listed order.
 
-    Notebooks start in the listed order as soon as what they need is done. After a failure
+    Notebooks start as soon as what they need is done, :data:`LONGEST_FIRST` first, the
+    others in the listed order. After a failure
     no notebook starts, those running finish, and the failure of the first failed notebook
     in the listed order is raised: the same error a sequential run raises.
     """
@@ -414,7 +418,8 @@ def _execute_all(params: Params, run_dir: Path, progress: Callable[[str], None],
     needs = notebook_needs(names)
     done: dict[str, Path] = {}
     failed: dict[str, BaseException] = {}
-    waiting = list(names)
+    waiting = sorted(names, key=lambda n: (LONGEST_FIRST.index(n) if n in LONGEST_FIRST
+                                           else len(LONGEST_FIRST), names.index(n)))
     running: dict = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="notebook") as pool:
         while waiting or running:

@@ -130,3 +130,13 @@ def test_a_clash_found_when_writing_the_workbooks_is_a_data_error(tmp_path, note
         run_playbook(params, out=tmp_path / "run")
     assert not (tmp_path / "run" / "report.html").exists()
 
+
+@pytest.mark.slow
+def test_the_longest_notebooks_start_first(tmp_path, notebooks):
+    names = ["00_intake.ipynb", "30_survey.ipynb", "20_ltv.ipynb", "10_segmentation.ipynb"]
+    for name in names:
+        stub_notebook(notebooks / name, "import pathlib\nwith (pathlib.Path(run_dir) / "
+                      f"'order.txt').open('a') as f:\n    f.write({name!r} + '\\n')")
+    outcome = run_playbook(_client(tmp_path, names, 1), out=tmp_path / "run")
+    assert (outcome.run_dir / "order.txt").read_text().split() == [
+        "10_segmentation.ipynb", "20_ltv.ipynb", "00_intake.ipynb", "30_survey.ipynb"]
