@@ -11,6 +11,7 @@ never appear here, and contact details never do: they belong to the exports.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -92,6 +93,9 @@ class Segments:
     #: the last day of the last complete month: figures by month stop here (= as_of when
     #: the data ends on a month's last day)
     complete_through: dt.date | None = None
+    #: made by :func:`analyse` from the run's own data: the task lists and what they need,
+    #: made from it, are made once per run too (:mod:`playbook.segmentation.views_tasks`)
+    of_run: bool = False
 
 
 def survey_evidence(run: RunContext) -> pd.DataFrame | None:
@@ -124,7 +128,8 @@ def analyse(run: RunContext, evidence: pd.DataFrame | None = None) -> Segments:
     cut-offs that tell customers apart (:func:`playbook.segmentation.analysis.choose_xyz`).
     """
     if evidence is None:  # the run's own analysis: made once, read back by later notebooks
-        return run.cached("segmentation", lambda: _analyse(run, survey_evidence(run)))
+        return run.cached("segmentation", lambda: dataclasses.replace(
+            _analyse(run, survey_evidence(run)), of_run=True))
     return _analyse(run, evidence)
 
 

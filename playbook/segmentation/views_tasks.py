@@ -5,6 +5,10 @@ needs on each call, and the mailing lists by status.
 Functions take the :class:`~playbook.segmentation.views.Segments` and the run, and return
 tables for :mod:`playbook.exports` to write (docs/workbooks.md); they read no file but
 through the run's context. :mod:`playbook.segmentation.views` re-exports them.
+
+From the run's own segmentation (``Segments.of_run``) the lists, who each customer is and
+the tasks' context are made once per run (:meth:`RunContext.cached`): the segmentation,
+LTV and win-back notebooks all need them.
 """
 
 from __future__ import annotations
@@ -24,8 +28,13 @@ if TYPE_CHECKING:
     from playbook.running.context import RunContext
     from playbook.segmentation.views import Segments
 
-__all__ = ["customer_ids", "who", "p_alive", "task_context", "task_values", "task_lists",
-           "mailing_list", "winback_sentence"]
+__all__ = ["customer_ids", "who", "p_alive", "task_context", "task_inputs", "task_values",
+           "task_lists", "mailing_list", "winback_sentence"]
+
+
+def _per_run(seg: Segments, run: RunContext, name: str, make):
+    """``make()``, once per run when ``seg`` is the run's own segmentation."""
+    return run.cached(name, make) if getattr(seg, "of_run", False) else make()
 
 
 def _segment_name(name: str, lang: Lang) -> str:
@@ -43,7 +52,8 @@ def customer_ids(seg: Segments, run: RunContext) -> pd.Series:
 
 def who(seg: Segments, run: RunContext) -> pd.DataFrame:
     """Each customer's manager, name and contacts (:func:`playbook.exports.people`)."""
-    return exports.people(run.customers(), run.transactions(), customer_ids(seg, run))
+    return _per_run(seg, run, "task-people", lambda: exports.people(
+        run.customers(), run.transactions(), customer_ids(seg, run)))
 
 
 def p_alive(run: RunContext) -> pd.Series | None:
@@ -80,6 +90,17 @@ def task_context(seg: Segments, run: RunContext, *,
     return exports.context(seg.summary, run.transactions(), seg.as_of, segment=segment,
                            rung=rung, value_band=seg.abc.set_index("customer_id")["abc"],
                            p_alive=alive, share_of_wallet=wallet)
+
+
+def task_inputs(seg: Segments, run: RunContext) -> tuple[pd.DataFrame, pd.Series | None]:
+    """The tasks' context with the model's probability still active (:func:`task_context`
+    with :func:`p_alive`), and that probability.
+    """
+    def make():
+        alive = p_alive(run)
+        return task_context(seg, run, alive=alive), alive
+
+    return _per_run(seg, run, "task-context", make)
 
 
 def task_values(seg: Segments, run: RunContext) -> dict[str, pd.Series]:
@@ -120,17 +141,23 @@ def task_lists(seg: Segments, run: RunContext, *, alive: pd.Series | None = None
     (:data:`WINBACK_NOTEBOOK`), which then makes both from its own candidates
     (:func:`playbook.winback.views_tasks.workbook_lists`).
     """
+    if winback is None:
+        winback = WINBACK_NOTEBOOK not in run.params.run.notebooks
+    if alive is None:
+        return _per_run(seg, run, f"task-lists-{'with' if winback else 'without'}-winback",
+                        lambda: _task_lists(seg, run, *task_inputs(seg, run), winback=winback))
+    return _task_lists(seg, run, task_context(seg, run, alive=alive), alive, winback=winback)
+
+
+def _task_lists(seg: Segments, run: RunContext, context: pd.DataFrame,
+                alive: pd.Series | None, *, winback: bool) -> dict[str, pd.DataFrame]:
     from playbook.survey.exits import exit_causes
 
     cfg, lang, start = run.params.segmentation, run.lang, run.handover
     people = who(seg, run)
-    alive = p_alive(run) if alive is None else alive
-    context = task_context(seg, run, alive=alive)
     values = task_values(seg, run)
     due_call = start + dt.timedelta(days=cfg.call_due_days)
     due_question = start + dt.timedelta(days=cfg.question_due_days)
-    if winback is None:
-        winback = WINBACK_NOTEBOOK not in run.params.run.notebooks
     r = seg.rhythm
     fresh = rh.newly_lost(r.customers, days=cfg.movement_days, lost_gaps=r.lost_gaps,
                           lost_days=r.lost_days)

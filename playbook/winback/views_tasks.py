@@ -59,8 +59,7 @@ def workbook_lists(res: WinbackAnalysis, seg: Segments, run: RunContext) -> Winb
     from playbook.segmentation import views_tasks as seg_tasks
 
     lang, start = run.lang, run.handover
-    alive = seg_tasks.p_alive(run)
-    calls = seg_tasks.task_lists(seg, run, alive=alive, winback=False)["calls"]
+    calls = seg_tasks.task_lists(seg, run, winback=False)["calls"]
     table = res.candidates
     on_calls = table["customer_id"].isin(set(calls["customer_id"]))
     due = start + dt.timedelta(days=run.params.segmentation.call_due_days)
@@ -82,7 +81,7 @@ def workbook_lists(res: WinbackAnalysis, seg: Segments, run: RunContext) -> Winb
             "suggested_action": exports.plain_text(action), "due_date": due,
             "value_at_stake": row["value_at_stake"]})
     people = seg_tasks.who(seg, run)
-    context = seg_tasks.task_context(seg, run, alive=alive)
+    context, _ = seg_tasks.task_inputs(seg, run)
     lists = WinbackLists({key: exports.finish(pd.DataFrame(found, columns=_ROWS), key, lang,
                                               people=people, context=context, start=start)
                           for key, found in rows.items()})

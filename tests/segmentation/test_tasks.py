@@ -105,3 +105,35 @@ def test_consultant_notes_name_what_was_chosen_and_the_parameter():
     for part in ("client.kind", "segmentation.xyz.period", "quarter",
                  "segmentation.at_risk.factor"):
         assert part in notes
+
+
+def test_lists_from_the_runs_own_segmentation_are_made_once_per_run(tmp_path, monkeypatch):
+    # The segmentation, LTV and win-back notebooks all need the lists, who each customer
+    # is and the tasks' context: made once in a run folder, read back after.
+    import shutil
+
+    import pandas as pd
+    from segdemo import demo_run_dir
+
+    from playbook.running.context import RunContext
+    from playbook.segmentation import views_tasks
+
+    shutil.copytree(demo_run_dir() / "data", tmp_path / "data")
+    run = RunContext(params=demo_context("ru").params, run_dir=tmp_path,
+                     today=dt.date(2026, 11, 26), reuse=True)
+    made = []
+    real = views_tasks._task_lists
+    monkeypatch.setattr(views_tasks, "_task_lists",
+                        lambda *a, **kw: made.append(1) or real(*a, **kw))
+    seg = views.analyse(run)
+    assert seg.of_run
+    first = views_tasks.task_lists(seg, run)
+    again = views_tasks.task_lists(views.analyse(run), run)
+    assert len(made) == 1
+    assert first.keys() == again.keys()
+    for key in first:
+        pd.testing.assert_frame_equal(first[key], again[key])
+    # a segmentation of other evidence is not the run's own: its lists are made afresh
+    other = dataclasses.replace(seg, of_run=False)
+    views_tasks.task_lists(other, run)
+    assert len(made) == 2
