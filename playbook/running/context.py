@@ -59,6 +59,7 @@ class RunContext:
     #: whether :meth:`cached` keeps analyses in the run folder: on for a folder made by
     #: ``playbook run`` (:func:`open_run` with a ``run_dir``), off for a context built by hand
     reuse: bool = False
+    _transactions: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @cached_property
     def lang(self) -> Lang:
@@ -83,12 +84,21 @@ class RunContext:
         return self.params.tasks.start or self.today
 
     def transactions(self, *, after_as_of: bool = False) -> pd.DataFrame:
-        """Normalised transactions up to ``as_of`` (or also those after it)."""
-        frame = pd.read_parquet(intake_dir(self.run_dir) / "transactions.parquet")
-        frame["date"] = pd.to_datetime(frame["date"])
-        if not after_as_of:
-            frame = frame[frame["date"] <= pd.Timestamp(self.as_of)].reset_index(drop=True)
-        return frame
+        """Normalised transactions up to ``as_of`` (or also those after it).
+
+        Read once per context: a notebook asks for them many times, and a large client's
+        file takes seconds to read and gigabytes to hold twice. Each call returns its own
+        shallow copy; with pandas' copy-on-write a caller may change it freely (a changed
+        column is copied then, never the one kept here).
+        """
+        frame = self._transactions.get(after_as_of)
+        if frame is None:
+            frame = pd.read_parquet(intake_dir(self.run_dir) / "transactions.parquet")
+            frame["date"] = pd.to_datetime(frame["date"])
+            if not after_as_of:
+                frame = frame[frame["date"] <= pd.Timestamp(self.as_of)].reset_index(drop=True)
+            self._transactions[after_as_of] = frame
+        return frame.copy(deep=False)
 
     def customers(self) -> pd.DataFrame | None:
         """The normalised customers file, or None when the client gave none."""

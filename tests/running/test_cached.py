@@ -8,6 +8,7 @@ import multiprocessing
 import time
 from pathlib import Path
 
+import pandas as pd
 from conftest import write_tiny_client
 
 from playbook.params import load_params
@@ -68,3 +69,24 @@ def test_a_context_built_by_hand_always_computes(tmp_path):
         run.cached("ltv", lambda: _slow_analysis(log))
     assert log.read_text().splitlines() == ["made", "made"]
     assert not (tmp_path / "run" / "data" / "cache").exists()
+
+
+def test_transactions_read_once_and_each_caller_gets_its_own(tmp_path, monkeypatch):
+    from playbook.intake import run_intake
+    from playbook.running.context import intake_dir
+
+    params = load_params(write_tiny_client(tmp_path / "client"))
+    run_intake(params, intake_dir(tmp_path / "run"))
+    run = RunContext(params=params, run_dir=tmp_path / "run")
+    reads = []
+    real = pd.read_parquet
+    monkeypatch.setattr(pd, "read_parquet", lambda *a, **kw: reads.append(a) or real(*a, **kw))
+    first = run.transactions()
+    kept = first.copy()
+    first["amount"] = -1.0  # a caller changes its frame in every way it may
+    first.loc[0, "customer_id"] = "changed"
+    del first["date"]
+    again = run.transactions()
+    pd.testing.assert_frame_equal(again, kept)
+    assert len(run.transactions(after_as_of=True)) >= len(again)
+    assert len(reads) == 2  # once up to as_of, once with what comes after
