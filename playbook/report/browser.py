@@ -146,7 +146,7 @@ class PdfPrinter:
             # Jupyter kernel). setsid: the browser and its helpers are one process group.
             self._pid = os.posix_spawn(self.browser, command, dict(os.environ),
                                        file_actions=actions, setsid=True)
-        except OSError as exc:
+        except (OSError, NotImplementedError) as exc:  # NotImplementedError: no setsid
             for fd in (*commands, *replies):
                 os.close(fd)
             self._remove_folder()
@@ -229,38 +229,39 @@ class PdfPrinter:
         """
         self.start()
         deadline = time.monotonic() + self.timeout
-        partial = target.with_name(target.name + ".partial")
         tab = None
         try:
             tab = self._call("Target.createTarget", {"url": "about:blank"},
                              deadline=deadline)["targetId"]
             session = self._call("Target.attachToTarget", {"targetId": tab, "flatten": True},
                                  deadline=deadline)["sessionId"]
-            data = self._print_in(session, html.resolve().as_uri(), deadline)
-            partial.write_bytes(data)
-            partial.replace(target)
+            _write_atomically(self._print_in(session, html, deadline), target)
         except _Timeout:
             self.kill()  # the browser may be stuck in the page: never reuse it
             raise PageFailed(f"cannot make the PDF of {html.name}: {self.browser} did not "
                              f"finish in {self.timeout:g} s") from None
+        except BrowserFailed:
+            self.kill()  # gone or talking nonsense: end it and remove its profile
+            raise
+        except PageFailed as exc:
+            raise PageFailed(f"cannot make the PDF of {html.name}: {exc}") from None
         finally:
-            partial.unlink(missing_ok=True)
             if tab is not None and self._pid is not None:
                 self._close_tab(tab)
             self._events.clear()
         return target
 
-    def _print_in(self, session: str, url: str, deadline: float) -> bytes:
-        """The PDF of ``url`` opened in the tab of ``session``."""
+    def _print_in(self, session: str, html: Path, deadline: float) -> bytes:
+        """The PDF of the file ``html`` opened in the tab of ``session``."""
         def call(method: str, params: dict | None = None) -> dict:
             return self._call(method, params, session, deadline, failure=PageFailed)
 
-        name = url.rsplit("/", 1)[-1]
+        url = html.resolve().as_uri()
         call("Fetch.enable", {"patterns": [{"urlPattern": "*"}]})
         call("Page.enable")
         navigated = call("Page.navigate", {"url": url})
         if navigated.get("errorText"):
-            raise PageFailed(f"cannot make the PDF of {name}: {navigated['errorText']}")
+            raise PageFailed(navigated["errorText"])
         while True:
             self._wait_event(session, "Page.loadEventFired", deadline)
             ready = call("Runtime.evaluate", {"expression": _READY_JS, "awaitPromise": True,
@@ -273,7 +274,7 @@ class PdfPrinter:
         except (binascii.Error, TypeError):
             data = b""
         if not data.startswith(b"%PDF-"):
-            raise PageFailed(f"cannot make the PDF of {name}: {self.browser} printed no PDF")
+            raise PageFailed(f"{self.browser} printed no PDF")
         return data
 
     def _close_tab(self, tab: str) -> None:
@@ -318,7 +319,7 @@ class PdfPrinter:
             if message.get("id") == wanted:
                 if "error" in message:
                     error = message["error"].get("message", message["error"])
-                    raise failure(f"cannot make the PDF: {method} failed: {error}")
+                    raise failure(f"{method} failed: {error}")
                 return message.get("result", {})
             if "method" in message:
                 self._events.append(message)
@@ -389,6 +390,18 @@ class PdfPrinter:
             raise _Timeout
 
 
+def _write_atomically(data: bytes, target: Path) -> None:
+    """Write ``data`` to ``target`` through ``<target>.partial``, never left behind."""
+    partial = target.with_name(target.name + ".partial")
+    try:
+        partial.write_bytes(data)
+        partial.replace(target)
+    except OSError as exc:  # a full disk: this PDF is missing, the HTML is complete
+        raise PageFailed(f"cannot write {target.name} ({exc.strerror})") from None
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def _high_pipe() -> tuple[int, int]:
     """A pipe whose two ends are above descriptor 4 (close-on-exec): dup2 onto 3 and 4 in
     the child then never clobbers one end with the other.
@@ -427,6 +440,8 @@ def print_pages(pages: Sequence[tuple[Path, Path]], browser: str, *, timeout: fl
                             "them one browser per page instead", len(left), exc)
                 break
             left.pop(0)
+    log.info("%d of %d page(s) printed to PDF through %d browser(s)", len(printed),
+             len(pages), printer.launches)
     for html, pdf in left:
         try:
             printed.append(export_pdf(html, pdf, timeout=timeout))

@@ -140,9 +140,21 @@ def test_a_missing_page_is_reported_and_the_browser_goes_on(chromium, launches, 
         [(missing, tmp_path / "gone.pdf"), (good, tmp_path / "alpha.pdf")], chromium,
         timeout=30)
     assert printed == [tmp_path / "alpha.pdf"] and "alpha-alpha" in _text(printed[0])
-    assert "gone.html" in error and "ERR_FILE_NOT_FOUND" in error
+    assert error.startswith("cannot make the PDF of gone.html: ")
+    assert "ERR_FILE_NOT_FOUND" in error
     assert not (tmp_path / "gone.pdf").exists() and not list(tmp_path.glob("*.partial"))
     assert [how for how, _ in launches] == ["spawn"]
+
+
+def test_a_pdf_that_cannot_be_written_is_reported(chromium, tmp_path):
+    good = tmp_path / "alpha.html"
+    good.write_text(_page("alpha"), encoding="utf-8")
+    nowhere = tmp_path / "no-such-folder" / "alpha.pdf"
+    printed, error = browser_mod.print_pages(
+        [(good, nowhere), (good, tmp_path / "alpha.pdf")], chromium, timeout=30)
+    assert printed == [tmp_path / "alpha.pdf"]
+    assert error == "cannot make the PDF of alpha.html: cannot write alpha.pdf (No such file " \
+                    "or directory)"
 
 
 def test_the_pages_stay_offline(chromium, tmp_path, caplog):
