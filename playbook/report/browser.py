@@ -406,12 +406,13 @@ def _high_pipe() -> tuple[int, int]:
     """A pipe whose two ends are above descriptor 4 (close-on-exec): dup2 onto 3 and 4 in
     the child then never clobbers one end with the other.
     """
-    low = os.pipe()
+    read, write = os.pipe()
     try:
-        return tuple(fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 5) for fd in low)  # type: ignore[return-value]
+        return (fcntl.fcntl(read, fcntl.F_DUPFD_CLOEXEC, 5),
+                fcntl.fcntl(write, fcntl.F_DUPFD_CLOEXEC, 5))
     finally:
-        for fd in low:
-            os.close(fd)
+        os.close(read)
+        os.close(write)
 
 
 def print_pages(pages: Sequence[tuple[Path, Path]], browser: str, *, timeout: float = 60
