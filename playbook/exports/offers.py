@@ -2,8 +2,9 @@
 
 Each offer is one HTML file in the run's ``exports/winback/`` (built by
 :func:`playbook.winback.onepager.build`), written atomically, and printed to a PDF beside
-it when Chromium is installed (:func:`playbook.report.document.export_pdf`); without
-Chromium, or when printing fails, the HTML stays and the run goes on.
+it when Chromium is installed: all the offers through one Chromium
+(:func:`playbook.report.browser.print_pages`); without Chromium, or when printing fails, the
+HTML stays and the run goes on.
 """
 
 from __future__ import annotations
@@ -53,17 +54,20 @@ class OffersWritten:
         return sorted(p.relative_to(run_dir).as_posix() for p in self.html)
 
 
-def write_offers(pages: dict[str, str], folder: Path, *, pdf: bool = True) -> OffersWritten:
+def write_offers(pages: dict[str, str], folder: Path, *, pdf: bool = True,
+                 timeout: float = 60) -> OffersWritten:
     """Write ``{file stem: HTML}`` into ``folder`` (created), each atomically, and print each
-    to PDF beside it when ``pdf`` and Chromium is installed.
+    to PDF beside it when ``pdf`` and Chromium is installed, all through one Chromium
+    (``timeout`` seconds at most per page; a page that fails is left out, its error in
+    ``pdf_error``).
 
     Raises
     ------
     RuntimeError
         When two stems would share a file where names ignore case (never overwritten).
     """
-    from playbook.errors import PlaybookError
-    from playbook.report.document import export_pdf, find_chromium
+    from playbook.report.browser import print_pages
+    from playbook.report.document import find_chromium
 
     seen: dict[str, str] = {}
     for stem in pages:
@@ -80,12 +84,11 @@ def write_offers(pages: dict[str, str], folder: Path, *, pdf: bool = True) -> Of
         out.html.append(path)
     if not pages or not pdf:
         return out
-    if find_chromium() is None:
+    browser = find_chromium()
+    if browser is None:
         out.pdf_error = "none"
         return out
-    for path in out.html:
-        try:
-            out.pdf.append(export_pdf(path, path.with_suffix(".pdf"), timeout=60))
-        except PlaybookError as exc:  # the HTML is complete; the consultant's note says why
-            out.pdf_error = str(exc)
+    # The HTML is complete whatever happens; the consultant's note says why a PDF is missing.
+    out.pdf, out.pdf_error = print_pages([(p, p.with_suffix(".pdf")) for p in out.html],
+                                         browser, timeout=timeout)
     return out
