@@ -88,3 +88,20 @@ def test_the_report_imports_no_question_package(path):
                          ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_modules_stay_small_enough_to_read_in_one_sitting(path):
     assert len(path.read_text("utf-8").splitlines()) <= MAX_LINES
+
+
+def test_a_notebook_kernel_imports_no_notebook_machinery():
+    # nbformat pulls in jsonschema's format checkers (a second of CPU in every kernel, seven
+    # kernels a run); only the runner renders the report and needs it.
+    import subprocess
+    import sys
+
+    views = ", ".join(f"playbook.{q}.views" for q in QUESTIONS)
+    code = (f"import sys, playbook, playbook.intake.views, {views}\n"
+            "from playbook import exports, figure, open_run, record, show, table\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'nbformat', 'nbconvert', 'papermill', 'jsonschema', 'nbclient'}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -18,10 +18,9 @@ import importlib
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
 import yaml
-from nbconvert import HTMLExporter
 
 from playbook.intake.views import advice, customers_figure, issues_table
 from playbook.params import PROJECT_ROOT, Params
@@ -29,6 +28,9 @@ from playbook.report import story as story_mod
 from playbook.report.i18n import Lang
 from playbook.report.render import relabel, use_labels
 from playbook.report.results import get
+
+if TYPE_CHECKING:
+    import nbformat
 
 __all__ = ["render_report", "build_summary", "summary_section", "summary_results",
            "export_pdf", "find_chromium", "TEMPLATES", "APPENDIX_TAG"]
@@ -99,6 +101,8 @@ def combine(notebooks: list[Path], lang: str) -> tuple[nbformat.NotebookNode, li
     ``playbook_in_appendix``, with ``playbook_demote``: how far its headings go down so
     that the part's first headings are H4, under the section's name in H3).
     """
+    import nbformat  # in the runner only: notebooks import this module without rendering
+
     combined = nbformat.v4.new_notebook()
     toc, moved = [], []
     other = {f"lang-{code}" for code in ("ru", "en") if code != lang}
@@ -336,6 +340,8 @@ def render_report(notebooks: list[Path], results: dict, intake: dict, params: Pa
     target
         Where to write ``report.html``.
     """
+    from nbconvert import HTMLExporter  # in the runner only: a kernel imports no nbconvert
+
     lang = Lang(params.client.language, params.client.currency)
     combined, toc = combine(notebooks, lang.code)
     exporter = HTMLExporter(template_name="report", extra_template_basedirs=[str(TEMPLATES)],
