@@ -65,7 +65,7 @@ RUN_LOG = "playbook.log"
 #: The playbook's notebooks: each needs only intake's data (read from the run folder), so
 #: any of them may run beside any other. Segmentation, LTV and win-back hand their task
 #: lists over (:func:`playbook.exports.hand_over`) and the runner writes the managers'
-#: workbooks after them (:func:`_write_task_books`); what one notebook analyses and another
+#: workbooks once they are done (:class:`_TaskBooks`); what one notebook analyses and another
 #: needs again is made once (:meth:`~playbook.running.context.RunContext.cached`).
 INDEPENDENT = frozenset({"00_intake.ipynb", "10_segmentation.ipynb", "20_ltv.ipynb",
                          "30_survey.ipynb", "40_winback.ipynb", "50_standards.ipynb",
@@ -405,14 +405,16 @@ def concurrency(params: Params) -> int:
 
 
 def _execute_all(params: Params, run_dir: Path, progress: Callable[[str], None],
-                 jobs: int) -> list[Path]:
+                 jobs: int, on_done: Callable[[set[str]], None] = lambda done: None
+                 ) -> list[Path]:
     """Execute ``run.notebooks``, up to ``jobs`` at a time as :func:`notebook_needs` allows;
     the executed notebooks in the listed order.
 
     Notebooks start as soon as what they need is done, :data:`LONGEST_FIRST` first, the
     others in the listed order. After a failure
     no notebook starts, those running finish, and the failure of the first failed notebook
-    in the listed order is raised: the same error a sequential run raises.
+    in the listed order is raised: the same error a sequential run raises. ``on_done`` is
+    called with the notebooks done so far each time one more is done.
     """
     names = list(params.run.notebooks)
     needs = notebook_needs(names)
@@ -441,20 +443,59 @@ def _execute_all(params: Params, run_dir: Path, progress: Callable[[str], None],
                     done[name] = future.result()
                 except BaseException as exc:  # noqa: BLE001 (raised below, in listed order)
                     failed[name] = exc
+                else:
+                    on_done(set(done))
     if failed:
         raise failed[min(failed, key=names.index)]
     return [done[name] for name in names]
 
 
-def _write_task_books(run_dir: Path, params: Params) -> None:
-    """Write each manager's workbook once, from the lists the notebooks handed over."""
-    lang = Lang(params.client.language, params.client.currency)
-    try:
-        written = books.write_recorded(run_dir, lang)
-    except RuntimeError as exc:  # two managers' names give one file name
-        raise DataError(f"The managers' task workbooks cannot be written: {exc}") from exc
-    shutil.rmtree(books.tasks_folder(run_dir))  # the records are written out now
-    log.info("%d managers' task workbooks written", len(written))
+class _TaskBooks:
+    """Each manager's workbook written once, from the lists the notebooks handed over, in a
+    thread of the runner as soon as the notebooks that hand lists over are done (the others
+    may still be running in their kernels).
+    """
+
+    #: The notebooks that hand task lists over (:data:`playbook.exports.books.SOURCES`).
+    NOTEBOOKS = frozenset({"10_segmentation.ipynb", "20_ltv.ipynb", "40_winback.ipynb"})
+
+    def __init__(self, run_dir: Path, params: Params):
+        self.run_dir, self.params = run_dir, params
+        self.needed = self.NOTEBOOKS & set(params.run.notebooks)
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        self.written: list[Path] = []
+
+    def notebook_done(self, done: set[str]) -> None:
+        if self.thread is None and self.needed <= done:
+            self.thread = threading.Thread(target=self._write, name="task-books", daemon=True)
+            self.thread.start()
+
+    def _write(self) -> None:
+        lang = Lang(self.params.client.language, self.params.client.currency)
+        try:
+            self.written = books.write_recorded(self.run_dir, lang)
+        except BaseException as exc:  # noqa: BLE001 (raised by finish, in the run's thread)
+            self.error = exc
+
+    def join(self) -> None:
+        """Wait for the workbooks if they are being written."""
+        if self.thread is not None:
+            self.thread.join()
+
+    def finish(self) -> None:
+        """Wait for the workbooks (write them now if no notebook started it); raise what
+        writing them raised, a clash of managers' file names as a :class:`DataError`.
+        """
+        self.notebook_done(self.needed)
+        self.join()
+        if isinstance(self.error, RuntimeError):  # two managers' names give one file name
+            raise DataError(f"The managers' task workbooks cannot be written: {self.error}") \
+                from self.error
+        if self.error is not None:
+            raise self.error
+        shutil.rmtree(books.tasks_folder(self.run_dir))  # the records are written out now
+        log.info("%d managers' task workbooks written", len(self.written))
 
 
 def point_latest(run_dir: Path) -> None:
@@ -518,8 +559,13 @@ def run_playbook(params_path: str | Path, *, out: str | Path | None = None,
         intake = run_intake(params, intake_dir(run_dir), today=today)
         results = {"intake": intake.figures}
         books.defer(run_dir)
-        executed = _execute_all(params, run_dir, progress, concurrency(params))
-        _write_task_books(run_dir, params)
+        task_books = _TaskBooks(run_dir, params)
+        try:
+            executed = _execute_all(params, run_dir, progress, concurrency(params),
+                                    task_books.notebook_done)
+        finally:
+            task_books.join()  # never left writing into a failed run's folder
+        task_books.finish()
         for path in executed:  # in the listed order, whichever finished first
             results_mod.collect(nbformat.read(path, as_version=4), results)
         results["summary"] = summary_results(results, params, intake_dir(run_dir), today)

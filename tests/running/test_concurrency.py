@@ -140,3 +140,17 @@ def test_the_longest_notebooks_start_first(tmp_path, notebooks):
     outcome = run_playbook(_client(tmp_path, names, 1), out=tmp_path / "run")
     assert (outcome.run_dir / "order.txt").read_text().split() == [
         "10_segmentation.ipynb", "20_ltv.ipynb", "00_intake.ipynb", "30_survey.ipynb"]
+
+
+@pytest.mark.slow
+def test_the_workbooks_are_written_while_other_notebooks_still_run(tmp_path, notebooks):
+    stub_notebook(notebooks / "10_segmentation.ipynb",
+                  _HAND_OVER.format(manager="Иванов Иван", key="calls", source="segmentation"))
+    stub_notebook(notebooks / "20_ltv.ipynb",
+                  _HAND_OVER.format(manager="Иванов Иван", key="retain", source="ltv"))
+    # the survey ends only once the workbook is there: before it ends, not after
+    stub_notebook(notebooks / "30_survey.ipynb", _wait_for("exports/Иванов_Иван.xlsx"))
+    names = ["10_segmentation.ipynb", "20_ltv.ipynb", "30_survey.ipynb"]
+    outcome = run_playbook(_client(tmp_path, names, 2), out=tmp_path / "run")
+    book = openpyxl.load_workbook(outcome.run_dir / "exports" / "Иванов_Иван.xlsx")
+    assert book.sheetnames == ["Сводка", "Звонки", "Удержать"]
