@@ -12,11 +12,13 @@ per mailing, which mailing services import.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from playbook.exports.tasks import neutralise, phone_link, plain_text
+from playbook.exports.tasks import _FORMULA_START, _PHONE, neutralise, phone_link, plain_text
 from playbook.exports.workbook import (
     _DATES,
     _MONEY,
@@ -99,7 +101,8 @@ def _headers(frame: pd.DataFrame, lang: Lang) -> list[str]:
 
 def _shown(frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
     shown = frame.copy()
-    shown["mailing"] = [plain_text(lang.t(f"exports.mailing.kind.{k}")) for k in shown["mailing"]]
+    names = {k: plain_text(lang.t(f"exports.mailing.kind.{k}")) for k in shown["mailing"].unique()}
+    shown["mailing"] = shown["mailing"].map(names)
     shown["manager"] = shown["manager"].replace(
         {"unassigned": plain_text(lang.t("segmentation.tasks.unassigned"))})
     return shown
@@ -171,19 +174,58 @@ def _stream_sheet(sheet, headers: list[str], columns: list[str], part: pd.DataFr
 
 
 def _write_csv(frame: pd.DataFrame, headers: list[str], path: Path, lang: Lang) -> Path:
+    """One mailing's CSV: every cell as :func:`_csv_value` gives it, made a column at a time
+    (:func:`_csv_column`); the quoting is the ``csv`` module's, as before.
+    """
     partial = path.with_name(path.name + ".partial")
     date_format = "%d.%m.%Y" if lang.code == "ru" else "%Y-%m-%d"
+    columns = [_csv_column(column, frame[column], date_format) for column in frame.columns]
     with partial.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=";")
         writer.writerow(headers)
-        for row in frame.itertuples(index=False):
-            writer.writerow([_csv_value(c, v, date_format)
-                             for c, v in zip(frame.columns, row, strict=True)])
+        writer.writerows(zip(*columns, strict=True))
     partial.replace(path)
     return path
 
 
+def _csv_column(column: str, values: pd.Series, date_format: str) -> list:
+    """A column's CSV cells, the same as :func:`_csv_value` of each cell gives, made with
+    column operations: text (all values strings or blank), dates (a date column, or
+    ``datetime.date`` values: each distinct date formatted once) and integers; any other
+    column (mixed values, floats) cell by cell.
+    """
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in ("string", "empty"):
+        return _csv_text(column, values)
+    if values.dtype.kind in "iu":
+        return values.astype(str).tolist()
+    if kind in ("date", "datetime64"):
+        codes, distinct = pd.factorize(values)
+        exact = values.dtype.kind == "M" or all(type(v) is dt.date for v in distinct)
+        if exact:  # one value, one text (equal datetimes of two time zones are not one)
+            shown = [v.strftime(date_format) for v in distinct] + [""]
+            return np.asarray(shown, dtype=object)[codes].tolist()  # code -1: blank
+    return [_csv_value(column, v, date_format) for v in values]
+
+
+def _csv_text(column: str, values: pd.Series) -> list[str]:
+    """Text cells: blank for a missing value, an apostrophe before a formula's start (a
+    valid phone number excepted), else the text as it is.
+    """
+    text = values.astype(object).where(values.notna(), "").astype("str")
+    risky = text.str.startswith(_FORMULA_START).to_numpy(dtype=bool, copy=True)
+    if column == "phone" and risky.any():
+        # phone_link's test on those cells, with Python's regular expressions as it has them
+        stripped = text[risky].astype(object).str.strip()
+        valid = (stripped.str.match(_PHONE.pattern)
+                 & stripped.str.count(r"\d").between(10, 15)).to_numpy(dtype=bool)
+        risky[np.flatnonzero(risky)[valid]] = False
+    return np.where(risky, ("'" + text).to_numpy(dtype=object),
+                    text.to_numpy(dtype=object)).tolist()
+
+
 def _csv_value(column: str, value, date_format: str):
+    """One CSV cell (the rule :func:`_csv_column` follows for a whole column)."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     if hasattr(value, "strftime"):
