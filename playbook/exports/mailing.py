@@ -5,8 +5,9 @@ one suggested mailing: a greeting when its contact person's birthday or its firs
 anniversary falls in the greetings window, else an offer when it is late against its own
 rhythm or lost, else the news. E-mail and phone are separate columns (mail and call links
 only on values that validate), and a consent column is carried over when the customers
-file has one. Written as one workbook (all customers, then a sheet per mailing) and a CSV
-per mailing, which mailing services import.
+file has one. Written as a CSV per mailing, which mailing services import, and, up to
+:data:`WORKBOOK_MAX_CUSTOMERS` customers, one workbook (all customers, then a sheet per
+mailing).
 """
 
 from __future__ import annotations
@@ -30,14 +31,21 @@ from playbook.exports.workbook import (
 )
 from playbook.report.i18n import Lang
 
-__all__ = ["MAILINGS", "MAILING_COLUMNS", "consent_flag", "mailing_list",
-           "write_mailing_lists"]
+__all__ = ["MAILINGS", "MAILING_COLUMNS", "WORKBOOK_MAX_CUSTOMERS", "consent_flag",
+           "mailing_csv_only", "mailing_list", "write_mailing_lists"]
 
 #: The mailings, by key (``exports.mailing.kind.<key>``).
 MAILINGS = ("news", "offers", "greetings")
 MAILING_COLUMNS = ("customer_id", "customer_name", "contact_person", "email", "phone",
                    "manager", "segment", "state", "rung", "value_band", "last_purchase",
                    "mailing", "occasion", "consent")
+#: The most customers the mailing workbook is written for (the rows of its first sheet).
+#: Above it, the CSV files only. The demo's 3,000 customers keep their workbook; at 10,000
+#: the workbook (every customer twice, 14 columns: 280,000 cells) still costs only seconds
+#: and is a list a person can filter; a larger client's tens of thousands of rows are read
+#: by a mailing service, not a person, and would make the workbook the slowest step of the
+#: run (half a minute at 74,000 customers) or, past 1,048,576 rows, one Excel cannot open.
+WORKBOOK_MAX_CUSTOMERS = 10_000
 _YES = {"1", "да", "д", "yes", "y", "true", "истина", "+", "согласен", "согласна",
         "подписан", "subscribed", "opt in", "opted in", "x", "v", "✓"}
 _NO = {"0", "нет", "н", "no", "n", "false", "ложь", "-", "отказ", "отписан",
@@ -109,40 +117,59 @@ def _shown(frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
 
 
 def write_mailing_lists(frame: pd.DataFrame, folder: Path, lang: Lang) -> list[Path]:
-    """Write the mailing lists: ``<file>.xlsx`` (all customers, then one sheet per mailing)
-    and ``<file>_<mailing>.csv`` per mailing (UTF-8 with BOM, ``;``), ``<file>`` and the
-    mailings' names in the client's language (``Рассылки_новости.csv``, ``mailings_news.csv``).
-    Every text cell is formula-safe.
+    """Write the mailing lists: ``<file>_<mailing>.csv`` per mailing (UTF-8 with BOM, ``;``)
+    and, for up to :data:`WORKBOOK_MAX_CUSTOMERS` customers, ``<file>.xlsx`` (all
+    customers, then one sheet per mailing); ``<file>`` and the mailings' names in the
+    client's language (``Рассылки_новости.csv``, ``mailings_news.csv``). Every text cell is
+    formula-safe. Returns the files written, sorted.
 
     The workbook is streamed (openpyxl's write-only mode: each row written as it is made,
     no cell kept), with the same cells, formats, links and sheet settings a cell-by-cell
-    workbook had: it holds a row per customer twice, and a large client has tens of
-    thousands.
+    workbook had. A larger client gets the CSV files only (:func:`mailing_csv_only`): a
+    workbook of every customer twice would cost seconds per ten thousand rows, nobody
+    reads it, and past Excel's 1,048,576 rows it could not be opened at all; a mailing
+    service loads the CSV, of any length.
     """
-    from openpyxl import Workbook
-
     folder.mkdir(parents=True, exist_ok=True)
     stem = plain_text(lang.t("exports.mailing.file"))
     shown = _shown(frame, lang)
     headers = _headers(frame, lang)
-    book = Workbook(write_only=True)
-    parts = [(plain_text(lang.t("exports.mailing.sheet_all")), shown)]
-    parts += [(plain_text(lang.t(f"exports.mailing.kind.{k}")), shown[frame["mailing"] == k])
-              for k in MAILINGS]
     written = []
-    for title, part in parts:
-        _stream_sheet(book.create_sheet(title[:31]), headers, list(frame.columns), part,
-                      title, DATE_FORMATS[lang.code])
-    path = folder / f"{stem}.xlsx"
-    partial = path.with_name(path.name + ".partial")
-    book.save(partial)
-    partial.replace(path)
-    written.append(path)
+    if len(frame) <= WORKBOOK_MAX_CUSTOMERS:
+        written.append(_write_workbook(frame, shown, headers, folder / f"{stem}.xlsx", lang))
     for key in MAILINGS:
         name = plain_text(lang.t(f"exports.mailing.kind.{key}")).lower()
         part = shown[frame["mailing"] == key]
         written.append(_write_csv(part, headers, folder / f"{stem}_{name}.csv", lang))
     return sorted(written)
+
+
+def mailing_csv_only(files: list, lang: Lang) -> bool:
+    """Whether ``files`` (what a run wrote) hold the mailing lists as CSV files without
+    their workbook: a client of more than :data:`WORKBOOK_MAX_CUSTOMERS` customers.
+    """
+    stem = plain_text(lang.t("exports.mailing.file"))
+    names = {Path(f).name for f in files}
+    return f"{stem}.xlsx" not in names and any(
+        n.startswith(f"{stem}_") and n.endswith(".csv") for n in names)
+
+
+def _write_workbook(frame: pd.DataFrame, shown: pd.DataFrame, headers: list[str], path: Path,
+                    lang: Lang) -> Path:
+    """The mailing workbook: all customers, then one sheet per mailing."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    parts = [(plain_text(lang.t("exports.mailing.sheet_all")), shown)]
+    parts += [(plain_text(lang.t(f"exports.mailing.kind.{k}")), shown[frame["mailing"] == k])
+              for k in MAILINGS]
+    for title, part in parts:
+        _stream_sheet(book.create_sheet(title[:31]), headers, list(frame.columns), part,
+                      title, DATE_FORMATS[lang.code])
+    partial = path.with_name(path.name + ".partial")
+    book.save(partial)
+    partial.replace(path)
+    return path
 
 
 def _stream_sheet(sheet, headers: list[str], columns: list[str], part: pd.DataFrame,

@@ -182,3 +182,46 @@ def test_the_csv_cells_are_formula_safe_and_phones_stay_as_typed(tmp_path):
     assert rows[0]["value_band"] == "01.10.2026" and rows[1]["value_band"] == ""
     # one instant in two time zones: each its own date, as cell-by-cell writing has it
     assert [r["consent"] for r in rows[:2]] == ["01.01.2026", "02.01.2026"]
+
+
+def _frame(customers: int, lang: Lang) -> pd.DataFrame:
+    ids = [f"K{i:05d}" for i in range(customers)]
+    base = pd.DataFrame({"customer_id": ids,
+                         "state": ["active", "overdue", "at_risk", "lost"] * (customers // 4)
+                         + ["lost"] * (customers % 4),
+                         "last_purchase": [dt.date(2026, 10, 1)] * customers})
+    table = pd.DataFrame({"customer_id": ids, "name": [f"=Клиент {i}" for i in ids],
+                          "manager": "M", "phone": "+7 912 345-67-89", "email": None})
+    people = lists.people(table, pd.DataFrame({"customer_id": [], "date": []}),
+                          table["customer_id"])
+    return mailing.mailing_list(base, people, lists.occasions(
+        None, start=dt.date(2026, 11, 2), days=30), lang)
+
+
+@pytest.mark.parametrize("code", ["ru", "en"])
+def test_up_to_the_limit_the_workbook_is_written_and_above_it_the_csv_files_only(
+        code, tmp_path, monkeypatch):
+    lang = Lang(code)
+    stem = "Рассылки" if code == "ru" else "mailings"
+    monkeypatch.setattr(mailing, "WORKBOOK_MAX_CUSTOMERS", 6)
+    files = mailing.write_mailing_lists(_frame(6, lang), tmp_path / "at", lang)
+    assert f"{stem}.xlsx" in {f.name for f in files} and not mailing.mailing_csv_only(
+        files, lang)
+    assert len(list(openpyxl.load_workbook(files[0], read_only=True).worksheets[0].rows)) == 7
+    files = mailing.write_mailing_lists(_frame(7, lang), tmp_path / "over", lang)
+    assert all(f.suffix == ".csv" for f in files) and len(files) == 3
+    assert sorted(f.name for f in (tmp_path / "over").iterdir()) == sorted(f.name for f in files)
+    assert mailing.mailing_csv_only(files, lang)
+
+
+def test_above_the_real_limit_every_customer_is_in_the_csv_files(tmp_path):
+    lang = Lang("ru")
+    customers = mailing.WORKBOOK_MAX_CUSTOMERS + 1
+    frame = _frame(customers, lang)
+    files = mailing.write_mailing_lists(frame, tmp_path, lang)
+    assert [f.suffix for f in files] == [".csv"] * 3
+    ids = []
+    for path in files:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            ids += [row[0] for row in list(csv.reader(handle, delimiter=";"))[1:]]
+    assert sorted(ids) == sorted(frame["customer_id"]) and len(ids) == customers
