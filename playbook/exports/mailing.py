@@ -239,7 +239,8 @@ def _csv_text(column: str, values: pd.Series) -> list[str]:
     """Text cells: blank for a missing value, an apostrophe before a formula's start (a
     valid phone number excepted), else the text as it is.
     """
-    text = values.astype(object).where(values.notna(), "").astype("str")
+    text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("str")
+    text = text.fillna("")
     risky = text.str.startswith(_FORMULA_START).to_numpy(dtype=bool, copy=True)
     if column == "phone" and risky.any():
         # phone_link's test on those cells, with Python's regular expressions as it has them
@@ -247,8 +248,9 @@ def _csv_text(column: str, values: pd.Series) -> list[str]:
         valid = (stripped.str.match(_PHONE.pattern)
                  & stripped.str.count(r"\d").between(10, 15)).to_numpy(dtype=bool)
         risky[np.flatnonzero(risky)[valid]] = False
-    return np.where(risky, ("'" + text).to_numpy(dtype=object),
-                    text.to_numpy(dtype=object)).tolist()
+    if risky.any():
+        text = text.where(~risky, "'" + text)
+    return text.tolist()
 
 
 def _csv_value(column: str, value, date_format: str):
