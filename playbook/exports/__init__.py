@@ -22,7 +22,12 @@ from playbook.exports.lists import (
     winback_lists,
     yearly_value,
 )
-from playbook.exports.mailing import consent_flag, mailing_list, write_mailing_lists
+from playbook.exports.mailing import (
+    consent_flag,
+    mailing_csv_only,
+    mailing_list,
+    write_mailing_lists,
+)
 from playbook.exports.offers import OFFERS_FOLDER, OffersWritten, offer_stem, write_offers
 from playbook.exports.tasks import (
     LISTS,
@@ -42,8 +47,9 @@ from playbook.exports.workbook import last_period_completion, write_task_lists
 
 __all__ = ["LISTS", "OFFERS_FOLDER", "OffersWritten", "STATUSES", "TASK_COLUMNS", "UNASSIGNED",
            "call_list", "consent_flag",
-           "context", "email_link", "finish", "greetings_list", "hand_over", "label", "last_known",
-           "last_period_completion", "list_name", "mailing_list", "manager_stem", "neutralise",
+           "context", "email_link", "finish", "greetings_list", "hand_over", "label",
+           "last_known", "last_period_completion", "list_name", "mailing_csv_only",
+           "mailing_list", "manager_stem", "neutralise",
            "occasions", "penetration_list", "people", "phone_link", "plain_text",
            "offer_stem", "status_name", "value_column", "winback_lists", "write_mailing_lists",
            "write_offers",

@@ -122,7 +122,9 @@ def overdue_tasks(seg: Segments, lang: Lang, *, due: dt.date,
 
 def consultant_notes(seg: Segments, run: RunContext, lang: Lang, files: list) -> list[str]:
     """Advice for the consultant: what was inferred or chosen, and the parameter that sets
-    it (shown in a cell tagged consultant-only: never in the client's report).
+    it (shown in a cell tagged consultant-only: never in the client's report); the
+    workbooks in ``files`` (what the section wrote), and why a large client's mailing
+    lists came as CSV files only.
     """
     notes = []
     if seg.kind["basis"] != "given":
@@ -143,4 +145,7 @@ def consultant_notes(seg: Segments, run: RunContext, lang: Lang, files: list) ->
     names = sorted(f.name for f in files if f.suffix == ".xlsx")
     if names:
         notes.append(lang.t("segmentation.consultant.exports", files=", ".join(names)))
+    if exports.mailing_csv_only(files, lang):
+        notes.append(lang.t("segmentation.consultant.mailing_csv_only",
+                            n=lang.int(len(r.customers))))
     return notes

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from functools import cache
+from pathlib import Path
 
 from segdemo import demo_context, demo_segments
 
@@ -137,3 +138,22 @@ def test_lists_from_the_runs_own_segmentation_are_made_once_per_run(tmp_path, mo
     other = dataclasses.replace(seg, of_run=False)
     views_tasks.task_lists(other, run)
     assert len(made) == 2
+
+
+def test_a_client_above_the_limit_is_told_its_mailing_lists_are_csv_only():
+    seg = demo_segments()
+    customers = len(seg.rhythm.customers)
+    assert customers <= exports.mailing.WORKBOOK_MAX_CUSTOMERS  # the demo keeps its workbook
+    for language, stem, kinds, words in (
+            ("ru", "Рассылки", ("новости", "предложения", "поздравления"),
+             ("только файлами CSV", "клиентов")),
+            ("en", "mailings", ("news", "offers", "greetings"), ("CSV files only", "customers"))):
+        run = demo_context(language)
+        lang = run.lang
+        csvs = [Path("exports") / f"{stem}_{k}.csv" for k in kinds]
+        book = Path("exports") / f"{stem}.xlsx"
+        note = lang.t("segmentation.consultant.mailing_csv_only", n=lang.int(customers))
+        assert lang.int(customers) in note and all(w in note for w in words)
+        assert note in views.consultant_notes(seg, run, lang, csvs)
+        assert note not in views.consultant_notes(seg, run, lang, [*csvs, book])
+        assert note not in views.consultant_notes(seg, run, lang, [])
