@@ -151,6 +151,7 @@ class Run(Strict):
     notebooks: list[str]
     cell_timeout: int = Field(gt=0)
     concurrency: int = Field(default=0, ge=0, le=64)
+    memory_gb: float = Field(default=0, ge=0, le=65536)
     kernel: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,100}$")
 
     @field_validator("notebooks")

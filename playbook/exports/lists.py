@@ -66,8 +66,8 @@ def last_known(transactions: pd.DataFrame, column: str) -> pd.Series:
     """customer_id -> the last non-empty value of ``column`` (e.g. manager, customer_name)."""
     if column not in transactions:
         return pd.Series(dtype="object")
-    known = transactions.dropna(subset=[column]).sort_values("date")
-    return known.groupby("customer_id")[column].last()
+    known = transactions[["customer_id", "date", column]].dropna(subset=[column])
+    return known.sort_values("date").groupby("customer_id")[column].last()
 
 
 def value_column(transactions: pd.DataFrame) -> str:
@@ -109,7 +109,9 @@ def context(summary: pd.DataFrame, transactions: pd.DataFrame, as_of: dt.date, *
                         .to_numpy()})
     end = pd.Timestamp(as_of)
     mid, start = end - pd.DateOffset(months=12), end - pd.DateOffset(months=24)
-    tx = transactions[transactions["date"] <= end]
+    wanted = ["customer_id", "date", "amount"] + (["category"] if "category" in transactions
+                                                   else [])
+    tx = transactions.loc[transactions["date"] <= end, wanted]
     last12 = tx[tx["date"] > mid].groupby("customer_id")["amount"].sum()
     prev12 = tx[(tx["date"] > start) & (tx["date"] <= mid)].groupby("customer_id")["amount"].sum()
     out["revenue_12m"] = ids.map(last12).fillna(0.0).to_numpy(dtype=float)

@@ -47,16 +47,16 @@ from playbook.errors import (
 )
 from playbook.exports import books
 from playbook.intake import run_intake
-from playbook.intake.decode import usable_cpus
 from playbook.params import NOTEBOOKS_DIR, PROJECT_ROOT, Params, client_slug, load_params
 from playbook.report import results as results_mod
 from playbook.report.document import export_pdf, render_report, summary_results
 from playbook.report.i18n import Lang
 from playbook.running.context import intake_dir
+from playbook.running.resources import CONCURRENCY_ENV, concurrency, memory_budget
 
 __all__ = ["RunOutcome", "run_playbook", "NOTEBOOKS", "prepare_notebook", "new_run_dir",
            "new_folder", "point_latest", "consultant_notes", "out_folder", "notebook_needs",
-           "concurrency"]
+           "concurrency", "CONCURRENCY_ENV"]
 
 NOTEBOOKS = NOTEBOOKS_DIR
 log = logging.getLogger("playbook")
@@ -73,8 +73,6 @@ INDEPENDENT = frozenset({"00_intake.ipynb", "10_segmentation.ipynb", "20_ltv.ipy
 #: The playbook's longest notebooks, started first when they may (the others fill the
 #: cores beside them rather than leave one of these to run alone at the end).
 LONGEST_FIRST = ("10_segmentation.ipynb", "40_winback.ipynb", "20_ltv.ipynb")
-#: Overrides ``run.concurrency`` (e.g. ``1`` in each child of a parallel batch).
-CONCURRENCY_ENV = "PLAYBOOK_CONCURRENCY"
 #: Errors that are always about where the run writes, whichever file raised them.
 _OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
 
@@ -392,18 +390,6 @@ def notebook_needs(names: Sequence[str]) -> dict[str, set[str]]:
     return needs
 
 
-def concurrency(params: Params) -> int:
-    """How many notebooks run at once: :data:`CONCURRENCY_ENV`, else ``run.concurrency``,
-    else (0) one per CPU core this process may use, at most 4.
-    """
-    wanted = os.environ.get(CONCURRENCY_ENV, "").strip()
-    if wanted.isdigit() and int(wanted) > 0:
-        return int(wanted)
-    if params.run.concurrency:
-        return params.run.concurrency
-    return max(1, min(usable_cpus(), 4))
-
-
 def _execute_all(params: Params, run_dir: Path, progress: Callable[[str], None],
                  jobs: int, on_done: Callable[[set[str]], None] = lambda done: None
                  ) -> list[Path]:
@@ -560,9 +546,14 @@ def run_playbook(params_path: str | Path, *, out: str | Path | None = None,
         results = {"intake": intake.figures}
         books.defer(run_dir)
         task_books = _TaskBooks(run_dir, params)
+        rows = intake.figures.get("transactions", {}).get("rows_used", 0)
+        jobs = concurrency(params, rows)
+        if jobs < concurrency(params):
+            progress(f"{rows:,} transactions: {jobs} notebook{'s' if jobs > 1 else ''} at a "
+                     f"time, to stay within {memory_budget(params) / 1e9:.1f} GB of memory "
+                     f"(run.memory_gb)")
         try:
-            executed = _execute_all(params, run_dir, progress, concurrency(params),
-                                    task_books.notebook_done)
+            executed = _execute_all(params, run_dir, progress, jobs, task_books.notebook_done)
         finally:
             task_books.join()  # never left writing into a failed run's folder
         task_books.finish()
