@@ -133,9 +133,16 @@ def analyse(run: RunContext, evidence: pd.DataFrame | None = None) -> Segments:
     return _analyse(run, evidence)
 
 
+#: The transactions' columns the segmentation's analyses read.
+_ANALYSED = ("customer_id", "date", "amount", "margin")
+
+
 def _analyse(run: RunContext, evidence: pd.DataFrame | None) -> Segments:
     cfg = run.params.segmentation
-    tx, summary, as_of = run.transactions(), run.summary(), run.as_of
+    everything, summary, as_of = run.transactions(), run.summary(), run.as_of
+    # the analyses read these columns only: their filtered copies leave the names,
+    # managers, categories and documents out (most of a large client's memory)
+    tx = everything[[c for c in _ANALYSED if c in everything]]
     segments = None
     if cfg.rfm_segments:
         segments = sg.rfm_segment_map({k: v.model_dump() for k, v in cfg.rfm_segments.items()})
@@ -169,7 +176,8 @@ def _analyse(run: RunContext, evidence: pd.DataFrame | None) -> Segments:
         as_of=as_of,
         has_evidence=has_evidence,
         rhythm=forward,
-        kind=infer_kind(customer_names(run, tx), summary, given=run.params.client.kind),
+        kind=infer_kind(customer_names(run, everything), summary,
+                        given=run.params.client.kind),
         xyz=xyz,
         abc_by=cfg.abc.by,
         xyz_period=xyz["period"],
