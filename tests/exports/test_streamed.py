@@ -209,3 +209,18 @@ def test_figures_count_what_the_cells_hold():
     assert one_at_a_time != float(np.array(stake).sum())
     values = {"customer_id": ["a"] * len(stake), "value_at_stake": stake}
     assert streamed.figures(values)[1] == one_at_a_time
+
+
+def test_the_follow_up_reads_the_same_tasks_from_a_streamed_workbook(tmp_path, monkeypatch):
+    from playbook.followup.workbooks import read_returned
+
+    lang = Lang("ru")
+    made = _lists(lang, n=40)
+    workbook.write_task_lists(made, tmp_path / "streamed", lang, start=START)
+    monkeypatch.setattr(workbook, "_STREAM_NEW", False)
+    workbook.write_task_lists(made, tmp_path / "cells", lang, start=START)
+    fast, fast_report = read_returned([tmp_path / "streamed"], tmp_path / "work")
+    slow, slow_report = read_returned([tmp_path / "cells"], tmp_path / "work")
+    assert len(fast) == sum(len(t) for t in made.values())  # every task read back
+    pd.testing.assert_frame_equal(fast, slow)
+    assert fast_report == slow_report
