@@ -114,6 +114,8 @@ def column_values(column: str, values: pd.Series) -> list:
     give the same: dates and numbers of a typed column, text of a column of strings or
     integers; any other column cell by cell.
     """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(object)  # its values, as iterating it gives them
     blank = values.isna().to_numpy(dtype=bool)  # cell_value's None and NaN
     kind = pd.api.types.infer_dtype(values, skipna=True)
     if kind == "empty" or blank.all():

@@ -7,6 +7,11 @@ from a drop-down, date done, comment), an autofilter, a frozen header, rows sort
 at stake, and prints landscape, fitted to the page's width with the header on every page.
 A notebook that writes after another adds its sheets and rebuilds the summary.
 
+A workbook that does not exist yet (always so under ``playbook run``) is streamed by
+:mod:`playbook.exports.streamed`, the same cells and settings; one that exists is opened
+and added to cell by cell here. Both share the summary's rows (:func:`summary_rows`), the
+column widths and the drop-down.
+
 :func:`last_period_completion` is where last period's filled-in workbooks, once read back
 (an outcomes table), become the summary's "last period" block.
 """

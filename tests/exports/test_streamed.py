@@ -170,6 +170,7 @@ def _features(shot: dict, lang: Lang) -> set[str]:
     pd.Series([1, -2, 3]), pd.Series([1, None, -3], dtype="Int64"),
     pd.Series([1.5, None, "x", dt.date(2026, 1, 2)], dtype=object),
     pd.Series([None, None], dtype=object), pd.Series([np.nan, np.nan]),
+    pd.Series(["=a", "b", None, "=a"], dtype="category"),
 ])
 @pytest.mark.parametrize("column", ["customer_name", "phone", "email", "reason"])
 def test_text_columns_are_what_cell_value_gives(values, column):
