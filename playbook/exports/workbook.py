@@ -7,6 +7,11 @@ from a drop-down, date done, comment), an autofilter, a frozen header, rows sort
 at stake, and prints landscape, fitted to the page's width with the header on every page.
 A notebook that writes after another adds its sheets and rebuilds the summary.
 
+A workbook that does not exist yet (always so under ``playbook run``) is streamed by
+:mod:`playbook.exports.streamed`, the same cells and settings; one that exists is opened
+and added to cell by cell here. Both share the summary's rows (:func:`summary_rows`), the
+column widths and the drop-down.
+
 :func:`last_period_completion` is where last period's filled-in workbooks, once read back
 (an outcomes table), become the summary's "last period" block.
 """
@@ -50,8 +55,12 @@ _SHARES = ("drop_share", "p_alive", "share_of_wallet")
 _WIDE = {"reason": 45, "suggested_action": 45, "customer_name": 28}
 #: The columns the manager fills in: wide enough to type into, however empty they start.
 _FIXED = {"status": 16, "date_done": 14, "comment": 40}
+#: The columns whose text wraps.
+WRAPPED = ("reason", "suggested_action", "comment")
 #: How many rows below the tasks keep the drop-down (rows a manager adds).
 _SPARE_ROWS = 50
+#: A new workbook is streamed (off only where the tests compare it with one built cell by cell).
+_STREAM_NEW = True
 
 
 def last_period_completion(outcomes: pd.DataFrame | None, manager) -> pd.DataFrame | None:
@@ -81,7 +90,7 @@ def _shown_manager(manager: str, lang: Lang) -> str:
         else manager
 
 
-def _columns(tasks: pd.DataFrame) -> list[str]:
+def sheet_columns(tasks: pd.DataFrame) -> list[str]:
     """The columns a list sheet shows: every column with data, and the ones always there."""
     return [c for c in TASK_COLUMNS if c in ALWAYS or tasks[c].notna().any()]
 
@@ -150,27 +159,65 @@ def _open_book(path: Path, manager: str):
     import openpyxl
 
     identifier = f"sha256:{digest(manager)}"
-    if path.exists():  # another notebook wrote this manager's workbook: add our sheets
-        book = openpyxl.load_workbook(path)
-        if book.properties.identifier not in (None, identifier):
-            raise RuntimeError(
-                f"{path} holds the tasks of manager {book.properties.title!r}, not of "
-                f"{manager!r}: two managers' names gave one file name. Nothing was "
-                "overwritten; rename one of the managers in the client's data.")
-    else:
-        book = openpyxl.Workbook()
-        book.remove(book.active)
-    book.properties.identifier = identifier
+    book = openpyxl.load_workbook(path)  # another notebook wrote it: add our sheets
+    if book.properties.identifier not in (None, identifier):
+        raise RuntimeError(
+            f"{path} holds the tasks of manager {book.properties.title!r}, not of "
+            f"{manager!r}: two managers' names gave one file name. Nothing was "
+            "overwritten; rename one of the managers in the client's data.")
     return book
+
+
+def book_properties(book, manager: str, shown: str, start: dt.date) -> None:
+    """Whose workbook it is (``identifier``, ``title``), its format and hand-over date."""
+    props = book.properties
+    props.identifier = f"sha256:{digest(manager)}"
+    props.title, props.keywords, props.subject = xml_text(shown), FORMAT, start.isoformat()
+
+
+def list_titles(lang: Lang) -> dict[str, str]:
+    """``{sheet title: list key}`` of the known lists."""
+    return {list_name(k, lang)[:31]: k for k in LISTS}
+
+
+def sheet_rank(title: str, titles: dict[str, str]) -> int:
+    """Where a list sheet goes: the lists' order, anything else after them."""
+    return LISTS.index(titles[title]) if title in titles else len(LISTS)
 
 
 def _write_book(path: Path, sheets: dict[str, pd.DataFrame], lang: Lang, *, manager: str,
                 start: dt.date, completion: pd.DataFrame | None) -> None:
-    book = _open_book(path, manager)
+    """One manager's workbook: streamed when new (:mod:`playbook.exports.streamed`), else
+    the existing one opened, its sheets of these lists replaced and the summary rebuilt.
+    """
+    if _STREAM_NEW and not path.exists():
+        from playbook.exports.streamed import new_book
+
+        book = new_book(sheets, lang, manager=manager, shown=_shown_manager(manager, lang),
+                        start=start, completion=completion)
+    else:
+        book = _added_book(path, sheets, lang, manager=manager, start=start,
+                           completion=completion)
+    partial = path.with_name(path.name + ".partial")
+    book.save(partial)
+    partial.replace(path)
+
+
+def _added_book(path: Path, sheets: dict[str, pd.DataFrame], lang: Lang, *, manager: str,
+                start: dt.date, completion: pd.DataFrame | None):
+    """The workbook built cell by cell (openpyxl's normal mode): new, or one already
+    written to add these sheets to.
+    """
+    import openpyxl
+
+    if path.exists():
+        book = _open_book(path, manager)
+    else:  # only when streaming is switched off (the tests compare the two)
+        book = openpyxl.Workbook()
+        book.remove(book.active)
     shown = _shown_manager(manager, lang)
-    props = book.properties
-    props.title, props.keywords, props.subject = xml_text(shown), FORMAT, start.isoformat()
-    titles = {list_name(k, lang)[:31]: k for k in LISTS}
+    book_properties(book, manager, shown, start)
+    titles = list_titles(lang)
     for key, tasks in sheets.items():
         title = list_name(key, lang)[:31]
         if title in book.sheetnames:
@@ -184,23 +231,20 @@ def _write_book(path: Path, sheets: dict[str, pd.DataFrame], lang: Lang, *, mana
         if completion is None:  # the other notebook's outcomes stay on the summary
             completion = _kept_completion(book[summary], lang, titles)
         book.remove(book[summary])
-    order = sorted(book.worksheets, key=lambda s: (LISTS.index(titles[s.title])
-                                                   if s.title in titles else len(LISTS)))
+    order = sorted(book.worksheets, key=lambda s: sheet_rank(s.title, titles))
     book._sheets = order  # noqa: SLF001 (openpyxl has no public way to reorder sheets)
-    _summary_sheet(book, summary, lang, manager=shown, start=start, completion=completion,
-                   titles=titles)
+    figures = [(ws.title, *_sheet_figures(ws, lang)) for ws in order if ws.title in titles]
+    _summary_sheet(book.create_sheet(summary, 0), lang, manager=shown, start=start,
+                   completion=completion, figures=figures)
     book.active = 0
-    partial = path.with_name(path.name + ".partial")
-    book.save(partial)
-    partial.replace(path)
+    return book
 
 
 def _list_sheet(sheet, tasks: pd.DataFrame, lang: Lang, *, header: str) -> None:
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
 
-    columns = _columns(tasks)
+    columns = sheet_columns(tasks)
     sheet.append([label(c, lang) for c in columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -214,24 +258,36 @@ def _list_sheet(sheet, tasks: pd.DataFrame, lang: Lang, *, header: str) -> None:
         cells = [sheet.cell(row=r, column=index) for r in range(2, last + 1)]
         for cell in cells:
             format_cell(cell, column, date_format)
-        width = max([len(label(column, lang)) / 2 + 2]
-                    + [len(str(c.value or "")) + 2 for c in cells[:200]])
-        sheet.column_dimensions[letter].width = _FIXED.get(
-            column, min(_WIDE.get(column, 24), max(10, width)))
-        if column in ("reason", "suggested_action", "comment"):
+        sheet.column_dimensions[letter].width = column_width(
+            column, lang, [c.value for c in cells[:200]])
+        if column in WRAPPED:
             for cell in cells:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.add_data_validation(status_check(columns, len(tasks), lang))
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last}"
+    print_setup(sheet, header)
+
+
+def column_width(column: str, lang: Lang, first: list) -> float:
+    """A list sheet's column width: its header's and the first 200 values' (``first``)."""
+    width = max([len(label(column, lang)) / 2 + 2] + [len(str(v or "")) + 2 for v in first])
+    return _FIXED.get(column, min(_WIDE.get(column, 24), max(10, width)))
+
+
+def status_check(columns: list[str], rows: int, lang: Lang):
+    """The status drop-down over a list sheet's ``rows`` tasks and the spare rows below."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     status = get_column_letter(columns.index("status") + 1)
     choices = ",".join(status_name(k, lang) for k in STATUSES)
     check = DataValidation(type="list", formula1=f'"{choices}"', allow_blank=True,
                            showDropDown=False, showErrorMessage=False,
                            prompt=plain_text(lang.t("exports.status_prompt")),
                            showInputMessage=True)
-    check.add(f"{status}2:{status}{last + _SPARE_ROWS}")
-    sheet.add_data_validation(check)
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last}"
-    print_setup(sheet, header)
+    check.add(f"{status}2:{status}{rows + 1 + _SPARE_ROWS}")
+    return check
 
 
 def print_setup(sheet, header: str, *, paper: str | None = None) -> None:
@@ -279,52 +335,69 @@ def format_cell(cell, column: str, date_format: str) -> None:
             cell.hyperlink = link
 
 
-def _summary_sheet(book, title: str, lang: Lang, *, manager: str, start: dt.date,
-                   completion: pd.DataFrame | None, titles: dict[str, str]) -> None:
+#: The summary's row whose text wraps in a merged A:D block, and its height.
+HOW_ROW, HOW_HEIGHT = 3, 60
+
+
+def summary_rows(lang: Lang, *, manager: str, start: dt.date,
+                 completion: pd.DataFrame | None,
+                 figures: list[tuple[str, int, float, dt.date | None]]) -> list[list[tuple]]:
+    """The summary sheet's rows, each a list of ``(value, style)`` cells (``style`` a dict of
+    cell attributes, or None): title, hand-over, how to use it, ``figures`` (a list sheet's
+    title, tasks, value at stake, first due date) and their total, last period's completion.
+    """
     from openpyxl.styles import Alignment, Font
 
-    sheet = book.create_sheet(title, 0)
     s = lambda key, **kw: plain_text(lang.t(f"exports.summary.{key}", **kw))  # noqa: E731
-    sheet.append([s("title", manager=xml_text(manager))])
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([s("given", date=lang.date(start, "compact"))])
-    sheet.append([s("how")])
-    sheet.merge_cells("A3:D3")
-    sheet["A3"].alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.row_dimensions[3].height = 60
-    sheet.append([])
-    sheet.append([s("list"), s("tasks"), s("value_at_stake"), s("first_due")])
-    header_row = sheet.max_row
+    bold = {"font": Font(bold=True)}
+    money = {"number_format": MONEY_FORMAT}
+    rows = [[(s("title", manager=xml_text(manager)), {"font": Font(bold=True, size=14)})],
+            [(s("given", date=lang.date(start, "compact")), None)],
+            [(s("how"), {"alignment": Alignment(wrap_text=True, vertical="top")})],
+            [],
+            [(s(k), bold) for k in ("list", "tasks", "value_at_stake", "first_due")]]
     total_tasks, total_value = 0, 0.0
-    for ws in book.worksheets[1:]:
-        if ws.title not in titles:
-            continue
-        tasks, value, first_due = _sheet_figures(ws, lang)
+    for title, tasks, value, first_due in figures:
         total_tasks, total_value = total_tasks + tasks, total_value + value
-        sheet.append([ws.title, tasks, round(value, 2), first_due])
-        sheet.cell(row=sheet.max_row, column=4).number_format = DATE_FORMATS[lang.code]
-    sheet.append([s("total"), total_tasks, round(total_value, 2)])
-    for row in sheet.iter_rows(min_row=header_row + 1, max_row=sheet.max_row):
-        row[2].number_format = MONEY_FORMAT
-    for cell in (*sheet[header_row], *sheet[sheet.max_row]):
-        cell.font = Font(bold=True)
-    sheet.append([])
-    sheet.append([s("last_period")])
-    sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+        rows.append([(title, None), (tasks, None), (round(value, 2), money),
+                     (first_due, {"number_format": DATE_FORMATS[lang.code]})])
+    rows.append([(s("total"), bold), (total_tasks, bold),
+                 (round(total_value, 2), {**money, **bold}), (None, bold)])
+    rows += [[], [(s("last_period"), bold)]]
     if completion is None:
-        sheet.append([s("last_period_none")])
+        rows.append([(s("last_period_none"), None)])
     else:
-        sheet.append([s("list"), s("tasks"), *[status_name(k, lang) for k in STATUSES],
-                      s("done_share")])
+        rows.append([(v, None) for v in (s("list"), s("tasks"),
+                                         *[status_name(k, lang) for k in STATUSES],
+                                         s("done_share"))])
         for item in completion.itertuples(index=False):
             key = item.list
             name = list_name(key, lang) if key in LISTS else str(key)
-            sheet.append([name, item.given, *[getattr(item, k) for k in STATUSES],
-                          item.done_share])
-            sheet.cell(row=sheet.max_row, column=len(STATUSES) + 3).number_format = SHARE_FORMAT
+            rows.append([(v, None) for v in (name, item.given,
+                                             *[getattr(item, k) for k in STATUSES])]
+                        + [(item.done_share, {"number_format": SHARE_FORMAT})])
+    return rows
+
+
+def summary_layout(sheet, manager: str, title: str, *, paper: str | None = None) -> None:
+    """The summary's column widths and print setup (before its rows, for a streamed sheet)."""
     for letter, width in zip("ABCDEFGH", (34, 12, 18, 16, 14, 14, 14, 14), strict=True):
         sheet.column_dimensions[letter].width = width
-    print_setup(sheet, f"{manager[:100]}: {title}")
+    sheet.row_dimensions[HOW_ROW].height = HOW_HEIGHT
+    print_setup(sheet, f"{manager[:100]}: {title}", paper=paper)
+
+
+def _summary_sheet(sheet, lang: Lang, *, manager: str, start: dt.date,
+                   completion: pd.DataFrame | None, figures: list[tuple]) -> None:
+    summary_layout(sheet, manager, sheet.title)
+    rows = summary_rows(lang, manager=manager, start=start, completion=completion,
+                        figures=figures)
+    for number, row in enumerate(rows, start=1):
+        for column, (value, style) in enumerate(row, start=1):
+            cell = sheet.cell(row=number, column=column, value=value)
+            for name, setting in (style or {}).items():
+                setattr(cell, name, setting)
+    sheet.merge_cells(f"A{HOW_ROW}:D{HOW_ROW}")
 
 
 def _kept_completion(sheet, lang: Lang, titles: dict[str, str]) -> pd.DataFrame | None:
