@@ -28,8 +28,8 @@ from playbook.exports.tasks import manager_stem
 from playbook.exports.workbook import write_task_lists
 from playbook.report.i18n import Lang
 
-__all__ = ["SOURCES", "defer", "deferred", "hand_over", "book_paths", "write_recorded",
-           "tasks_folder"]
+__all__ = ["SOURCES", "PARALLEL_TASKS", "defer", "deferred", "hand_over", "book_paths",
+           "write_recorded", "tasks_folder"]
 
 #: The notebooks that hand lists over, in the order their lists are applied.
 SOURCES = ("segmentation", "ltv", "winback")
@@ -110,9 +110,11 @@ def hand_over(run, source: str, lists: dict[str, pd.DataFrame], *,
     return paths
 
 
-def write_recorded(run_dir: Path, lang: Lang) -> list[Path]:
+def write_recorded(run_dir: Path, lang: Lang, *, processes: int = 1) -> list[Path]:
     """Write every manager's workbook once from the lists the notebooks recorded.
 
+    With ``processes`` above one and at least :data:`PARALLEL_TASKS` tasks, the managers are
+    shared among that many processes (a large client's workbooks take a minute of CPU).
     Returns the workbooks written, sorted (none when no notebook recorded lists). Raises
     RuntimeError as :func:`~playbook.exports.workbook.write_task_lists` does.
     """
@@ -131,5 +133,46 @@ def write_recorded(run_dir: Path, lang: Lang) -> list[Path]:
         start = record["start"]
     if start is None:
         return []
-    return write_task_lists(lists, Path(run_dir) / "exports", lang, start=start,
-                            outcomes=outcomes)
+    exports = Path(run_dir) / "exports"
+    groups = _groups(lists, processes) if sum(map(len, lists.values())) >= PARALLEL_TASKS \
+        else []
+    if len(groups) < 2:
+        return write_task_lists(lists, exports, lang, start=start, outcomes=outcomes)
+    book_paths(lists, exports, lang)  # a clash of names stops it before any file is written
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    parts = [{key: tasks[tasks["manager"].map(str).isin(group)] for key, tasks in lists.items()}
+             for group in groups]
+    spawn = multiprocessing.get_context("spawn")  # never a fork of the runner's threads
+    with ProcessPoolExecutor(max_workers=len(parts), mp_context=spawn) as pool:
+        written = pool.map(_write_part, parts, [exports] * len(parts),
+                           [(lang.code, lang.currency)] * len(parts), [start] * len(parts),
+                           [outcomes] * len(parts))
+        return sorted(p for paths in written for p in paths)
+
+
+#: Fewer tasks than this are written in one process: starting another costs a second.
+PARALLEL_TASKS = 20_000
+
+
+def _groups(lists: dict[str, pd.DataFrame], processes: int) -> list[set[str]]:
+    """The managers shared among ``processes`` groups of about equal tasks (the largest
+    first, each to the group with the fewest so far); no empty group.
+    """
+    counts: dict[str, int] = {}
+    for tasks in lists.values():
+        for manager, n in tasks["manager"].map(str).value_counts().items():
+            counts[manager] = counts.get(manager, 0) + int(n)
+    groups: list[tuple[int, set[str]]] = [(0, set()) for _ in range(max(1, processes))]
+    for manager in sorted(counts, key=lambda m: (-counts[m], m)):
+        at = min(range(len(groups)), key=lambda i: (groups[i][0], i))
+        total, members = groups[at]
+        groups[at] = (total + counts[manager], members | {manager})
+    return [members for _, members in groups if members]
+
+
+def _write_part(lists: dict[str, pd.DataFrame], folder: Path, language: tuple[str, str],
+                start: dt.date, outcomes: pd.DataFrame | None) -> list[Path]:
+    """One process's share of the workbooks (its managers' rows of every list)."""
+    return write_task_lists(lists, folder, Lang(*language), start=start, outcomes=outcomes)

@@ -445,8 +445,8 @@ class _TaskBooks:
     #: The notebooks that hand task lists over (:data:`playbook.exports.books.SOURCES`).
     NOTEBOOKS = frozenset({"10_segmentation.ipynb", "20_ltv.ipynb", "40_winback.ipynb"})
 
-    def __init__(self, run_dir: Path, params: Params):
-        self.run_dir, self.params = run_dir, params
+    def __init__(self, run_dir: Path, params: Params, processes: int):
+        self.run_dir, self.params, self.processes = run_dir, params, processes
         self.needed = self.NOTEBOOKS & set(params.run.notebooks)
         self.thread: threading.Thread | None = None
         self.error: BaseException | None = None
@@ -460,7 +460,7 @@ class _TaskBooks:
     def _write(self) -> None:
         lang = Lang(self.params.client.language, self.params.client.currency)
         try:
-            self.written = books.write_recorded(self.run_dir, lang)
+            self.written = books.write_recorded(self.run_dir, lang, processes=self.processes)
         except BaseException as exc:  # noqa: BLE001 (raised by finish, in the run's thread)
             self.error = exc
 
@@ -545,9 +545,9 @@ def run_playbook(params_path: str | Path, *, out: str | Path | None = None,
         intake = run_intake(params, intake_dir(run_dir), today=today)
         results = {"intake": intake.figures}
         books.defer(run_dir)
-        task_books = _TaskBooks(run_dir, params)
         rows = intake.figures.get("transactions", {}).get("rows_used", 0)
         jobs = concurrency(params, rows)
+        task_books = _TaskBooks(run_dir, params, processes=jobs)
         if jobs < concurrency(params):
             progress(f"{rows:,} transactions: {jobs} notebook{'s' if jobs > 1 else ''} at a "
                      f"time, to stay within {memory_budget(params) / 1e9:.1f} GB of memory "

@@ -137,3 +137,25 @@ def test_a_clash_across_notebooks_is_found_when_the_workbooks_are_written(tmp_pa
 def test_an_unknown_source_is_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown source"):
         books.hand_over(_run(tmp_path, Lang("ru")), "survey", {})
+
+
+def test_a_large_clients_workbooks_shared_among_processes_are_the_same(tmp_path, monkeypatch):
+    lang = Lang("ru")
+    one, two = tmp_path / "one", tmp_path / "two"
+    for folder in (one, two):
+        books.defer(folder)
+        for source, handed, outcomes in _handed(lang):
+            books.hand_over(_run(folder, lang), source, handed, outcomes=outcomes)
+    books.write_recorded(one, lang)
+    monkeypatch.setattr(books, "PARALLEL_TASKS", 1)  # this small client counts as large
+    written = books.write_recorded(two, lang, processes=2)
+    assert written == sorted(written) and len(written) == 4
+    assert _cells(two / "exports") == _cells(one / "exports")
+
+
+def test_managers_are_shared_by_their_tasks():
+    lang = Lang("ru")
+    lists = {"calls": _tasks("calls", ["A"] * 5 + ["B"] * 3 + ["C"] * 2 + ["D"], lang)}
+    assert books._groups(lists, 2) == [{"A", "D"}, {"B", "C"}]  # 6 and 5 tasks
+    assert books._groups(lists, 8) == [{"A"}, {"B"}, {"C"}, {"D"}]  # no empty group
+    assert books._groups(lists, 1) == [{"A", "B", "C", "D"}]
