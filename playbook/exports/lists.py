@@ -138,10 +138,9 @@ def _rows(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=ROW_COLUMNS)
 
 
-def call_list(moves: pd.DataFrame, rungs: pd.DataFrame, abc: pd.DataFrame, lang: Lang, *,
-              due: dt.date, value: pd.Series) -> pd.DataFrame:
-    """Regular and high-value (ABC class A) customers who moved down a rung or into
-    at-risk / can't-lose-them: one call task each (task rows; ``value`` by customer_id).
+def fallen(moves: pd.DataFrame, rungs: pd.DataFrame, abc: pd.DataFrame) -> pd.DataFrame:
+    """The moves of the customers :func:`call_list` calls: regular or high-value (ABC class
+    A) customers who moved down a rung or into at-risk / can't-lose-them.
     """
     frame = moves.merge(rungs[["customer_id", "rung"]], on="customer_id")
     frame = frame.merge(abc[["customer_id", "abc"]], on="customer_id")
@@ -150,8 +149,16 @@ def call_list(moves: pd.DataFrame, rungs: pd.DataFrame, abc: pd.DataFrame, lang:
         (frame["abc"] == "A")
     fell = frame["moved_down"] | (frame["segment_now"].isin(HIGH_RISK_SEGMENTS)
                                   & (frame["segment_before"] != frame["segment_now"]))
+    return frame[important & fell]
+
+
+def call_list(moves: pd.DataFrame, rungs: pd.DataFrame, abc: pd.DataFrame, lang: Lang, *,
+              due: dt.date, value: pd.Series) -> pd.DataFrame:
+    """Regular and high-value (ABC class A) customers who moved down a rung or into
+    at-risk / can't-lose-them: one call task each (task rows; ``value`` by customer_id).
+    """
     rows = []
-    for item in frame[important & fell].itertuples(index=False):
+    for item in fallen(moves, rungs, abc).itertuples(index=False):
         if item.segment_now in HIGH_RISK_SEGMENTS and item.segment_before != item.segment_now:
             reason = lang.t("segmentation.tasks.reason_segment",
                             segment=lang.t(f"segmentation.segment.{item.segment_now}"))

@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from playbook.running.context import RunContext
     from playbook.segmentation.views import Segments
 
-__all__ = ["customer_ids", "who", "p_alive", "task_context", "task_inputs", "task_values",
-           "task_lists", "mailing_list", "winback_sentence"]
+__all__ = ["customer_ids", "who", "p_alive", "task_context", "task_inputs", "call_ids",
+           "task_values", "task_lists", "mailing_list", "winback_sentence"]
 
 
 def _per_run(seg: Segments, run: RunContext, name: str, make):
@@ -101,6 +101,14 @@ def task_inputs(seg: Segments, run: RunContext) -> tuple[pd.DataFrame, pd.Series
         return task_context(seg, run, alive=alive), alive
 
     return _per_run(seg, run, "task-context", make)
+
+
+def call_ids(seg: Segments) -> set[str]:
+    """The customers on the "Calls" list without win-back's lists (:func:`task_lists` with
+    ``winback=False``): those at risk and those who fell; found without making the lists.
+    """
+    at_risk = set(seg.rhythm.group("at_risk")["customer_id"])
+    return at_risk | set(exports.lists.fallen(seg.moves, seg.rungs, seg.abc)["customer_id"])
 
 
 def task_values(seg: Segments, run: RunContext) -> dict[str, pd.Series]:

@@ -52,16 +52,15 @@ def talking_points(res: WinbackAnalysis, lang: Lang) -> dict[str, str]:
 def workbook_lists(res: WinbackAnalysis, seg: Segments, run: RunContext) -> WinbackLists:
     """The "Win back" and "Apology call" lists of the candidates, most valuable first.
 
-    ``seg`` is the segmentation of the same run: its "Calls" list (computed as the
-    segmentation notebook computes it), each customer's contacts and the context columns.
+    ``seg`` is the segmentation of the same run: who is on its "Calls" list (those are left
+    to it), each customer's contacts and the context columns.
     Due dates: ``segmentation.call_due_days`` after the hand-over.
     """
     from playbook.segmentation import views_tasks as seg_tasks
 
     lang, start = run.lang, run.handover
-    calls = seg_tasks.task_lists(seg, run, winback=False)["calls"]
     table = res.candidates
-    on_calls = table["customer_id"].isin(set(calls["customer_id"]))
+    on_calls = table["customer_id"].isin(seg_tasks.call_ids(seg))
     due = start + dt.timedelta(days=run.params.segmentation.call_due_days)
     points = talking_points(res, lang)
     files = offer_files(res)

@@ -37,6 +37,16 @@ def test_the_win_back_section_owns_its_lists_when_the_run_has_it():
         "segmentation.exports_winback_elsewhere", start=run.lang.date(run.handover))
 
 
+def test_who_is_on_the_calls_list_is_known_without_making_the_lists():
+    # win-back leaves these customers to the calls list; it need not wait for the lists
+    from playbook.segmentation import views_tasks
+
+    run, seg = demo_context("ru"), demo_segments()
+    calls = views.task_lists(seg, run, winback=False)["calls"]
+    assert len(calls) > 100
+    assert views_tasks.call_ids(seg) == set(calls["customer_id"])
+
+
 def test_calls_hold_every_customer_at_risk_once_most_at_stake_first():
     run, seg = demo_context("ru"), demo_segments()
     calls = _lists("ru")["calls"]
