@@ -17,6 +17,7 @@ earlier one, and the summary sheet shows the last outcomes given.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import pickle
 import tempfile
@@ -31,6 +32,7 @@ from playbook.report.i18n import Lang
 __all__ = ["SOURCES", "PARALLEL_TASKS", "defer", "deferred", "hand_over", "book_paths",
            "write_recorded", "tasks_folder"]
 
+log = logging.getLogger(__name__)
 #: The notebooks that hand lists over, in the order their lists are applied.
 SOURCES = ("segmentation", "ltv", "winback")
 #: The runner leaves this file in :func:`tasks_folder` while its notebooks run.
@@ -141,15 +143,22 @@ def write_recorded(run_dir: Path, lang: Lang, *, processes: int = 1) -> list[Pat
     book_paths(lists, exports, lang)  # a clash of names stops it before any file is written
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     parts = [{key: tasks[tasks["manager"].map(str).isin(group)] for key, tasks in lists.items()}
              for group in groups]
     spawn = multiprocessing.get_context("spawn")  # never a fork of the runner's threads
-    with ProcessPoolExecutor(max_workers=len(parts), mp_context=spawn) as pool:
-        written = pool.map(_write_part, parts, [exports] * len(parts),
-                           [(lang.code, lang.currency)] * len(parts), [start] * len(parts),
-                           [outcomes] * len(parts))
-        return sorted(p for paths in written for p in paths)
+    try:
+        with ProcessPoolExecutor(max_workers=len(parts), mp_context=spawn) as pool:
+            written = pool.map(_write_part, parts, [exports] * len(parts),
+                               [(lang.code, lang.currency)] * len(parts),
+                               [start] * len(parts), [outcomes] * len(parts))
+            return sorted(p for paths in written for p in paths)
+    except BrokenProcessPool:  # a process died (out of memory?): write them all here
+        log.warning("a process writing the managers' workbooks died; writing them in one")
+        for partial in exports.glob("*.xlsx.partial"):
+            partial.unlink()
+        return write_task_lists(lists, exports, lang, start=start, outcomes=outcomes)
 
 
 #: Fewer tasks than this are written in one process: starting another costs a second.

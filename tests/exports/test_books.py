@@ -159,3 +159,34 @@ def test_managers_are_shared_by_their_tasks():
     assert books._groups(lists, 2) == [{"A", "D"}, {"B", "C"}]  # 6 and 5 tasks
     assert books._groups(lists, 8) == [{"A"}, {"B"}, {"C"}, {"D"}]  # no empty group
     assert books._groups(lists, 1) == [{"A", "B", "C", "D"}]
+
+
+def test_a_process_that_dies_writing_leaves_the_workbooks_to_the_runner(tmp_path, monkeypatch):
+    import concurrent.futures
+    from concurrent.futures.process import BrokenProcessPool
+
+    lang = Lang("ru")
+    one, two = tmp_path / "one", tmp_path / "two"
+    for folder in (one, two):
+        books.defer(folder)
+        for source, handed, outcomes in _handed(lang):
+            books.hand_over(_run(folder, lang), source, handed, outcomes=outcomes)
+    books.write_recorded(one, lang)
+
+    class Dying(concurrent.futures.ThreadPoolExecutor):
+        """Writes the first part, then its 'process' dies, a half-written file left."""
+
+        def __init__(self, max_workers, mp_context):
+            super().__init__(max_workers)
+
+        def map(self, fn, *parts):
+            fn(*[p[0] for p in parts])
+            (parts[1][0] / "Сидоров_С.xlsx.partial").write_bytes(b"half")
+            raise BrokenProcessPool("a child process terminated abruptly")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Dying)
+    monkeypatch.setattr(books, "PARALLEL_TASKS", 1)
+    written = books.write_recorded(two, lang, processes=2)
+    assert len(written) == 4
+    assert not list((two / "exports").glob("*.partial"))
+    assert _cells(two / "exports") == _cells(one / "exports")
