@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from playbook.intake.summary import customer_summary
-from playbook.periods import FREQ, complete_end, last_complete_period
+from playbook.periods import complete_end, last_complete_period
 
 __all__ = [
     "RFM_SEGMENTS",
@@ -190,6 +190,14 @@ def abc_xyz(summary: pd.DataFrame, transactions: pd.DataFrame, as_of: dt.date, *
     return out
 
 
+def _ordinals(dates: pd.Series, months_per: int) -> pd.Series:
+    """Each date's month (``months_per`` 1) or quarter (3) as pandas numbers the period
+    (``Period.ordinal``): whole numbers, fast to group and compare, unlike periods.
+    """
+    return ((dates.dt.year.astype("int64") - 1970) * (12 // months_per)
+            + (dates.dt.month.astype("int64") - 1) // months_per)
+
+
 def _xyz_stats(transactions: pd.DataFrame, as_of: dt.date, *, period: str, window_months: int,
                customer_id: str, date: str, amount: str) -> pd.DataFrame:
     """Transactions -> per customer (index): periods of history in the window, cv."""
@@ -199,14 +207,16 @@ def _xyz_stats(transactions: pd.DataFrame, as_of: dt.date, *, period: str, windo
     frame = transactions[[customer_id, date, amount]].rename(
         columns={customer_id: "customer_id", date: "date", amount: "amount"})
     frame = frame[frame["date"] <= pd.Timestamp(as_of)]
-    frame = frame.assign(p=frame["date"].dt.to_period(FREQ[period]))
+    frame = frame.assign(p=_ordinals(frame["date"], months_per))
+    end_at, start_at = end.ordinal, start.ordinal
     first = frame.groupby("customer_id")["p"].min()
-    window = frame[(frame["p"] > start) & (frame["p"] <= end)]
+    window = frame[(frame["p"] > start_at) & (frame["p"] <= end_at)]
     per = window.groupby(["customer_id", "p"])["amount"].sum().clip(lower=0)
     sums = per.groupby(level=0).sum()
     squares = (per ** 2).groupby(level=0).sum()
     stats = pd.DataFrame({"first": first})
-    stats["periods"] = [max(0, (end - max(f, start + 1)).n + 1) for f in stats["first"]]
+    stats["periods"] = np.maximum(
+        0, end_at - np.maximum(stats["first"].to_numpy(), start_at + 1) + 1)
     stats["sum"] = sums.reindex(stats.index).fillna(0.0)
     stats["sq"] = squares.reindex(stats.index).fillna(0.0)
     n = stats["periods"].clip(lower=1)
@@ -306,10 +316,11 @@ def pareto(summary: pd.DataFrame, *, top: float = 0.2, revenue: str = "total_spe
 def _active_months(transactions: pd.DataFrame, as_of: dt.date, window_months: int,
                    customer_id: str, date: str, amount: str) -> pd.Series:
     """How many of the last ``window_months`` calendar months each customer bought in."""
-    end = pd.Timestamp(as_of).to_period("M")
-    frame = transactions[(transactions[date] <= pd.Timestamp(as_of))
-                         & (transactions[date].dt.to_period("M") > end - window_months)]
-    monthly = frame.groupby([customer_id, frame[date].dt.to_period("M")])[amount].sum()
+    end = pd.Timestamp(as_of).to_period("M").ordinal
+    month = _ordinals(transactions[date], 1)
+    inside = (transactions[date] <= pd.Timestamp(as_of)) & (month > end - window_months)
+    monthly = transactions.loc[inside, [customer_id, amount]].groupby(
+        [transactions.loc[inside, customer_id], month[inside]])[amount].sum()
     return (monthly > 0).groupby(level=0).sum()
 
 
