@@ -83,3 +83,16 @@ def test_the_report_says_which_period_and_why(language, says):
     for part in says:
         assert part in text
     assert "segmentation." not in text and "xyz" not in text
+
+
+def test_periods_are_numbered_as_pandas_numbers_them():
+    # XYZ and the ladder group by these numbers instead of Period objects
+    import pandas as pd
+
+    from playbook.segmentation.analysis import _ordinals
+
+    dates = pd.Series(pd.to_datetime(["1969-12-31", "1970-01-01", "2024-02-29", "2026-10-31",
+                                      "2026-11-01", "1899-03-15"]))
+    for months_per, freq in ((1, "M"), (3, "Q")):
+        expected = [d.to_period(freq).ordinal for d in dates]
+        assert _ordinals(dates, months_per).tolist() == expected
