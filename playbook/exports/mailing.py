@@ -78,23 +78,22 @@ def mailing_list(base: pd.DataFrame, people: pd.DataFrame, occasions: pd.DataFra
     frame = base.merge(people, on="customer_id", how="left")
     first = occasions.sort_values("date").drop_duplicates("customer_id") \
         .set_index("customer_id")
-    mailing, occasion = [], []
-    for cid, state in zip(frame["customer_id"], frame["state"], strict=True):
-        if cid in first.index:
-            item = first.loc[cid]
-            mailing.append("greetings")
-            occasion.append(lang.t(f"exports.mailing.occasion.{item['kind']}",
-                                   date=lang.date(item["date"], "compact")))
-        elif state in ("overdue", "at_risk", "lost"):
-            mailing.append("offers")
-            occasion.append(lang.t("exports.mailing.occasion."
-                                   + ("offer_lost" if state == "lost" else "offer_late")))
-        else:
-            mailing.append("news")
-            occasion.append(lang.t("exports.mailing.occasion.news"))
-    frame["mailing"] = mailing
-    frame["occasion"] = [plain_text(t) for t in occasion]
-    frame["state"] = [plain_text(lang.t(f"segmentation.status.{s}")) for s in frame["state"]]
+    # a customer's greeting first, else an offer to one slipping or lost, else news; the
+    # words made once per occasion and state, not once per customer
+    greeted = frame["customer_id"].map({
+        cid: plain_text(lang.t(f"exports.mailing.occasion.{item.kind}",
+                               date=lang.date(item.date, "compact")))
+        for cid, item in zip(first.index, first.itertuples(index=False), strict=True)})
+    offered = frame["state"].isin(["overdue", "at_risk", "lost"])
+    words = {key: plain_text(lang.t(f"exports.mailing.occasion.{key}"))
+             for key in ("offer_lost", "offer_late", "news")}
+    plain = np.where(~offered, words["news"], np.where(frame["state"] == "lost",
+                                                       words["offer_lost"], words["offer_late"]))
+    has = greeted.notna().to_numpy()
+    frame["mailing"] = np.where(has, "greetings", np.where(offered, "offers", "news")).tolist()
+    frame["occasion"] = np.where(has, greeted.to_numpy(dtype=object), plain).tolist()
+    states = {s: plain_text(lang.t(f"segmentation.status.{s}")) for s in frame["state"].unique()}
+    frame["state"] = frame["state"].map(states).tolist()
     if "consent" in frame:
         words = {True: lang.t("exports.mailing.consent.yes"),
                  False: lang.t("exports.mailing.consent.no")}

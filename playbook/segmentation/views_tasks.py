@@ -32,6 +32,17 @@ __all__ = ["customer_ids", "who", "p_alive", "task_context", "task_inputs", "cal
            "task_values", "task_lists", "mailing_list", "winback_sentence"]
 
 
+def _rung_name(rung: str, lang: Lang) -> str:
+    return exports.plain_text(lang.t(f"segmentation.rung.{rung}"))
+
+
+def _named(keys: pd.Series, name) -> pd.Series:
+    """Each key's name, made once per distinct key (a large client has 743k customers and
+    a dozen segments).
+    """
+    return keys.map({key: name(key) for key in keys.unique()})
+
+
 def _per_run(seg: Segments, run: RunContext, name: str, make):
     """``make()``, once per run when ``seg`` is the run's own segmentation."""
     return run.cached(name, make) if getattr(seg, "of_run", False) else make()
@@ -80,9 +91,9 @@ def task_context(seg: Segments, run: RunContext, *,
     from playbook.segmentation.views import survey_evidence
 
     lang = run.lang
-    segment = seg.rfm.set_index("customer_id")["segment"].map(lambda s: _segment_name(s, lang))
-    rung = seg.rungs.set_index("customer_id")["rung"].map(
-        lambda r: exports.plain_text(lang.t(f"segmentation.rung.{r}")))
+    segment = _named(seg.rfm.set_index("customer_id")["segment"],
+                     lambda s: _segment_name(s, lang))
+    rung = _named(seg.rungs.set_index("customer_id")["rung"], lambda r: _rung_name(r, lang))
     evidence = survey_evidence(run)
     wallet = (evidence.dropna(subset=["share_of_wallet"]).set_index("customer_id")
               ["share_of_wallet"] if evidence is not None and "share_of_wallet" in evidence
@@ -203,9 +214,9 @@ def mailing_list(seg: Segments, run: RunContext) -> pd.DataFrame:
     lang = run.lang
     base = seg.rhythm.customers[["customer_id", "status"]].rename(columns={"status": "state"})
     base = base.merge(seg.rfm[["customer_id", "segment"]], on="customer_id", how="left")
-    base["segment"] = [_segment_name(s, lang) for s in base["segment"]]
+    base["segment"] = _named(base["segment"], lambda s: _segment_name(s, lang)).tolist()
     base = base.merge(seg.rungs[["customer_id", "rung"]], on="customer_id", how="left")
-    base["rung"] = [exports.plain_text(lang.t(f"segmentation.rung.{r}")) for r in base["rung"]]
+    base["rung"] = _named(base["rung"], lambda r: _rung_name(r, lang)).tolist()
     base = base.merge(seg.abc[["customer_id", "abc"]].rename(columns={"abc": "value_band"}),
                       on="customer_id", how="left")
     base["last_purchase"] = base["customer_id"].map(
