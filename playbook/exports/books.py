@@ -25,8 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from playbook.exports.tasks import manager_stem
-from playbook.exports.workbook import write_task_lists
+from playbook.exports.workbook import manager_files, write_task_lists
 from playbook.report.i18n import Lang
 
 __all__ = ["SOURCES", "PARALLEL_TASKS", "defer", "deferred", "hand_over", "book_paths",
@@ -62,17 +61,9 @@ def book_paths(lists: dict[str, pd.DataFrame], folder: Path, lang: Lang) -> list
     Raises
     ------
     RuntimeError
-        When two managers' names would share a file (as :func:`write_task_lists` does).
+        When two managers' names would share a file (:func:`manager_files`).
     """
-    managers = sorted({str(m) for tasks in lists.values() for m in tasks["manager"]})
-    seen: dict[str, str] = {}
-    for manager in managers:
-        stem = manager_stem(manager, lang)
-        other = seen.setdefault(stem.casefold(), manager)
-        if other != manager:
-            raise RuntimeError(f"Managers {other!r} and {manager!r} would share the file "
-                               f"{stem}.xlsx; rename one of them in the client's data.")
-    return sorted(folder / f"{manager_stem(m, lang)}.xlsx" for m in managers)
+    return sorted(folder / f"{stem}.xlsx" for stem in manager_files(lists, lang).values())
 
 
 def hand_over(run, source: str, lists: dict[str, pd.DataFrame], *,

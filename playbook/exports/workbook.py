@@ -42,8 +42,8 @@ from playbook.exports.tasks import (
 )
 from playbook.report.i18n import Lang
 
-__all__ = ["write_task_lists", "last_period_completion", "cell_value", "format_cell",
-           "print_setup", "xml_text", "DATE_FORMATS", "MONEY_FORMAT",
+__all__ = ["write_task_lists", "manager_files", "last_period_completion", "cell_value",
+           "format_cell", "print_setup", "xml_text", "DATE_FORMATS", "MONEY_FORMAT",
            "SHARE_FORMAT"]
 
 DATE_FORMATS = {"ru": "DD.MM.YYYY", "en": "YYYY-MM-DD"}
@@ -95,6 +95,26 @@ def sheet_columns(tasks: pd.DataFrame) -> list[str]:
     return [c for c in TASK_COLUMNS if c in ALWAYS or tasks[c].notna().any()]
 
 
+def manager_files(lists: dict[str, pd.DataFrame], lang: Lang) -> dict[str, str]:
+    """``{manager: file stem}`` of every manager with a task in ``lists``, in name order
+    (managers told apart by their names as text).
+
+    Raises
+    ------
+    RuntimeError
+        When two managers' names would share a file.
+    """
+    managers = sorted({str(m) for tasks in lists.values() for m in tasks["manager"]})
+    stems = {manager: manager_stem(manager, lang) for manager in managers}
+    seen: dict[str, str] = {}
+    for manager, stem in stems.items():
+        other = seen.setdefault(stem.casefold(), manager)
+        if other != manager:
+            raise RuntimeError(f"Managers {other!r} and {manager!r} would share the file "
+                               f"{stem}.xlsx; rename one of them in the client's data.")
+    return stems
+
+
 def write_task_lists(lists: dict[str, pd.DataFrame], folder: Path, lang: Lang, *,
                      start: dt.date, outcomes: pd.DataFrame | None = None) -> list[Path]:
     """Write each manager's task lists into the manager's workbook.
@@ -130,16 +150,9 @@ def write_task_lists(lists: dict[str, pd.DataFrame], folder: Path, lang: Lang, *
     """
     folder.mkdir(parents=True, exist_ok=True)
     names = {key: tasks["manager"].map(str) for key, tasks in lists.items()}
-    managers = sorted(set().union(*[set(n) for n in names.values()]))
-    stems = {manager: manager_stem(manager, lang) for manager in managers}
-    seen: dict[str, str] = {}
-    for manager, stem in stems.items():
-        other = seen.setdefault(stem.casefold(), manager)
-        if other != manager:
-            raise RuntimeError(f"Managers {other!r} and {manager!r} would share the file "
-                               f"{stem}.xlsx; rename one of them in the client's data.")
+    stems = manager_files(lists, lang)
     written = []
-    for manager in managers:
+    for manager in stems:
         sheets = {key: tasks[names[key] == manager] for key, tasks in lists.items()}
         path = folder / f"{stems[manager]}.xlsx"
         _write_book(path, sheets, lang, manager=manager, start=start,

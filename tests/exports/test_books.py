@@ -106,8 +106,7 @@ def test_nothing_handed_over_writes_nothing(tmp_path):
 
 def _one_stem(monkeypatch):
     """File stems never clash by design (a hash where needed): make them clash."""
-    for module in (books, workbook):
-        monkeypatch.setattr(module, "manager_stem", lambda manager, lang=None: "same")
+    monkeypatch.setattr(workbook, "manager_stem", lambda manager, lang=None: "same")
 
 
 def test_a_clash_of_file_names_stops_the_notebook_that_hands_it_over(tmp_path, monkeypatch):

@@ -117,10 +117,10 @@ def test_the_runner_writes_the_workbooks_after_the_notebooks(tmp_path, notebooks
 @pytest.mark.slow
 def test_a_clash_found_when_writing_the_workbooks_is_a_data_error(tmp_path, notebooks,
                                                                   monkeypatch):
-    from playbook.exports import books, workbook
+    from playbook.exports import workbook
 
-    for module in (books, workbook):  # in this process only: the runner's writing clashes
-        monkeypatch.setattr(module, "manager_stem", lambda manager, lang=None: "same")
+    # in this process only: the runner's writing clashes
+    monkeypatch.setattr(workbook, "manager_stem", lambda manager, lang=None: "same")
     stub_notebook(notebooks / "10_segmentation.ipynb",
                   _HAND_OVER.format(manager="Иванов Иван", key="calls", source="segmentation"))
     stub_notebook(notebooks / "20_ltv.ipynb",
