@@ -138,13 +138,19 @@ def test_an_unknown_source_is_refused(tmp_path):
         books.hand_over(_run(tmp_path, Lang("ru")), "survey", {})
 
 
-def test_a_large_clients_workbooks_shared_among_processes_are_the_same(tmp_path, monkeypatch):
-    lang = Lang("ru")
-    one, two = tmp_path / "one", tmp_path / "two"
-    for folder in (one, two):
+def _recorded_twice(tmp_path, lang):
+    """Two run folders whose notebooks handed the same lists over."""
+    folders = tmp_path / "one", tmp_path / "two"
+    for folder in folders:
         books.defer(folder)
         for source, handed, outcomes in _handed(lang):
             books.hand_over(_run(folder, lang), source, handed, outcomes=outcomes)
+    return folders
+
+
+def test_a_large_clients_workbooks_shared_among_processes_are_the_same(tmp_path, monkeypatch):
+    lang = Lang("ru")
+    one, two = _recorded_twice(tmp_path, lang)
     books.write_recorded(one, lang)
     monkeypatch.setattr(books, "PARALLEL_TASKS", 1)  # this small client counts as large
     written = books.write_recorded(two, lang, processes=2)
@@ -165,11 +171,7 @@ def test_a_process_that_dies_writing_leaves_the_workbooks_to_the_runner(tmp_path
     from concurrent.futures.process import BrokenProcessPool
 
     lang = Lang("ru")
-    one, two = tmp_path / "one", tmp_path / "two"
-    for folder in (one, two):
-        books.defer(folder)
-        for source, handed, outcomes in _handed(lang):
-            books.hand_over(_run(folder, lang), source, handed, outcomes=outcomes)
+    one, two = _recorded_twice(tmp_path, lang)
     books.write_recorded(one, lang)
 
     class Dying(concurrent.futures.ThreadPoolExecutor):

@@ -101,12 +101,17 @@ _HAND_OVER = ("import datetime as dt\nimport pandas as pd\n"
               "assert not any(f.exists() for f in files)  # written by the runner, later")
 
 
-@pytest.mark.slow
-def test_the_runner_writes_the_workbooks_after_the_notebooks(tmp_path, notebooks):
+def _handing_over(notebooks, *, ltv_manager):
+    """Segmentation hands Иванов Иван a call, LTV hands ``ltv_manager`` a retain task."""
     stub_notebook(notebooks / "10_segmentation.ipynb",
                   _HAND_OVER.format(manager="Иванов Иван", key="calls", source="segmentation"))
     stub_notebook(notebooks / "20_ltv.ipynb",
-                  _HAND_OVER.format(manager="Иванов Иван", key="retain", source="ltv"))
+                  _HAND_OVER.format(manager=ltv_manager, key="retain", source="ltv"))
+
+
+@pytest.mark.slow
+def test_the_runner_writes_the_workbooks_after_the_notebooks(tmp_path, notebooks):
+    _handing_over(notebooks, ltv_manager="Иванов Иван")
     params = _client(tmp_path, ["10_segmentation.ipynb", "20_ltv.ipynb"], 2)
     outcome = run_playbook(params, out=tmp_path / "run")
     book = openpyxl.load_workbook(outcome.run_dir / "exports" / "Иванов_Иван.xlsx")
@@ -121,10 +126,7 @@ def test_a_clash_found_when_writing_the_workbooks_is_a_data_error(tmp_path, note
 
     # in this process only: the runner's writing clashes
     monkeypatch.setattr(workbook, "manager_stem", lambda manager, lang=None: "same")
-    stub_notebook(notebooks / "10_segmentation.ipynb",
-                  _HAND_OVER.format(manager="Иванов Иван", key="calls", source="segmentation"))
-    stub_notebook(notebooks / "20_ltv.ipynb",
-                  _HAND_OVER.format(manager="Петров Пётр", key="retain", source="ltv"))
+    _handing_over(notebooks, ltv_manager="Петров Пётр")
     params = _client(tmp_path, ["10_segmentation.ipynb", "20_ltv.ipynb"], 2)
     with pytest.raises(DataError, match="would share the file same.xlsx"):
         run_playbook(params, out=tmp_path / "run")
@@ -144,10 +146,7 @@ def test_the_longest_notebooks_start_first(tmp_path, notebooks):
 
 @pytest.mark.slow
 def test_the_workbooks_are_written_while_other_notebooks_still_run(tmp_path, notebooks):
-    stub_notebook(notebooks / "10_segmentation.ipynb",
-                  _HAND_OVER.format(manager="Иванов Иван", key="calls", source="segmentation"))
-    stub_notebook(notebooks / "20_ltv.ipynb",
-                  _HAND_OVER.format(manager="Иванов Иван", key="retain", source="ltv"))
+    _handing_over(notebooks, ltv_manager="Иванов Иван")
     # the survey ends only once the workbook is there: before it ends, not after
     stub_notebook(notebooks / "30_survey.ipynb", _wait_for("exports/Иванов_Иван.xlsx"))
     names = ["10_segmentation.ipynb", "20_ltv.ipynb", "30_survey.ipynb"]
