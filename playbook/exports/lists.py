@@ -25,7 +25,8 @@ from playbook.exports.tasks import (
 )
 from playbook.report.i18n import Lang
 
-__all__ = ["ROW_COLUMNS", "HIGH_RISK_SEGMENTS", "people", "last_known", "context",
+__all__ = ["ROW_COLUMNS", "HIGH_RISK_SEGMENTS", "PEOPLE_COLUMNS", "CONTEXT_COLUMNS",
+           "VALUE_COLUMNS", "people", "last_known", "context",
            "value_column", "yearly_value", "call_list", "greetings_list", "occasions",
            "penetration_list", "winback_lists", "finish"]
 
@@ -33,6 +34,11 @@ __all__ = ["ROW_COLUMNS", "HIGH_RISK_SEGMENTS", "people", "last_known", "context
 ROW_COLUMNS = ["customer_id", "reason", "suggested_action", "due_date", "value_at_stake"]
 HIGH_RISK_SEGMENTS = ("at_risk", "cant_lose")
 _PEOPLE = ("manager", "name", "contact_person", "phone", "email", "consent")
+#: The transactions' columns :func:`people`, :func:`context` and :func:`yearly_value` (with
+#: :func:`value_column`) read: a caller reads no other (``RunContext.transactions``).
+PEOPLE_COLUMNS = ("customer_id", "date", "manager", "customer_name")
+CONTEXT_COLUMNS = ("customer_id", "date", "amount", "category")
+VALUE_COLUMNS = ("customer_id", "date", "amount", "margin")
 
 
 def people(customers: pd.DataFrame | None, transactions: pd.DataFrame,

@@ -122,6 +122,12 @@ def _window(days: pd.DataFrame, as_of: dt.date, wanted: int) -> tuple[int, bool]
     return max(1, months // 2), True
 
 
+#: The transactions' columns the purchase days are made of, and those the models read
+#: (``RunContext.transactions``: a large client's other columns are most of its memory).
+_DAYS = ("customer_id", "date", "amount", "margin")
+_MODELLED = ("customer_id", "date", "amount")
+
+
 def analyse(run: RunContext) -> LtvAnalysis:
     """Run the seed formulas, CRR, cohorts, BG/NBD + Gamma-Gamma and the what-if (made once
     per run: segmentation's lists need it before the LTV notebook runs, win-back after).
@@ -132,8 +138,7 @@ def analyse(run: RunContext) -> LtvAnalysis:
 def _analyse(run: RunContext) -> LtvAnalysis:
     cfg = run.params.ltv
     as_of = run.as_of
-    tx = run.transactions()
-    days = ltv.purchase_days(tx)
+    days = ltv.purchase_days(run.transactions(columns=_DAYS))
     window, reduced = _window(days, as_of, cfg.active_window_months)
     try:
         factors = ltv.ltv_factors(days, as_of, window_months=window, margin_share=cfg.margin)
@@ -170,7 +175,7 @@ def _fit_models(run: RunContext, result: LtvAnalysis, factors: ltv.LtvFactors | 
     """
     cfg = run.params.ltv
     unit = cfg.time_unit
-    everything = run.transactions(after_as_of=True)
+    everything = run.transactions(after_as_of=True, columns=_MODELLED)
     data_end = max(everything["date"].max().date(), result.as_of)
     calibration_end = cfg.calibration_end or result.as_of
     holdout_end = max(complete_end(data_end), calibration_end)

@@ -14,14 +14,16 @@ import json
 import os
 import pickle
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from playbook.intake import run_intake
 from playbook.params import PROJECT_ROOT, Params, client_slug, load_params
@@ -60,6 +62,9 @@ class RunContext:
     #: ``playbook run`` (:func:`open_run` with a ``run_dir``), off for a context built by hand
     reuse: bool = False
     _transactions: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _transaction_names: list | None = field(default=None, init=False, repr=False,
+                                            compare=False)
+    _as_of_rows: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     @cached_property
     def lang(self) -> Lang:
@@ -83,22 +88,49 @@ class RunContext:
         """
         return self.params.tasks.start or self.today
 
-    def transactions(self, *, after_as_of: bool = False) -> pd.DataFrame:
+    def transactions(self, *, after_as_of: bool = False,
+                     columns: Sequence[str] | None = None) -> pd.DataFrame:
         """Normalised transactions up to ``as_of`` (or also those after it).
 
-        Read once per context: a notebook asks for them many times, and a large client's
-        file takes seconds to read and gigabytes to hold twice. Each call returns its own
-        shallow copy; with pandas' copy-on-write a caller may change it freely (a changed
-        column is copied then, never the one kept here).
+        ``columns``: only these, in this order (those the client's file has: the optional
+        ones, such as ``order_id`` or ``manager``, are left out when it has none); None:
+        every column. A large client's text columns (names, managers, categories,
+        documents) are most of its memory, and every filter of a frame copies each of its
+        columns, so an analysis asks for the columns it reads.
+
+        Each column is read once per context: a notebook asks for them many times, and a
+        large client's file takes seconds to read and gigabytes to hold twice. Each call
+        returns its own frame of the same columns; with pandas' copy-on-write a caller may
+        change it freely (a changed column is copied then, never the one kept here).
         """
-        frame = self._transactions.get(after_as_of)
-        if frame is None:
-            frame = pd.read_parquet(intake_dir(self.run_dir) / "transactions.parquet")
-            frame["date"] = pd.to_datetime(frame["date"])
+        path = intake_dir(self.run_dir) / "transactions.parquet"
+        if self._transaction_names is None:
+            self._transaction_names = pq.read_schema(path).names
+        names = self._transaction_names
+        wanted = names if columns is None else [c for c in columns if c in names]
+        held = self._transactions.setdefault(after_as_of, {})
+        missing = [c for c in wanted if c not in held]
+        if missing:
+            frame = pd.read_parquet(path, columns=missing)
+            if "date" in frame:
+                frame["date"] = pd.to_datetime(frame["date"])
             if not after_as_of:
-                frame = frame[frame["date"] <= pd.Timestamp(self.as_of)].reset_index(drop=True)
-            self._transactions[after_as_of] = frame
-        return frame.copy(deep=False)
+                keep = self._up_to_as_of(path, frame.get("date"))
+                if keep is not None:
+                    frame = frame[keep].reset_index(drop=True)
+            held.update(frame.items())
+        return pd.DataFrame({c: held[c] for c in wanted}, copy=False)
+
+    def _up_to_as_of(self, path: Path, dates: pd.Series | None) -> np.ndarray | None:
+        """Which rows of the transactions file are on or before ``as_of`` (None: all);
+        ``dates``: the file's dates when just read.
+        """
+        if self._as_of_rows is None:
+            if dates is None:
+                dates = pd.to_datetime(pd.read_parquet(path, columns=["date"])["date"])
+            keep = (dates <= pd.Timestamp(self.as_of)).to_numpy()
+            self._as_of_rows = (None if keep.all() else keep,)
+        return self._as_of_rows[0]
 
     def customers(self) -> pd.DataFrame | None:
         """The normalised customers file, or None when the client gave none."""

@@ -24,7 +24,11 @@ import pandas as pd
 from playbook.intake.summary import customer_summary
 from playbook.periods import complete_end, last_complete_period
 
+#: The transactions' columns this module's analyses read (``RunContext.transactions``).
+TRANSACTION_COLUMNS = ("customer_id", "date", "amount", "margin")
+
 __all__ = [
+    "TRANSACTION_COLUMNS",
     "RFM_SEGMENTS",
     "SEGMENT_ORDER",
     "RUNGS",

@@ -134,15 +134,16 @@ def analyse(run: RunContext, evidence: pd.DataFrame | None = None) -> Segments:
 
 
 #: The transactions' columns the segmentation's analyses read.
-_ANALYSED = ("customer_id", "date", "amount", "margin")
+_ANALYSED = sg.TRANSACTION_COLUMNS
+#: ... and those the client's kind is told from when the customers file has no names.
+_NAMED = ("customer_id", "customer_name")
 
 
 def _analyse(run: RunContext, evidence: pd.DataFrame | None) -> Segments:
     cfg = run.params.segmentation
-    everything, summary, as_of = run.transactions(), run.summary(), run.as_of
     # the analyses read these columns only: their filtered copies leave the names,
     # managers, categories and documents out (most of a large client's memory)
-    tx = everything[[c for c in _ANALYSED if c in everything]]
+    tx, summary, as_of = run.transactions(columns=_ANALYSED), run.summary(), run.as_of
     segments = None
     if cfg.rfm_segments:
         segments = sg.rfm_segment_map({k: v.model_dump() for k, v in cfg.rfm_segments.items()})
@@ -176,7 +177,7 @@ def _analyse(run: RunContext, evidence: pd.DataFrame | None) -> Segments:
         as_of=as_of,
         has_evidence=has_evidence,
         rhythm=forward,
-        kind=infer_kind(customer_names(run, everything), summary,
+        kind=infer_kind(customer_names(run, run.transactions(columns=_NAMED)), summary,
                         given=run.params.client.kind),
         xyz=xyz,
         abc_by=cfg.abc.by,

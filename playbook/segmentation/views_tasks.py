@@ -64,7 +64,8 @@ def customer_ids(seg: Segments, run: RunContext) -> pd.Series:
 def who(seg: Segments, run: RunContext) -> pd.DataFrame:
     """Each customer's manager, name and contacts (:func:`playbook.exports.people`)."""
     return _per_run(seg, run, "task-people", lambda: exports.people(
-        run.customers(), run.transactions(), customer_ids(seg, run)))
+        run.customers(), run.transactions(columns=exports.PEOPLE_COLUMNS),
+        customer_ids(seg, run)))
 
 
 def p_alive(run: RunContext) -> pd.Series | None:
@@ -98,7 +99,8 @@ def task_context(seg: Segments, run: RunContext, *,
     wallet = (evidence.dropna(subset=["share_of_wallet"]).set_index("customer_id")
               ["share_of_wallet"] if evidence is not None and "share_of_wallet" in evidence
               else None)
-    return exports.context(seg.summary, run.transactions(), seg.as_of, segment=segment,
+    tx = run.transactions(columns=exports.CONTEXT_COLUMNS)
+    return exports.context(seg.summary, tx, seg.as_of, segment=segment,
                            rung=rung, value_band=seg.abc.set_index("customer_id")["abc"],
                            p_alive=alive, share_of_wallet=wallet)
 
@@ -131,7 +133,7 @@ def task_values(seg: Segments, run: RunContext) -> dict[str, pd.Series]:
     """
     r = seg.rhythm.customers.set_index("customer_id")
     expected = (r["pace"] * seg.rhythm.factor).where(r["status"] != "at_risk", r["at_stake"])
-    tx = run.transactions()
+    tx = run.transactions(columns=exports.VALUE_COLUMNS)
     return {"expected": expected, "pace": r["pace"],
             "lapsed": exports.yearly_value(tx, value=exports.value_column(tx))}
 

@@ -163,10 +163,11 @@ def ladder_regulars(run: RunContext) -> frozenset[str]:
     Handed to :func:`~playbook.survey.analysis.analyse`, they let the annual survey's
     adherents be reconciled with the ladder's.
     """
-    from playbook.segmentation.analysis import ladder
+    from playbook.segmentation.analysis import TRANSACTION_COLUMNS, ladder
 
     cfg = run.params.segmentation
-    rungs = ladder(run.summary(), run.transactions(), run.as_of,
+    tx = run.transactions(columns=TRANSACTION_COLUMNS)
+    rungs = ladder(run.summary(), tx, run.as_of,
                    min_months=cfg.regular.min_months, window_months=cfg.regular.window_months)
     return frozenset(rungs.loc[rungs["rung"] == "unknown", "customer_id"].astype(str))
 

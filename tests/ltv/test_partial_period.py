@@ -111,7 +111,8 @@ def test_the_holdout_ends_with_the_last_complete_month(demo_run, monkeypatch):
     monkeypatch.setattr(RunContext, "as_of", property(lambda self: end))
     run = _with(demo_run, calibration_end=dt.date(2026, 3, 31))
     everything = run.transactions()  # up to October 20th: the export ends there
-    monkeypatch.setattr(run, "transactions", lambda after_as_of=False: everything)
+    monkeypatch.setattr(run, "transactions", lambda after_as_of=False, columns=None: (
+        everything if columns is None else everything[[c for c in columns if c in everything]]))
     res = ltv_views.analyse(run)
     holdout = res.holdout
     assert holdout["judged"] and (holdout["end"], holdout["data_end"]) == ("2026-09-30",

@@ -90,3 +90,30 @@ def test_transactions_read_once_and_each_caller_gets_its_own(tmp_path, monkeypat
     pd.testing.assert_frame_equal(again, kept)
     assert len(run.transactions(after_as_of=True)) >= len(again)
     assert len(reads) == 2  # once up to as_of, once with what comes after
+
+
+def test_transactions_by_column_read_each_column_once(tmp_path, monkeypatch):
+    """An analysis asking for its columns gets those of the whole frame, up to as_of, in
+    its order; a column the file lacks is left out; no column is read twice (the dates
+    once more, to find the rows up to as_of)."""
+    from playbook.intake import run_intake
+    from playbook.running.context import intake_dir
+
+    params = load_params(write_tiny_client(tmp_path / "client", extra={"as_of": "2025-03-01"}))
+    run_intake(params, intake_dir(tmp_path / "run"))
+    whole = RunContext(params=params, run_dir=tmp_path / "run").transactions()
+    assert len(whole) == 4 and whole["date"].max() <= pd.Timestamp("2025-03-01")
+    run = RunContext(params=params, run_dir=tmp_path / "run")
+    reads = []
+    real = pd.read_parquet
+    monkeypatch.setattr(pd, "read_parquet",
+                        lambda *a, **kw: reads.extend(kw.get("columns") or ["*"])
+                        or real(*a, **kw))
+    amounts = run.transactions(columns=["amount", "manager", "customer_id"])
+    pd.testing.assert_frame_equal(amounts, whole[["amount", "customer_id"]])
+    dated = run.transactions(columns=["customer_id", "date"])
+    pd.testing.assert_frame_equal(dated, whole[["customer_id", "date"]])
+    pd.testing.assert_frame_equal(run.transactions(), whole)
+    assert sorted(reads) == sorted(["amount", "customer_id", "date", "date", *[
+        c for c in whole if c not in ("amount", "customer_id", "date")]])
+    assert "manager" not in whole  # the tiny client's file has no manager column

@@ -325,7 +325,7 @@ def test_the_ladder_regulars_are_the_segmentation_ladder_s():
     summary = pd.DataFrame({"customer_id": ["R", "B"], "purchase_days": [12, 2]})
     cfg = SimpleNamespace(segmentation=SimpleNamespace(
         regular=SimpleNamespace(min_months=6, window_months=12)))
-    run = SimpleNamespace(params=cfg, summary=lambda: summary, transactions=lambda: tx,
+    run = SimpleNamespace(params=cfg, summary=lambda: summary, transactions=lambda columns=None: tx,
                           as_of=dt.date(2026, 10, 31))
     assert views.ladder_regulars(run) == {"R"}
     rungs = ladder(summary, tx, dt.date(2026, 10, 31))
