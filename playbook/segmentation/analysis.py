@@ -151,7 +151,7 @@ def abc_xyz(summary: pd.DataFrame, transactions: pd.DataFrame, as_of: dt.date, *
             period: str = "month", window_months: int = 12, min_periods: int = 3,
             xyz_cutoffs: tuple[float, float] = (0.10, 0.25),
             customer_id: str = "customer_id", date: str = "date", amount: str = "amount",
-            ) -> pd.DataFrame:
+            xyz_stats: pd.DataFrame | None = None) -> pd.DataFrame:
     """Customers, transactions -> customer_id, value, share, cum_share, abc, periods, cv, xyz, cell.
 
     ABC ranks customers by ``value`` (net revenue, or margin with ``by="margin"``): A holds
@@ -167,6 +167,8 @@ def abc_xyz(summary: pd.DataFrame, transactions: pd.DataFrame, as_of: dt.date, *
     ``xyz_cutoffs[1]``, Z: above (:func:`choose_xyz` picks the period and cut-offs).
     Customers with fewer than ``min_periods`` periods of history in the window, or without
     purchases in it, cannot be called regular: they are Z (counted in ``short_history``).
+    ``xyz_stats``: the per-period figures :func:`choose_xyz` already made for ``period``
+    (its ``keep``), so a large client's transactions are not gone through again.
     """
     value_col = "total_spend" if by == "revenue" else "total_margin"
     if value_col not in summary or summary[value_col].isna().all():
@@ -184,8 +186,9 @@ def abc_xyz(summary: pd.DataFrame, transactions: pd.DataFrame, as_of: dt.date, *
     out["abc"] = np.where(before < cutoffs[0], "A", np.where(before < cutoffs[1], "B", "C"))
     out.loc[out["value"] <= 0, "abc"] = "C"
 
-    stats = _xyz_stats(transactions, as_of, period=period, window_months=window_months,
-                       customer_id=customer_id, date=date, amount=amount)
+    stats = xyz_stats if xyz_stats is not None else _xyz_stats(
+        transactions, as_of, period=period, window_months=window_months,
+        customer_id=customer_id, date=date, amount=amount)
     out = out.merge(stats[["periods", "cv"]], left_on="customer_id", right_index=True,
                     how="left")
     out["short_history"] = (out["periods"].fillna(0) < min_periods) | out["cv"].isna()
@@ -238,7 +241,7 @@ def _letters(cv: pd.Series, short: pd.Series, cutoffs: tuple[float, float]) -> n
 def choose_xyz(transactions: pd.DataFrame, as_of: dt.date, *, period: str = "auto",
                cutoffs="auto", window_months: int = 12, min_periods: int = 3,
                customer_id: str = "customer_id", date: str = "date", amount: str = "amount",
-               ) -> dict:
+               keep: dict | None = None) -> dict:
     """The period and cut-offs of XYZ: given, or the first that tells customers apart.
 
     With ``period="auto"`` month and quarter are tried, with ``cutoffs="auto"`` the
@@ -246,7 +249,8 @@ def choose_xyz(transactions: pd.DataFrame, as_of: dt.date, *, period: str = "aut
     (classic month first, customer quarter last). The first pair that puts at most
     :data:`INFORMATIVE` of the customers it can judge (enough history, purchases in the
     window) into one letter is taken; when none does, the pair whose largest letter is the
-    smallest.
+    smallest. ``keep``: a dict that gets each tried period's figures, for
+    :func:`abc_xyz` (``xyz_stats``).
 
     Returns
     -------
@@ -264,6 +268,8 @@ def choose_xyz(transactions: pd.DataFrame, as_of: dt.date, *, period: str = "aut
                 stats = _xyz_stats(transactions, as_of, period=name,
                                    window_months=window_months, customer_id=customer_id,
                                    date=date, amount=amount)
+                if keep is not None:
+                    keep[name] = stats
                 judged_by[name] = stats[(stats["periods"] >= min_periods)
                                         & stats["cv"].notna()]
             judged = judged_by[name]

@@ -152,11 +152,14 @@ def _analyse(run: RunContext, evidence: pd.DataFrame | None) -> Segments:
                       "adherent_share": cfg.adherent_share}
     has_evidence = evidence is not None and len(evidence) > 0
     rungs = sg.ladder(summary, tx, as_of, evidence=evidence, **ladder_options)
+    tried = {}
     xyz = sg.choose_xyz(tx, as_of, period=cfg.xyz.period, cutoffs=cfg.xyz.cutoffs,
-                        window_months=cfg.xyz.window_months, min_periods=cfg.xyz.min_periods)
+                        window_months=cfg.xyz.window_months, min_periods=cfg.xyz.min_periods,
+                        keep=tried)
     abc = sg.abc_xyz(summary, tx, as_of, by=cfg.abc.by, cutoffs=cfg.abc.cutoffs,
                      period=xyz["period"], window_months=cfg.xyz.window_months,
-                     min_periods=cfg.xyz.min_periods, xyz_cutoffs=xyz["cutoffs"])
+                     min_periods=cfg.xyz.min_periods, xyz_cutoffs=xyz["cutoffs"],
+                     xyz_stats=tried[xyz["period"]])
     abc["display_cell"] = abc["cell"].where(~abc["short_history"], abc["abc"] + NOT_JUDGED)
     risk = cfg.at_risk
     forward = rh.forward_groups(summary, tx, as_of, abc, classes=tuple(risk.classes),

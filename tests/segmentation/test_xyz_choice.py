@@ -39,6 +39,11 @@ def test_the_period_that_tells_customers_apart_is_chosen():
     out = sg.abc_xyz(summary, frame, AS_OF, period=choice["period"],
                      xyz_cutoffs=choice["cutoffs"]).set_index("customer_id")
     assert (out.loc[[f"q{i}" for i in range(6)], "xyz"] == "X").all()
+    kept = {}
+    assert sg.choose_xyz(frame, AS_OF, keep=kept) == choice and set(kept) == {"month", "quarter"}
+    again = sg.abc_xyz(summary, frame.iloc[0:0], AS_OF, period=choice["period"],
+                       xyz_cutoffs=choice["cutoffs"], xyz_stats=kept["quarter"])
+    pd.testing.assert_frame_equal(again.set_index("customer_id"), out)  # no transaction read
 
 
 def test_customer_cutoffs_when_the_classic_ones_leave_everyone_in_z():
