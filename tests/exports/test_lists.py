@@ -99,3 +99,25 @@ def test_finish_gives_the_contract_columns_sorted_with_due_dates_from_the_hand_o
     assert (got["given"] == START).all() and (got["status"] == "to do").all()
     assert (got["list"] == "Win back").all()
     assert got.loc[0, "manager"] == tasks.UNASSIGNED and got.loc[0, "customer_name"] == "b"
+
+
+def test_last_known_is_the_last_value_by_date_as_sorting_the_known_lines_gives_it():
+    """last_known finds the order without copying the lines: it must pick the value the
+    plain way picks (the known lines sorted by date), ties within a day included."""
+    rng = np.random.default_rng(7)
+    n = 5000
+    frame = pd.DataFrame({
+        "customer_id": rng.choice([f"C{i}" for i in range(300)], n),
+        "date": pd.to_datetime("1965-01-01") + pd.to_timedelta(rng.integers(0, 40, n), "D")
+        .astype("timedelta64[s]"),
+        "manager": pd.Series(rng.choice(["Анна", "Олег", "Игорь", None], n), dtype="str"),
+    })
+
+    def plain(tx):
+        known = tx[["customer_id", "date", "manager"]].dropna(subset=["manager"])
+        return known.sort_values("date").groupby("customer_id")["manager"].last()
+
+    for tx in (frame, frame.assign(date=frame["date"].mask(frame.index % 97 == 0))):
+        pd.testing.assert_series_equal(lists.last_known(tx, "manager"), plain(tx),
+                                       check_exact=True)
+    assert lists.last_known(frame, "customer_name").empty
