@@ -63,6 +63,9 @@ class Lang:
     def __init__(self, code: str, currency: str = "RUB"):
         self.code = code
         self.locale = LANGUAGES[code]
+        # parsed once: Babel parses a locale given by name on every call, and a large
+        # client's workbooks format hundreds of thousands of numbers
+        self._babel = Locale.parse(self.locale)
         self.currency = currency
         self._texts = texts(code)
 
@@ -83,14 +86,14 @@ class Lang:
     def int(self, value) -> Count:
         """A whole number with the locale's grouping: ``12 345`` / ``12,345``."""
         value = round(value)
-        return Count(_minus(babel_numbers.format_decimal(value, locale=self.locale)), value,
+        return Count(_minus(babel_numbers.format_decimal(value, locale=self._babel)), value,
                      self.code)
 
     def num(self, value, digits: int = 1) -> Count:
         """A number with ``digits`` decimals."""
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return Count(_minus(babel_numbers.format_decimal(value, format=pattern,
-                                                         locale=self.locale)),
+                                                         locale=self._babel)),
                      round(value, digits) if digits else round(value), self.code)
 
     def plural(self, value, forms: str) -> str:
@@ -107,7 +110,7 @@ class Lang:
         if digits == 0:
             pattern = "#,##0\u00a0¤" if self.code == "ru" else "¤#,##0"
         text = babel_numbers.format_currency(value, self.currency, format=pattern,
-                                             locale=self.locale, currency_digits=digits != 0)
+                                             locale=self._babel, currency_digits=digits != 0)
         return Safe(_minus(_code_space(text)))
 
     def money_short(self, value, digits: int = 1) -> Safe:
@@ -119,7 +122,7 @@ class Lang:
             return Safe("—")
         if abs(value) < 10_000:
             return self.money(value)
-        text = babel_numbers.format_compact_currency(value, self.currency, locale=self.locale,
+        text = babel_numbers.format_compact_currency(value, self.currency, locale=self._babel,
                                                      fraction_digits=digits)
         if self.code == "en":
             text = re.sub(r"(\d)([KMBT])\b", lambda m: m.group(1) + _EN_SCALE[m.group(2)],
@@ -130,7 +133,7 @@ class Lang:
         """A share (0.25) as a percentage: ``25,0 %`` / ``25.0%``."""
         pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
         return Safe(_minus(babel_numbers.format_percent(share, format=pattern,
-                                                        locale=self.locale)))
+                                                        locale=self._babel)))
 
     def date(self, value, style: str = "long") -> Safe:
         """A date: ``31 октября 2026 г.`` / ``October 31, 2026``; ``compact``: ``31.10.2026`` /
@@ -142,13 +145,13 @@ class Lang:
             value = value.date()
         if style == "compact":
             style = "dd.MM.yyyy" if self.code == "ru" else "MMM d, yyyy"
-        return Safe(babel_dates.format_date(value, format=style, locale=self.locale))
+        return Safe(babel_dates.format_date(value, format=style, locale=self._babel))
 
     def month(self, value) -> Safe:
         """A month: ``окт. 2026`` / ``Oct 2026``."""
         if isinstance(value, str):
             value = dt.date.fromisoformat(value[:10])
-        return Safe(babel_dates.format_date(value, format="LLL yyyy", locale=self.locale))
+        return Safe(babel_dates.format_date(value, format="LLL yyyy", locale=self._babel))
 
 
 class Safe(str):
