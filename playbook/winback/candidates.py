@@ -58,7 +58,12 @@ def expected_vs_actual(transactions: pd.DataFrame, as_of: dt.date, *, months: in
         to fit the model.
     """
     start = (pd.Timestamp(as_of) - pd.DateOffset(months=months)).date()
-    tx = transactions[transactions["date"] <= pd.Timestamp(as_of)]
+    # the three columns the summary reads, before filtering: a filter takes every column,
+    # and a large client's text columns (names, managers, documents) cost seconds each
+    tx = transactions[[c for c in ("customer_id", "date", "amount") if c in transactions]]
+    keep = tx["date"] <= pd.Timestamp(as_of)
+    if not keep.all():  # a run's transactions end at as_of already: nothing to take then
+        tx = tx[keep]
     summary = bgnbd.rfm_summary(tx, calibration_end=start, observation_end=as_of,
                                 time_unit=time_unit)
     fit = bgnbd.fit_bgnbd(summary, time_unit=time_unit)

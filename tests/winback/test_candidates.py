@@ -150,3 +150,27 @@ def test_drop_test_recovers_the_customers_who_stopped():
     precision = len(found & stopped) / len(found)
     recall = len(found & stopped) / len(stopped)
     assert precision >= 0.85 and recall >= 0.95, (precision, recall)
+
+
+def test_expected_vs_actual_reads_three_columns_and_the_rows_to_as_of():
+    """Text columns it does not read and rows after ``as_of`` (a return at 18:00 on the last
+    day too) change nothing: the same as fitting on the plain filter of three columns.
+    """
+    rng = np.random.default_rng(13)
+    rows = []
+    for i in range(200):
+        gap = float(rng.uniform(7, 30))
+        last = 545 if i < 40 else int(rng.integers(60, 360)) if i < 70 else 730
+        day = float(rng.exponential(gap))
+        while day <= last:
+            rows.append((f"C{i:03d}", int(day), float(rng.choice([100.0, -20.0, 35.5]))))
+            day += float(rng.exponential(gap))
+    tx = pd.DataFrame(rows, columns=["customer_id", "date", "amount"])
+    tx["date"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(tx["date"], unit="D")
+    tx["manager"] = tx["customer_id"].str.replace("C", "M")
+    late = tx.iloc[:5].assign(date=pd.Timestamp("2025-12-31 18:00"), amount=-50.0)
+    as_of = pd.Timestamp("2025-12-31").date()
+    for frame in (tx, pd.concat([tx, late], ignore_index=True)):
+        plain = frame[frame["date"] <= pd.Timestamp(as_of)]
+        want = cd.expected_vs_actual(plain[["customer_id", "date", "amount"]], as_of)
+        assert_frame_equal(cd.expected_vs_actual(frame, as_of), want, check_exact=True)
