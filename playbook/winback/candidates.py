@@ -28,13 +28,15 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from playbook.errors import DataError
 from playbook.ltv import bgnbd
 from playbook.survey.exits import code_exit_reasons
 
 __all__ = ["REASONS", "ACTIONS", "expected_vs_actual", "flag_drops", "yearly_volume",
-           "survey_signals", "exit_signals", "match_competitor", "candidates"]
+           "latest_rows", "survey_signals", "exit_signals", "match_competitor", "candidates"]
 
 #: Why a customer left, from most to least winnable.
 REASONS = ("terms", "unknown", "offence")
@@ -105,22 +107,66 @@ def yearly_volume(transactions: pd.DataFrame, ends: pd.Series, *,
     if ends.empty:
         return pd.DataFrame(columns=columns)
     ends = pd.to_datetime(ends)
-    tx = transactions[transactions[customer_id].isin(set(ends.index))]
-    end = tx[customer_id].map(ends)
-    tx = tx[(tx[date] <= end) & (tx[date] > end - pd.Timedelta(days=365))]
+    # each row's customer as a position in ``ends`` (-1: not asked for), found once: the
+    # rows are then filtered and grouped by that number, never by the text of the id, and
+    # only the columns summed are taken
+    at = _positions(transactions[customer_id], ends.index)
+    asked = at >= 0
+    end = ends.to_numpy()[np.where(asked, at, 0)]
+    day = transactions[date].to_numpy()
+    keep = asked & (day <= end) & (day > end - np.timedelta64(365, "D"))
+    cols = [c for c in dict.fromkeys((amount, margin, order_id, date)) if c and c in transactions]
+    tx = transactions[cols][keep]
     has_margin = margin in tx and tx[margin].notna().any()
     key = order_id if order_id and order_id in tx and tx[order_id].notna().all() else date
-    grouped = tx.groupby(customer_id)
+    grouped = tx.groupby(at[keep])
     out = pd.DataFrame({
         "spend": grouped[amount].sum(),
         "margin": grouped[margin].sum() if has_margin else np.nan,
         "orders": grouped[key].nunique(),
-    }).reindex(ends.index)
-    out.index.name = customer_id
+    }).reindex(np.arange(len(ends)))
+    out.index = ends.index.rename(customer_id)
     out["spend"] = out["spend"].fillna(0.0).clip(lower=0)
     out["orders"] = out["orders"].fillna(0).astype("int64")
     out["avg_order"] = out["spend"] / out["orders"].where(out["orders"] > 0)
     return out.reset_index()[columns]
+
+
+def latest_rows(transactions: pd.DataFrame, ids, *, customer_id: str = "customer_id",
+                date: str = "date") -> pd.DataFrame:
+    """The latest transaction of each of the customers ``ids`` that bought, in the
+    transactions' order: the rows that a stable sort by date (a missing date last) and each
+    customer's last row give, found by numbers instead (sorting and grouping every
+    transaction reorders every text column, seconds each on a large client). Of one
+    customer's rows on its latest date, the last one.
+    """
+    at = _positions(transactions[customer_id], pd.Index(pd.unique(np.asarray(ids, object))))
+    rows = np.flatnonzero(at >= 0)
+    day = transactions[date].to_numpy()[rows]
+    when = day.view("int64").copy()
+    when[np.isnat(day)] = np.iinfo(np.int64).max  # sort_values puts a missing date last
+    order = np.lexsort((rows, when, at[rows]))  # by customer, then date, then position
+    who = at[rows][order]
+    last = np.r_[who[1:] != who[:-1], True] if len(who) else np.zeros(0, bool)
+    return transactions.iloc[np.sort(rows[order][last])]
+
+
+def _positions(values: pd.Series, ids: pd.Index) -> np.ndarray:
+    """Each value's position in ``ids`` (unique), -1 where it is not there: what
+    ``ids.get_indexer(values)`` gives. For arrow-backed text, pyarrow's hash lookup: pandas
+    turns the values into Python strings first (10M customer ids: 5 s against 0.6 s).
+    """
+    dtype = values.dtype
+    arrow_text = ((isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow")
+                  or (isinstance(dtype, pd.ArrowDtype)
+                      and (pa.types.is_string(dtype.pyarrow_dtype)
+                           or pa.types.is_large_string(dtype.pyarrow_dtype))))
+    if not (arrow_text and ids.is_unique and pd.api.types.infer_dtype(ids, skipna=False)
+            in ("string", "empty")):
+        return ids.get_indexer(values)
+    text = values.array.__arrow_array__()
+    found = pc.index_in(text, value_set=pa.array(ids.tolist(), type=text.type))
+    return np.asarray(pc.fill_null(found, -1).to_numpy(), dtype=np.intp)
 
 
 _LEGAL = re.compile(r"\b(ооо|оао|зао|пао|ао|ип|llc|ltd|inc|gmbh)\b")
