@@ -258,17 +258,21 @@ def exit_signals(answers: pd.DataFrame | None, keywords: Mapping, *,
                          "exit_text": coded["text"].to_numpy()})
 
 
-def _flag(value) -> bool:
-    return False if value is None or pd.isna(value) else bool(value)
+def _flags(column: pd.Series) -> np.ndarray:
+    """A column of yes/no answers (missing: no), as booleans."""
+    return (column.notna() & column.fillna(False).astype(bool)).to_numpy(dtype=bool)
 
 
-def _reason(row) -> str:
-    cause = row.get("exit_cause")
-    if cause == "offence":
-        return "offence"
-    if cause == "terms" or _flag(row.get("names_other")) or _flag(row.get("wallet_fell")):
-        return "terms"
-    return "unknown"
+def _reasons(table: pd.DataFrame) -> np.ndarray:
+    """Each row's reason: ``offence`` when the exit questionnaire says so; else ``terms``
+    when it says terms, the customer names another supplier or its share of wallet fell;
+    else ``unknown``. Decided column by column (a Python call per row was seconds at 10M).
+    """
+    cause = table["exit_cause"]
+    terms = (cause.isin(["terms"]).to_numpy(dtype=bool) | _flags(table["names_other"])
+             | _flags(table["wallet_fell"]))
+    return np.where(cause.isin(["offence"]).to_numpy(dtype=bool), "offence",
+                    np.where(terms, "terms", "unknown")).astype(object)
 
 
 def candidates(drops: pd.DataFrame, lost: pd.DataFrame, survey: pd.DataFrame,
@@ -305,18 +309,23 @@ def candidates(drops: pd.DataFrame, lost: pd.DataFrame, survey: pd.DataFrame,
     ids = pd.unique(pd.concat(named, ignore_index=True))
     out = pd.DataFrame({customer_id: ids})
     out["signals"] = ""
-    for name, part in parts.items():
+    # which signals name each customer, as bits (drop 1, lost 2, survey 4, exit 8), then
+    # each of the 16 combinations written once
+    bits = np.zeros(len(out), dtype=np.int64)
+    for bit, (name, part) in enumerate(parts.items()):
         part = part.drop_duplicates(customer_id, keep="last")
         counted = part if name != "survey" else part[part["wallet_fell"].astype(bool)
                                                      | part["names_other"].astype(bool)]
-        hit = out[customer_id].isin(set(counted[customer_id]))
-        out.loc[hit, "signals"] = out.loc[hit, "signals"].map(
-            lambda s, n=name: f"{s},{n}" if s else n)
+        hit = out[customer_id].isin(set(counted[customer_id])).to_numpy(dtype=bool)
+        bits |= hit.astype(np.int64) << bit
         out = out.merge(part, on=customer_id, how="left")
+    words = np.array([",".join(n for bit, n in enumerate(parts) if code >> bit & 1)
+                      for code in range(1 << len(parts))], dtype=object)
+    out.loc[bits > 0, "signals"] = words[bits[bits > 0]]
     if out.empty:
         out["reason"] = out["action"] = pd.Series(dtype="object")
     else:
-        out["reason"] = out.apply(_reason, axis=1)
+        out["reason"] = _reasons(out)
         out["action"] = out["reason"].map(ACTIONS)
     out = out.merge(volume, on=customer_id, how="left")
     value = out["margin"].where(out["margin"].notna(), out["spend"])

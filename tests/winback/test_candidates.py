@@ -223,6 +223,45 @@ def test_latest_rows_are_the_last_rows_of_a_stable_sort_by_date(text):
             assert_frame_equal(got.sort_index(), want, check_exact=True)
 
 
+def _plain_reason(row) -> str:
+    def flag(value):
+        return False if value is None or pd.isna(value) else bool(value)
+    cause = row.get("exit_cause")
+    if cause == "offence":
+        return "offence"
+    if cause == "terms" or flag(row.get("names_other")) or flag(row.get("wallet_fell")):
+        return "terms"
+    return "unknown"
+
+
+def test_reasons_and_signals_are_the_row_by_row_definition():
+    drops, lost, survey, exits, volume = _signals()
+    survey = pd.concat([survey, pd.DataFrame({
+        "customer_id": ["s1", "s2", "c4"], "wallet_before": [np.nan, 40.0, 30.0],
+        "wallet_now": [np.nan, 20.0, 30.0], "wallet_fell": [False, True, False],
+        "names_other": [True, False, True], "competitor": ["X", None, "Y"]})],
+        ignore_index=True)
+    exits = pd.concat([exits, pd.DataFrame({"customer_id": ["s2", "e9"],
+                                            "exit_cause": ["unclear", None],
+                                            "exit_text": ["?", None]})], ignore_index=True)
+    got = cd.candidates(drops, lost, survey, exits, volume,
+                        win_odds={"terms": 0.3, "offence": 0.1, "unknown": 0.2})
+    merged = got.merge(survey[["customer_id", "wallet_fell", "names_other"]],
+                       on="customer_id", how="left")
+    assert list(got["reason"]) == [_plain_reason(r) for _, r in merged.iterrows()]
+    for _, row in got.iterrows():
+        said = survey[survey["wallet_fell"] | survey["names_other"]]
+        named = [n for n, part in (("drop", drops), ("lost", lost), ("survey", said),
+                                   ("exit", exits))
+                 if row["customer_id"] in set(part["customer_id"])]
+        assert row["signals"] == ",".join(named)
+    assert got["signals"].dtype == got["reason"].dtype == got["action"].dtype == "str"
+    empty = cd.candidates(drops.iloc[0:0], lost.iloc[0:0], survey.iloc[0:0], exits.iloc[0:0],
+                          volume.iloc[0:0], win_odds={"terms": 0.3})
+    assert empty.empty and empty["reason"].dtype == object
+
+
+
 def test_expected_vs_actual_reads_three_columns_and_the_rows_to_as_of():
     """Text columns it does not read and rows after ``as_of`` (a return at 18:00 on the last
     day too) change nothing: the same as fitting on the plain filter of three columns.
