@@ -104,10 +104,12 @@ class WinbackAnalysis:
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _names(run: RunContext, tx: pd.DataFrame) -> pd.DataFrame:
-    """customer_id, name, manager: from the customers file, else the latest transaction."""
+def _names(run: RunContext, tx: pd.DataFrame, ids) -> pd.DataFrame:
+    """customer_id, name, manager of the customers ``ids`` (and of the customers file): from
+    the customers file, else the customer's latest transaction.
+    """
     cols = [c for c in ("customer_name", "manager") if c in tx]
-    latest = tx.sort_values("date", kind="mergesort").groupby("customer_id").tail(1)
+    latest = cd.latest_rows(tx[["customer_id", "date", *cols]], ids)
     out = latest[["customer_id", *cols]].rename(columns={"customer_name": "name"})
     people = run.customers()
     if people is not None:
@@ -140,8 +142,8 @@ def analyse(run: RunContext) -> WinbackAnalysis:
     try:
         pairs = cd.expected_vs_actual(tx, as_of, months=cfg.drop_months,
                                       time_unit=run.params.ltv.time_unit)
-        judged = pairs["customer_id"].map(dict(zip(summary["customer_id"], valuable,
-                                                   strict=True))).fillna(False)
+        judged = pairs["customer_id"].map(pd.Series(valuable.to_numpy(),
+                                                    index=summary["customer_id"])).fillna(False)
         flagged = cd.flag_drops(pairs, drop_share=cfg.drop_share,
                                 min_expected=cfg.min_expected, valuable=judged)
         res.drop_tested = int((judged & (pairs["expected"] >= cfg.min_expected)).sum())
@@ -173,7 +175,8 @@ def analyse(run: RunContext) -> WinbackAnalysis:
     if comps and len(table):  # an exit answer naming a profiled competitor names it too
         said = table["exit_text"].map(lambda text: cd.match_competitor(text, comps))
         table["competitor"] = table["competitor"].where(table["competitor"].notna(), said)
-    res.candidates = table.merge(_names(run, tx), on="customer_id", how="left")
+    res.candidates = table.merge(_names(run, tx, table["customer_id"]), on="customer_id",
+                                 how="left")
     res.own = tco.own_terms(tx, as_of, min_orders={c["name"]: c["terms"].get("min_order")
                                                    for c in comps})
     if comps:

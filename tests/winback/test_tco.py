@@ -120,3 +120,38 @@ def test_own_terms_from_the_data_by_hand():
     assert out["orders_per_customer"] == pytest.approx(1.5)
     assert out["below_min"] == {"Них": pytest.approx(2 / 3)}
     assert tco.own_terms(tx.iloc[0:0], "2026-10-31") == {}
+
+
+def _plain_own_terms(transactions, as_of, min_orders):
+    """The definition: filter every column, then group."""
+    end = pd.Timestamp(as_of)
+    tx = transactions[(transactions["date"] <= end)
+                      & (transactions["date"] > end - pd.Timedelta(days=365))
+                      & (transactions["amount"] > 0)]
+    if tx.empty:
+        return {}
+    keys = ["order_id"] if "order_id" in tx and tx["order_id"].notna().all() \
+        else ["customer_id", "date"]
+    orders = tx.groupby(keys)["amount"].sum()
+    customers = int(tx["customer_id"].nunique())
+    return {"avg_order": float(orders.mean()), "orders": len(orders), "customers": customers,
+            "orders_per_customer": len(orders) / customers,
+            "below_min": {name: float((orders < float(least)).mean())
+                          for name, least in min_orders.items()}}
+
+
+@pytest.mark.parametrize("as_of", ["1970-03-01", "2026-10-31"])
+def test_own_terms_read_only_their_columns_and_are_the_plain_definition(as_of):
+    tx = pd.DataFrame({
+        "customer_id": ["A", "A", "A", "B", "B", "C", "C"],
+        "date": pd.to_datetime(["2026-01-10", "2026-01-10", "1969-05-01", "2026-03-03",
+                                "1969-12-31", "2026-06-01", "2026-06-01"]),
+        "amount": [4_000.0, -4_000.0, 20_000.0, 9_000.0, 0.1, 0.3, 0.7],
+        "order_id": ["d1", "d1", "d2", "d3", "d0", "r1", "r2"],
+        "manager": ["Иванов", None, "Петров", "Петров", "Сидоров", "Сидоров", None],
+    })
+    for frame in (tx, tx.assign(order_id=tx["order_id"].where(tx["amount"] > 1)),
+                  tx.drop(columns=["order_id"]), tx.iloc[0:0]):
+        got = tco.own_terms(frame, as_of, min_orders={"Них": 10_000})
+        assert got == _plain_own_terms(frame, as_of, {"Них": 10_000})
+        assert repr(got) == repr(_plain_own_terms(frame, as_of, {"Них": 10_000}))

@@ -183,3 +183,40 @@ def test_switch_table_never_grows_a_competitor_column():
     assert list(two.columns) == [list(two.columns)[0], *list(one.columns)[1:]]
     assert list(two.iloc[:, 0]) == ["ООО <b>Альфа</b> (Склад)", "К-2 (Канцторг *)"]
     assert list(two.iloc[:, -1]) == ["8.0%", "—"]
+
+
+@pytest.mark.parametrize("code", ["ru", "en"])
+def test_the_lists_evidence_is_the_row_by_row_sentence_on_tricky_values(demo_res, code):
+    """The words made once per distinct value (views_tasks.evidences) are every character
+    of the sentence views_candidates.evidence writes row by row: counts Babel rounds half
+    to even from their decimal (2.25, 0.05, 2.2500000001), negative zeros, whole counts
+    rounded (2.5, 3.5), missing values, text to escape and unescape, contacts, long quotes.
+    """
+    from playbook.winback.views_candidates import evidence
+    from playbook.winback.views_tasks import evidences
+
+    expected = [2.25, 2.35, 0.05, -0.04, 1e-17, 2.2500000001, 1234567.85, 2.25, float("nan"),
+                0.1, 0.15, 1e20]
+    n = len(expected)
+    table = pd.DataFrame({
+        "signals": ["drop", "drop,lost", "drop,lost,survey,exit", "drop,exit", "lost", "survey",
+                    "exit", "drop", "lost,survey", "drop,survey", "drop", "drop"],
+        "expected": expected,
+        "actual": [2.5, 3.5, 0.0, 1.0, 2.0, 4.0, 5.0, 2.0, 0.0, 0.5, 1.5, 7.0],
+        "days_since": [100.0, 200.5, 301.5, float("nan"), 1.0, 2.0, 3.0, 4.0, 1234.0, 5.0, 6.0,
+                       7.0],
+        "wallet_before": [60.0, float("nan"), 40.5, 40.0, None, 100.0, 0.0, 50.0, 33.3, 60.0,
+                          None, 0.0],
+        "wallet_now": [30.0, 20.0, 0.5, None, 20.0, 0.0, -0.0, 25.0, 33.25, 30.0, 1.0, 0.0],
+        "competitor": ["A & B", None, "<Склад>", "Канцторг", float("nan"), "&amp;", "x", "A & B",
+                       "", "Склад&", None, "«Рога и копыта»"],
+        "exit_text": [None, "Звоните 8-912-345-67-89 или ivan@example.ru", "a &amp; b <c>",
+                      "очень " * 40, "  пробелы\n и строки  ", float("nan"), "&", "Зво & нок",
+                      "x" * 121, "y" * 120, None, "«дорого»"],
+    }).astype({"signals": "str", "competitor": "str", "exit_text": "str"})
+    assert len(table) == n
+    lang = Lang(code)
+    want = [evidence(row, demo_res, lang) for _, row in table.iterrows()]
+    assert evidences(table, demo_res, lang) == want
+    assert evidences(table.astype(object), demo_res, lang) == want
+    assert evidences(table.iloc[0:0], demo_res, lang) == []
