@@ -102,11 +102,11 @@ def test_tiny_client_without_profile_or_history(tmp_path, code):
 
 @pytest.mark.parametrize("code", ["ru", "en"])
 def test_a_leavers_phone_and_address_never_reach_the_evidence(demo_res, code):
-    from playbook.winback.views_candidates import evidence
+    from playbook.winback.views_candidates import evidences
 
     row = {"signals": "exit", "exit_text": "Брак два раза. Звоните 8-912-345-67-89 или "
                                             "пишите ivan@example.ru"}
-    text = evidence(row, demo_res, Lang(code))
+    [text] = evidences(pd.DataFrame([row]), demo_res, Lang(code))
     assert "Брак два раза" in text
     assert "8-912-345-67-89" not in text and "ivan@example.ru" not in text
 
@@ -185,15 +185,43 @@ def test_switch_table_never_grows_a_competitor_column():
     assert list(two.iloc[:, -1]) == ["8.0%", "—"]
 
 
+def _row_evidence(row, res, lang: Lang) -> str:
+    """One candidate's evidence, each value formatted as it comes (the oracle)."""
+    import html
+
+    from playbook.report.privacy import mask_contacts
+    from playbook.winback.views_candidates import QUOTE
+
+    def present(value):
+        return value is not None and not (isinstance(value, float) and value != value)
+
+    parts, signals = [], str(row["signals"]).split(",")
+    if "drop" in signals:
+        parts.append(lang.t("winback.evidence.drop", months=lang.int(res.settings.drop_months),
+                            actual=lang.int(row["actual"]), expected=lang.num(row["expected"])))
+    if "lost" in signals:
+        parts.append(lang.t("winback.evidence.lost", days=lang.int(row["days_since"])))
+    if present(row.get("wallet_before")) and present(row.get("wallet_now")):
+        parts.append(lang.t("winback.evidence.wallet", before=lang.pct(row["wallet_before"] / 100,
+                                                                          0),
+                            now=lang.pct(row["wallet_now"] / 100, 0)))
+    if present(row.get("competitor")):
+        parts.append(lang.t("winback.evidence.named", name=str(row["competitor"])))
+    if present(row.get("exit_text")):
+        said = " ".join(mask_contacts(str(row["exit_text"]), lang=lang.code).split())
+        parts.append(lang.t("winback.evidence.exit", text=said if len(said) <= QUOTE
+                            else said[: QUOTE - 1].rstrip() + "…"))
+    return html.unescape("; ".join(parts))
+
+
 @pytest.mark.parametrize("code", ["ru", "en"])
 def test_the_lists_evidence_is_the_row_by_row_sentence_on_tricky_values(demo_res, code):
-    """The words made once per distinct value (views_tasks.evidences) are every character
-    of the sentence views_candidates.evidence writes row by row: counts Babel rounds half
-    to even from their decimal (2.25, 0.05, 2.2500000001), negative zeros, whole counts
+    """The words made once per distinct value (evidences) are every character of the
+    sentence written row by row (_row_evidence, the plain definition): counts Babel rounds
+    half to even from their decimal (2.25, 0.05, 2.2500000001), negative zeros, whole counts
     rounded (2.5, 3.5), missing values, text to escape and unescape, contacts, long quotes.
     """
-    from playbook.winback.views_candidates import evidence
-    from playbook.winback.views_tasks import evidences
+    from playbook.winback.views_candidates import evidences
 
     expected = [2.25, 2.35, 0.05, -0.04, 1e-17, 2.2500000001, 1234567.85, 2.25, float("nan"),
                 0.1, 0.15, 1e20]
@@ -216,7 +244,7 @@ def test_the_lists_evidence_is_the_row_by_row_sentence_on_tricky_values(demo_res
     }).astype({"signals": "str", "competitor": "str", "exit_text": "str"})
     assert len(table) == n
     lang = Lang(code)
-    want = [evidence(row, demo_res, lang) for _, row in table.iterrows()]
+    want = [_row_evidence(row, demo_res, lang) for _, row in table.iterrows()]
     assert evidences(table, demo_res, lang) == want
     assert evidences(table.astype(object), demo_res, lang) == want
     assert evidences(table.iloc[0:0], demo_res, lang) == []
