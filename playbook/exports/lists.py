@@ -124,22 +124,34 @@ def context(summary: pd.DataFrame, transactions: pd.DataFrame, as_of: dt.date, *
                         .to_numpy()})
     end = pd.Timestamp(as_of)
     mid, start = end - pd.DateOffset(months=12), end - pd.DateOffset(months=24)
-    wanted = ["customer_id", "date", "amount"] + (["category"] if "category" in transactions
-                                                   else [])
-    tx = transactions.loc[transactions["date"] <= end, wanted]
-    last12 = tx[tx["date"] > mid].groupby("customer_id")["amount"].sum()
-    prev12 = tx[(tx["date"] > start) & (tx["date"] <= mid)].groupby("customer_id")["amount"].sum()
-    out["revenue_12m"] = ids.map(last12).fillna(0.0).to_numpy(dtype=float)
-    before = ids.map(prev12).to_numpy(dtype=float)
+    # each line's customer as a number, and each customer of ``ids`` as the same number: a
+    # large client's 10M lines are grouped by number, never copied or grouped by the text
+    # of their id (the sums are pandas' own, over the same lines in the same order, and the
+    # same choice of category: the same figures)
+    code, known = pd.factorize(transactions["customer_id"])
+    at = pd.Index(known).get_indexer(ids)
+    day = transactions["date"].to_numpy()
+    seen = (code >= 0) & (day <= end.to_datetime64())
+    late = seen & (day > mid.to_datetime64())
+    early = seen & ~late & (day > start.to_datetime64())
+    amount = transactions["amount"]
+    last12 = amount[late].groupby(code[late]).sum()
+    prev12 = amount[early].groupby(code[early]).sum()
+    out["revenue_12m"] = last12.reindex(at).fillna(0.0).to_numpy(dtype=float)
+    before = prev12.reindex(at).to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         drop = np.where(before > 0, np.clip(1 - out["revenue_12m"] / before, 0, 1), np.nan)
     out["drop_share"] = drop
-    if "category" in tx and tx["category"].notna().any():
-        spent = tx.dropna(subset=["category"]).groupby(["customer_id", "category"])["amount"] \
-            .sum().reset_index().sort_values(["customer_id", "amount", "category"],
-                                             ascending=[True, False, True])
-        out["usual_category"] = ids.map(spent.drop_duplicates("customer_id")
-                                        .set_index("customer_id")["category"]).to_numpy()
+    named = seen & transactions["category"].notna().to_numpy() if "category" in transactions \
+        else np.zeros(len(transactions), bool)
+    if named.any():
+        # the category each customer spent most on (ties: the first by name)
+        spent = pd.DataFrame({"code": code[named], "category": transactions["category"][named],
+                              "amount": amount[named]}) \
+            .groupby(["code", "category"])["amount"].sum().reset_index() \
+            .sort_values(["code", "amount", "category"], ascending=[True, False, True])
+        out["usual_category"] = (spent.drop_duplicates("code").set_index("code")["category"]
+                                 .reindex(at).to_numpy())
     else:
         out["usual_category"] = None
     given = {"segment": segment, "rung": rung, "value_band": value_band, "p_alive": p_alive,

@@ -76,6 +76,29 @@ def test_context_columns():
     assert got["segment"].isna().all() and got.loc["b", "value_band"] == "B"
 
 
+def test_context_edges_of_the_two_years_ties_and_customers_without_lines():
+    """The year's edges (the day a year before as_of is the year before; the day two years
+    before is neither), lines after as_of left out, a tie in category spend going to the
+    first category by name, lines older than two years still counted for the category."""
+    summary = pd.DataFrame({"customer_id": ["a", "b", "d"],
+                            "last_purchase": pd.to_datetime(["2026-01-01", "2026-05-01",
+                                                             "2020-01-01"])})
+    tx = pd.DataFrame({
+        "customer_id": ["a", "a", "a", "a", "a", "b", "x"],
+        "date": pd.to_datetime(["2024-01-15", "2024-10-31", "2025-10-31", "2026-11-05",
+                                "2026-01-01", "2026-05-01", "2026-05-01"]),
+        "amount": [500.0, 100.0, 200.0, 999.0, 200.0, 50.0, 7.0],
+        "category": pd.Series(["Краски", "Бумага", "Бумага", "Бумага", "Бумага", None, "Клей"],
+                              dtype="str"),
+    })
+    got = lists.context(summary, tx, dt.date(2026, 10, 31)).set_index("customer_id")
+    assert got["revenue_12m"].to_dict() == {"a": 200.0, "b": 50.0, "d": 0.0}
+    assert got.loc["a", "drop_share"] == 0.0  # 200 in the year before (its last day in it)
+    assert np.isnan(got.loc["b", "drop_share"]) and np.isnan(got.loc["d", "drop_share"])
+    assert got.loc["a", "usual_category"] == "Бумага"  # 500 each: the first by name
+    assert pd.isna(got.loc["b", "usual_category"]) and pd.isna(got.loc["d", "usual_category"])
+
+
 def test_yearly_value_is_the_year_up_to_the_last_purchase():
     tx = pd.DataFrame({"customer_id": ["a", "a", "a"],
                        "date": pd.to_datetime(["2023-01-01", "2024-03-01", "2024-06-01"]),
