@@ -97,9 +97,15 @@ def yearly_value(transactions: pd.DataFrame, *, value: str = "amount") -> pd.Ser
     """
     if transactions.empty:
         return pd.Series(dtype=float)
-    last = transactions.groupby("customer_id")["date"].transform("max")
-    window = transactions[transactions["date"] > last - pd.DateOffset(months=12)]
-    return window.groupby("customer_id")[value].sum().clip(lower=0)
+    # grouped by a number per customer (in the ids' order), not by the text of the id:
+    # pandas' own sums over the same lines in the same order, seconds less at 10M lines
+    code, known = pd.factorize(transactions["customer_id"], sort=True)
+    day = transactions["date"]
+    last = day.groupby(code).transform("max")
+    window = ((day > last - pd.DateOffset(months=12)) & (code >= 0)).to_numpy()
+    sums = transactions[value][window].groupby(code[window]).sum().clip(lower=0)
+    sums.index = pd.Index(known.take(sums.index), name="customer_id")
+    return sums
 
 
 def context(summary: pd.DataFrame, transactions: pd.DataFrame, as_of: dt.date, *,

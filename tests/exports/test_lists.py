@@ -106,6 +106,17 @@ def test_yearly_value_is_the_year_up_to_the_last_purchase():
     assert lists.yearly_value(tx)["a"] == 500.0
 
 
+def test_yearly_value_by_customer_in_id_order_its_edge_and_returns():
+    tx = pd.DataFrame({"customer_id": pd.Series(["b", "a", "b", "a", "a"], dtype="str"),
+                       "date": pd.to_datetime(["2024-06-01", "2024-06-01", "2025-06-01",
+                                               "2023-06-01", "2024-05-01"]),
+                       "amount": [100.0, 50.0, 30.0, 999.0, -80.0]})
+    got = lists.yearly_value(tx)
+    # b: its line of exactly a year before its last is out; a: a return leaves nothing
+    assert got.to_dict() == {"a": 0.0, "b": 30.0} and list(got.index) == ["a", "b"]
+    assert got.index.name == "customer_id" and got.name == "amount"
+
+
 def test_finish_gives_the_contract_columns_sorted_with_due_dates_from_the_hand_over():
     lang = Lang("en")
     rows = pd.DataFrame({"customer_id": ["a", "b", "c", "a"], "reason": ["r"] * 4,
