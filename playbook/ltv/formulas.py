@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from playbook.ltv.rfm import customer_day_groups
 from playbook.periods import complete_end, last_complete_period
 
 __all__ = ["LtvFactors", "purchase_days", "crr_table", "monthly_retention", "ltv_factors",
@@ -45,16 +46,25 @@ def purchase_days(transactions: pd.DataFrame, *, customer_id: str = "customer_id
     purchase); days whose net amount is negative (returns) are dropped, as in
     :mod:`playbook.intake.summary`.
     """
-    cols = {customer_id: "customer_id", date: "date", amount: "amount"}
-    frame = transactions.rename(columns=cols)
-    frame = frame.assign(date=pd.to_datetime(frame["date"]).dt.normalize())
     has_margin = margin is not None and margin in transactions
-    frame["margin"] = transactions[margin].to_numpy() if has_margin else np.nan
+    margins = transactions[margin].to_numpy() if has_margin \
+        else np.full(len(transactions), np.nan)
+    # Ids and days coded once, sorted (code order is id and date order), and grouped by
+    # the integer codes; rows where either is missing are left out, as groupby does. Ids
+    # in an object column get the dtype groupby would give them (str, int64, ...).
+    ids, id_values = pd.factorize(transactions[customer_id], sort=True)
+    id_values = id_values.infer_objects()
+    dates = pd.to_datetime(transactions[date]).dt.normalize()
+    day, day_values = pd.factorize(dates, sort=True)
+    codes, day_codes, groups = customer_day_groups(
+        ids, day, {"amount": transactions[amount].array, "margin": margins})
     # Cython sums, no Python call per group: a day's margin is NaN only when none of its
     # lines has one (min_count=1).
-    groups = frame.groupby(["customer_id", "date"], as_index=False, sort=True)
-    days = groups.agg(amount=("amount", "sum"))
-    days["margin"] = groups["margin"].sum(min_count=1)["margin"].to_numpy()
+    days = pd.DataFrame({
+        "customer_id": id_values.take(codes), "date": day_values.take(day_codes),
+        "amount": groups["amount"].sum().array,
+        "margin": groups["margin"].sum(min_count=1).to_numpy(),
+    })
     return days[days["amount"] >= 0].reset_index(drop=True)
 
 
