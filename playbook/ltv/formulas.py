@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from playbook.ltv.rfm import customer_day_groups
 from playbook.periods import complete_end, last_complete_period
 
 __all__ = ["LtvFactors", "purchase_days", "crr_table", "monthly_retention", "ltv_factors",
@@ -45,25 +46,72 @@ def purchase_days(transactions: pd.DataFrame, *, customer_id: str = "customer_id
     purchase); days whose net amount is negative (returns) are dropped, as in
     :mod:`playbook.intake.summary`.
     """
-    cols = {customer_id: "customer_id", date: "date", amount: "amount"}
-    frame = transactions.rename(columns=cols)
-    frame = frame.assign(date=pd.to_datetime(frame["date"]).dt.normalize())
     has_margin = margin is not None and margin in transactions
-    frame["margin"] = transactions[margin].to_numpy() if has_margin else np.nan
+    margins = transactions[margin].to_numpy() if has_margin \
+        else np.full(len(transactions), np.nan)
+    # Ids and days coded once, sorted (code order is id and date order), and grouped by
+    # the integer codes; rows where either is missing are left out, as groupby does. Ids
+    # in an object column get the dtype groupby would give them (str, int64, ...).
+    ids, id_values = pd.factorize(transactions[customer_id], sort=True)
+    id_values = id_values.infer_objects()
+    dates = pd.to_datetime(transactions[date]).dt.normalize()
+    day, day_values = pd.factorize(dates, sort=True)
+    codes, day_codes, groups = customer_day_groups(
+        ids, day, {"amount": transactions[amount].array, "margin": margins})
     # Cython sums, no Python call per group: a day's margin is NaN only when none of its
     # lines has one (min_count=1).
-    groups = frame.groupby(["customer_id", "date"], as_index=False, sort=True)
-    days = groups.agg(amount=("amount", "sum"))
-    days["margin"] = groups["margin"].sum(min_count=1)["margin"].to_numpy()
+    days = pd.DataFrame({
+        "customer_id": id_values.take(codes), "date": day_values.take(day_codes),
+        "amount": groups["amount"].sum().array,
+        "margin": groups["margin"].sum(min_count=1).to_numpy(),
+    })
     return days[days["amount"] >= 0].reset_index(drop=True)
 
 
-def _active_count(dates: pd.Series, codes: np.ndarray, when: pd.Timestamp,
-                  window_months: int) -> int:
-    """How many customers (``codes``: one integer per customer) bought in the window to
-    ``when``: counted on integer codes, not by building a set of ids.
+def _active_counts(dates: pd.Series, codes: np.ndarray, edges: list[pd.Timestamp],
+                   window_months: int) -> list[int]:
+    """How many customers bought in the window to each of ``edges`` (ascending), counted on
+    integer codes (``codes``: one per customer, -1 for a missing id: one more value), not
+    by building sets of ids.
+
+    Purchase days sorted by customer and date (as :func:`purchase_days` gives them) are
+    counted in one pass: a day is in the windows of a run of edges, from the first edge on
+    or after it to the last whose window starts before it; a customer's runs, merged, are
+    the edges it is active at. Other input is counted edge by edge.
     """
-    start = when - pd.DateOffset(months=window_months)
+    starts = [edge - pd.DateOffset(months=window_months) for edge in edges]
+    ordered = dates.dtype.kind == "M" and isinstance(dates.dtype, np.dtype) and len(edges) > 0
+    if ordered:
+        day = dates.to_numpy().view(np.int64)
+        same = codes[1:] == codes[:-1]
+        ordered = bool((codes[1:] >= codes[:-1]).all() and (day[1:][same] >= day[:-1][same]).all())
+    if not ordered:
+        return [_active_count(dates, codes, start, edge)
+                for start, edge in zip(starts, edges, strict=True)]
+    unit = np.datetime_data(dates.dtype)[0]
+    first = np.searchsorted(_in_unit(edges, unit), day, side="left")
+    last = np.searchsorted(_in_unit(starts, unit), day, side="left") - 1
+    inside = first <= last
+    if not inside.any():
+        return [0] * len(edges)
+    code, first, last = codes[inside], first[inside], last[inside]
+    # With days in order a customer's runs come in order, so a run that does not overlap
+    # or touch the one before it (of the same customer) begins a new merged run.
+    begins = np.flatnonzero(np.r_[True, (code[1:] != code[:-1]) | (first[1:] > last[:-1] + 1)])
+    ends = np.r_[begins[1:], len(code)] - 1
+    change = np.bincount(first[begins], minlength=len(edges) + 1) \
+        - np.bincount(last[ends] + 1, minlength=len(edges) + 1)
+    return np.cumsum(change)[:len(edges)].tolist()
+
+
+def _in_unit(stamps: list[pd.Timestamp], unit: str) -> np.ndarray:
+    """Timestamps as int64 in a datetime64 unit, to compare with dates of that unit."""
+    return np.array([np.datetime64(t, unit) for t in stamps]).view(np.int64)
+
+
+def _active_count(dates: pd.Series, codes: np.ndarray, start: pd.Timestamp,
+                  when: pd.Timestamp) -> int:
+    """How many customers bought in (``start``, ``when``]: distinct ``codes``."""
     seen = ((dates > start) & (dates <= when)).to_numpy()
     return int(pd.unique(codes[seen]).size)
 
@@ -91,9 +139,13 @@ def crr_table(days: pd.DataFrame, as_of: dt.date, *, period: str = "quarter",
         return pd.DataFrame(columns=["period_start", "period_end", "S", "E", "N", "crr", "churn"])
     earliest = first + pd.DateOffset(months=window_months) - pd.Timedelta(days=1)
     edges = [e for e in _period_edges(earliest, as_of, period) if e >= earliest]
-    first_purchase = days.groupby("customer_id")["date"].min()
+    # Customers factorized once, then grouped and counted by integer code; a missing id
+    # (code -1) is no customer for groupby, but one more value to count as active.
     codes = pd.factorize(days["customer_id"])[0]
-    active = {edge: _active_count(days["date"], codes, edge, window_months) for edge in edges}
+    known = codes >= 0
+    first_purchase = days["date"][known].groupby(codes[known]).min()
+    counts = _active_counts(days["date"], codes, edges, window_months)
+    active = dict(zip(edges, counts, strict=True))
     rows = []
     for start, end in zip(edges[:-1], edges[1:], strict=True):
         s, e = active[start], active[end]
@@ -179,6 +231,32 @@ def ltv_factors(days: pd.DataFrame, as_of: dt.date, *, window_months: int = 12,
                       margin_known=source is not None, retention=float(r), p_source=source)
 
 
+def _segment_parts(days: pd.DataFrame, segments: pd.DataFrame, segment: str):
+    """(segment, its purchase days) for each segment, as
+    ``days.merge(segments, on="customer_id").groupby(segment)`` gives them: the days of a
+    segment's customers in their order in ``days``, segments in groupby's order.
+
+    With one row per customer in ``segments`` and no missing ids, the merge is done on
+    integer codes (merging and splitting millions of string ids costs seconds); the parts'
+    ``customer_id`` is then the customer's code, which counts customers alike. Otherwise
+    (duplicated or missing ids, where the merge repeats or pairs rows) it is the merge.
+    """
+    ids = segments["customer_id"]
+    codes, id_values = pd.factorize(days["customer_id"])
+    if ids.isna().any() or ids.duplicated().any() or (codes < 0).any():
+        yield from days.merge(segments, on="customer_id").groupby(segment)
+        return
+    where = id_values.get_indexer(ids)  # each segments row's customer code, -1: no days
+    found = segments[where >= 0].assign(_code=where[where >= 0])
+    columns = {c: days[c].to_numpy() for c in ("date", "amount", "margin") if c in days}
+    for name, members in found.groupby(segment):
+        chosen = np.zeros(len(id_values), dtype=bool)
+        chosen[members["_code"].to_numpy()] = True
+        rows = chosen[codes]
+        yield name, pd.DataFrame({"customer_id": codes[rows]}
+                                 | {c: values[rows] for c, values in columns.items()})
+
+
 def ltv_by_segment(days: pd.DataFrame, segments: pd.DataFrame, overall: LtvFactors,
                    as_of: dt.date, *, window_months: int = 12, segment: str = "segment",
                    margin_share: float | None = None) -> pd.DataFrame:
@@ -187,9 +265,8 @@ def ltv_by_segment(days: pd.DataFrame, segments: pd.DataFrame, overall: LtvFacto
     A segment's retention over a short window is too noisy to give a lifetime of its own,
     so T is shared; S, C and P show how segments differ in value per month.
     """
-    merged = days.merge(segments[["customer_id", segment]], on="customer_id")
     rows = []
-    for name, part in merged.groupby(segment):
+    for name, part in _segment_parts(days, segments[["customer_id", segment]], segment):
         try:
             f = ltv_factors(part, as_of, window_months=window_months,
                             margin_share=margin_share, retention=overall.retention)
@@ -210,17 +287,34 @@ def cohort_table(days: pd.DataFrame, as_of: dt.date, *, months: int = 24) -> pd.
     its few days would look like customers falling away. Cells not yet observed by the
     last complete month are NaN.
     """
-    frame = days[days["date"] <= pd.Timestamp(complete_end(as_of))]
+    frame = days[(days["date"] <= pd.Timestamp(complete_end(as_of)))
+                 & days["customer_id"].notna()]  # purchase_days leaves no missing id
     if frame.empty:
         return pd.DataFrame(index=pd.DatetimeIndex([], name="cohort"),
                             columns=pd.Index([], name="months_since_first"), dtype=float)
-    month = frame["date"].dt.to_period("M")
-    cohort = frame.groupby("customer_id")["date"].min().dt.to_period("M")
-    frame = frame.assign(cohort=frame["customer_id"].map(cohort), month=month)
-    frame["k"] = (frame["month"] - frame["cohort"]).apply(lambda d: d.n)
-    active = frame.drop_duplicates(["customer_id", "k"])
-    counts = active.groupby(["cohort", "k"]).size().unstack(fill_value=0)
-    size = cohort.value_counts()
+    # Months as integers (Period ordinals) and customers as integer codes: subtracting
+    # Periods makes a Python object per row, grouping by the ids hashes their strings.
+    customer = pd.factorize(frame["customer_id"])[0]
+    month = frame["date"].dt.to_period("M").array.asi8
+    first = np.full(customer.max() + 1, np.iinfo(np.int64).max)
+    np.minimum.at(first, customer, month)
+    k = month - first[customer]
+    span = int(k.max()) + 1
+    # Each (customer, k) once: neighbours already when the days come sorted by customer
+    # and date, as purchase_days gives them.
+    pair = customer.astype(np.int64) * span + k
+    if not (pair[1:] >= pair[:-1]).all():
+        pair = np.sort(pair)
+    pair = pair[np.r_[True, pair[1:] != pair[:-1]]]
+    pair_customer, pair_k = pair // span, pair % span
+    cohorts, cohort_of = np.unique(first, return_inverse=True)
+    cells = np.bincount(cohort_of[pair_customer] * span + pair_k,
+                        minlength=len(cohorts) * span).reshape(len(cohorts), span)
+    ks = np.flatnonzero(cells.any(axis=0))
+    counts = pd.DataFrame(
+        cells[:, ks], columns=pd.Index(ks, name="k"),
+        index=pd.PeriodIndex.from_ordinals(cohorts, freq="M", name="cohort"))
+    size = pd.Series(np.bincount(cohort_of), index=counts.index, name="count")
     table = counts.div(size.reindex(counts.index), axis=0)
     last = last_complete_period(as_of)
     for c in table.index:
