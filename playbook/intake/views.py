@@ -15,8 +15,9 @@ import pandas as pd
 from playbook.periods import complete_end
 from playbook.report.i18n import Lang
 
-__all__ = ["monthly_activity", "revenue_trend", "issues_table", "issues_sentences",
-           "overview_sentence", "customers_figure", "advice", "consultant_notes", "dropped_rows",
+__all__ = ["ACTIVITY_COLUMNS", "monthly_activity", "revenue_trend", "issues_table",
+           "issues_sentences", "overview_sentence", "customers_figure", "advice",
+           "consultant_notes", "dropped_rows",
            "monthly_chart"]
 
 ISSUE_ORDER = ["totals", "bad_date", "bad_amount", "ambiguous_dates", "blank_customer_id",
@@ -31,6 +32,10 @@ def _buyers(figures: dict) -> tuple[int, int]:
     """Customers with a purchase, and customers who appear only in returns."""
     buyers = figures.get("customers_with_purchase", figures["customers"])
     return buyers, figures["customers"] - buyers
+
+
+#: The transactions' columns :func:`monthly_activity` reads.
+ACTIVITY_COLUMNS = ("customer_id", "date", "amount")
 
 
 def monthly_activity(transactions: pd.DataFrame, *, date: str = "date", amount: str = "amount",

@@ -282,13 +282,13 @@ def _revenue_trend(data_dir: Path | None, as_of) -> dict | None:
     """
     import pandas as pd
 
-    from playbook.intake.views import monthly_activity, revenue_trend
+    from playbook.intake.views import ACTIVITY_COLUMNS, monthly_activity, revenue_trend
     from playbook.periods import complete_end
 
     path = data_dir / "transactions.parquet" if data_dir else None
     if path is None or not path.is_file() or as_of is None:
         return None
-    frame = pd.read_parquet(path, columns=["date", "amount", "customer_id"])
+    frame = pd.read_parquet(path, columns=list(ACTIVITY_COLUMNS))
     frame["date"] = pd.to_datetime(frame["date"])
     end = complete_end(as_of)
     monthly = monthly_activity(frame[frame["date"] <= pd.Timestamp(end)])

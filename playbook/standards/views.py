@@ -71,11 +71,16 @@ def _satisfaction(run) -> tuple[pd.DataFrame | None, str | None, tuple[int, int]
     return data.responses, column, scale, data.complaints
 
 
+#: The transactions' columns the section reads: the seller is the branch, else the manager
+#: (``RunContext.transactions``: the others are most of a large client's memory).
+_READ = ("customer_id", "date", "amount", "branch", "manager")
+
+
 def analyse(run) -> StandardsAnalysis:
     """Load what the section needs from the run and measure it."""
     settings = run.params.standards
     table = catalog(settings)
-    transactions = run.transactions()
+    transactions = run.transactions(columns=_READ)
     logs = {name: run.standards_log(name) for name in ("audits", "calls", "requests")}
     training = run.standards_log("training")
     measured = measure(table, settings, run.as_of, **logs)
