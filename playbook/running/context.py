@@ -89,7 +89,7 @@ class RunContext:
         return self.params.tasks.start or self.today
 
     def transactions(self, *, after_as_of: bool = False,
-                     columns: Sequence[str] | None = None) -> pd.DataFrame:
+                     columns: Sequence[str] | None = None, keep: bool = True) -> pd.DataFrame:
         """Normalised transactions up to ``as_of`` (or also those after it).
 
         ``columns``: only these, in this order (those the client's file has: the optional
@@ -102,6 +102,8 @@ class RunContext:
         large client's file takes seconds to read and gigabytes to hold twice. Each call
         returns its own frame of the same columns; with pandas' copy-on-write a caller may
         change it freely (a changed column is copied then, never the one kept here).
+        ``keep=False``: a column read now is not kept, for what is made once a run (who
+        each customer is, from the names and managers of every line).
         """
         path = intake_dir(self.run_dir) / "transactions.parquet"
         if self._transaction_names is None:
@@ -109,17 +111,21 @@ class RunContext:
         names = self._transaction_names
         wanted = names if columns is None else [c for c in columns if c in names]
         held = self._transactions.setdefault(after_as_of, {})
+        read = {}
         missing = [c for c in wanted if c not in held]
         if missing:
             frame = pd.read_parquet(path, columns=missing)
             if "date" in frame:
                 frame["date"] = pd.to_datetime(frame["date"])
             if not after_as_of:
-                keep = self._up_to_as_of(path, frame.get("date"))
-                if keep is not None:
-                    frame = frame[keep].reset_index(drop=True)
-            held.update(frame.items())
-        return pd.DataFrame({c: held[c] for c in wanted}, copy=False)
+                rows = self._up_to_as_of(path, frame.get("date"))
+                if rows is not None:
+                    frame = frame[rows].reset_index(drop=True)
+            read = dict(frame.items())
+            if keep:
+                held.update(read)
+        return pd.DataFrame({c: held[c] if c in held else read[c] for c in wanted},
+                            copy=False)
 
     def _up_to_as_of(self, path: Path, dates: pd.Series | None) -> np.ndarray | None:
         """Which rows of the transactions file are on or before ``as_of`` (None: all);

@@ -64,7 +64,7 @@ def customer_ids(seg: Segments, run: RunContext) -> pd.Series:
 def who(seg: Segments, run: RunContext) -> pd.DataFrame:
     """Each customer's manager, name and contacts (:func:`playbook.exports.people`)."""
     return _per_run(seg, run, "task-people", lambda: exports.people(
-        run.customers(), run.transactions(columns=exports.PEOPLE_COLUMNS),
+        run.customers(), run.transactions(columns=exports.PEOPLE_COLUMNS, keep=False),
         customer_ids(seg, run)))
 
 
@@ -99,7 +99,7 @@ def task_context(seg: Segments, run: RunContext, *,
     wallet = (evidence.dropna(subset=["share_of_wallet"]).set_index("customer_id")
               ["share_of_wallet"] if evidence is not None and "share_of_wallet" in evidence
               else None)
-    tx = run.transactions(columns=exports.CONTEXT_COLUMNS)
+    tx = run.transactions(columns=exports.CONTEXT_COLUMNS, keep=False)
     return exports.context(seg.summary, tx, seg.as_of, segment=segment,
                            rung=rung, value_band=seg.abc.set_index("customer_id")["abc"],
                            p_alive=alive, share_of_wallet=wallet)

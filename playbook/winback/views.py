@@ -125,12 +125,20 @@ def _names(run: RunContext, tx: pd.DataFrame, ids) -> pd.DataFrame:
     return out[["customer_id", "name", "manager"]]
 
 
+#: The transactions' columns the analysis reads, those the candidates' names and managers
+#: come from, and those of the competitors' prices by category (``RunContext.transactions``:
+#: a large client's text columns are most of its memory).
+_READ = ("customer_id", "date", "amount", "margin", "order_id")
+_NAMED = ("customer_id", "date", "customer_name", "manager")
+_MIX = ("customer_id", "date", "amount", "category")
+
+
 def analyse(run: RunContext) -> WinbackAnalysis:
     """Candidates, reasons and value; the competitors scored; the top switches priced."""
     cfg = run.params.winback
     seg = run.params.segmentation
     as_of = run.as_of
-    tx = run.transactions()
+    tx = run.transactions(columns=_READ)
     summary = run.summary()
     by = "total_margin" if (seg.abc.by == "margin" and summary["total_margin"].notna().any()) \
         else "total_spend"
@@ -175,14 +183,16 @@ def analyse(run: RunContext) -> WinbackAnalysis:
     if comps and len(table):  # an exit answer naming a profiled competitor names it too
         said = table["exit_text"].map(lambda text: cd.match_competitor(text, comps))
         table["competitor"] = table["competitor"].where(table["competitor"].notna(), said)
-    res.candidates = table.merge(_names(run, tx, table["customer_id"]), on="customer_id",
+    named = run.transactions(columns=_NAMED, keep=False)  # who they are: once a run
+    res.candidates = table.merge(_names(run, named, table["customer_id"]), on="customer_id",
                                  how="left")
     res.own = tco.own_terms(tx, as_of, min_orders={c["name"]: c["terms"].get("min_order")
                                                    for c in comps})
     if comps:
         _score_competitors(res, comps, annual)
         by_category = any(c["terms"].get("price_index_by_category") for c in comps)
-        mix = _category_mix(tx, ends) if by_category and "category" in tx else {}
+        bought = run.transactions(columns=_MIX, keep=False) if by_category else {}
+        mix = _category_mix(bought, ends) if "category" in bought else {}
         _price_switches(res, comps, mix)
     return res
 

@@ -117,3 +117,11 @@ def test_transactions_by_column_read_each_column_once(tmp_path, monkeypatch):
     assert sorted(reads) == sorted(["amount", "customer_id", "date", "date", *[
         c for c in whole if c not in ("amount", "customer_id", "date")]])
     assert "manager" not in whole  # the tiny client's file has no manager column
+    fresh = RunContext(params=params, run_dir=tmp_path / "run")
+    fresh.transactions(columns=["customer_id"])
+    reads.clear()
+    for _ in range(2):  # not kept: read each time, beside the kept columns
+        named = fresh.transactions(columns=["customer_id", "customer_name"], keep=False)
+        pd.testing.assert_frame_equal(named, whole[["customer_id", "customer_name"]])
+    assert reads == ["customer_name", "customer_name"]
+    assert list(fresh._transactions[False]) == ["customer_id"]
