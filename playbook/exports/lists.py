@@ -55,10 +55,11 @@ def people(customers: pd.DataFrame | None, transactions: pd.DataFrame,
             if customers is not None else pd.DataFrame())
     for col in _PEOPLE:
         out[col] = out["customer_id"].map(info[col]).astype(object) if col in info else None
+    coded = pd.factorize(transactions["customer_id"], sort=True)  # once for both
     out["manager"] = out["manager"].fillna(out["customer_id"].map(
-        last_known(transactions, "manager")))
+        last_known(transactions, "manager", customers=coded)))
     out["name"] = out["name"].fillna(out["customer_id"].map(
-        last_known(transactions, "customer_name")))
+        last_known(transactions, "customer_name", customers=coded)))
     blank = out["manager"].map(lambda v: isinstance(v, str) and not v.strip())
     out["manager"] = out["manager"].mask(blank).fillna(UNASSIGNED)
     out["customer_name"] = out["name"].fillna(out["customer_id"])
@@ -68,8 +69,14 @@ def people(customers: pd.DataFrame | None, transactions: pd.DataFrame,
     return out[keep + (["consent"] if "consent" in info else [])]
 
 
-def last_known(transactions: pd.DataFrame, column: str) -> pd.Series:
-    """customer_id -> the last non-empty value of ``column`` (e.g. manager, customer_name)."""
+def last_known(transactions: pd.DataFrame, column: str, *,
+               customers: tuple[np.ndarray, pd.Index] | None = None) -> pd.Series:
+    """customer_id -> the last non-empty value of ``column`` (e.g. manager, customer_name):
+    of the customer's lines sorted by date (``sort_values``), the last that has one.
+
+    ``customers``: ``pd.factorize(transactions["customer_id"], sort=True)``, when the
+    caller asks for several columns.
+    """
     if column not in transactions:
         return pd.Series(dtype="object")
     values = transactions[column]
@@ -79,10 +86,19 @@ def last_known(transactions: pd.DataFrame, column: str) -> pd.Series:
         known = transactions[["customer_id", "date", column]].dropna(subset=[column])
         return known.sort_values("date").groupby("customer_id")[column].last()
     # The order sort_values("date") gives the known lines (the same numpy sort of the same
-    # dates; which line wins between two of one day depends on it), found without copying
-    # the text columns twice: 10M lines, the managers and the names, about 3 s less.
+    # dates; which line wins between two of one day depends on it), then each customer's
+    # last line in it, found on numbers: only the winning lines' text is copied (10M
+    # lines, the managers and the names: seconds less).
     order = at[np.argsort(dates, kind="quicksort")]
-    return values.take(order).groupby(transactions["customer_id"].take(order)).last()
+    code, ids = customers or pd.factorize(transactions["customer_id"], sort=True)
+    sorted_code = code[order]
+    last = np.full(len(ids), -1, dtype=np.int64)
+    np.maximum.at(last, sorted_code[sorted_code >= 0],
+                  np.flatnonzero(sorted_code >= 0))
+    has = np.flatnonzero(last >= 0)
+    out = values.take(order[last[has]])
+    out.index = pd.Index(ids.take(has), name="customer_id")
+    return out
 
 
 def value_column(transactions: pd.DataFrame) -> str:

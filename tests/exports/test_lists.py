@@ -151,7 +151,11 @@ def test_last_known_is_the_last_value_by_date_as_sorting_the_known_lines_gives_i
         known = tx[["customer_id", "date", "manager"]].dropna(subset=["manager"])
         return known.sort_values("date").groupby("customer_id")["manager"].last()
 
-    for tx in (frame, frame.assign(date=frame["date"].mask(frame.index % 97 == 0))):
+    nameless = frame.assign(customer_id=frame["customer_id"].mask(frame.index % 89 == 0))
+    for tx in (frame, frame.assign(date=frame["date"].mask(frame.index % 97 == 0)), nameless):
         pd.testing.assert_series_equal(lists.last_known(tx, "manager"), plain(tx),
                                        check_exact=True)
+        coded = pd.factorize(tx["customer_id"], sort=True)
+        pd.testing.assert_series_equal(lists.last_known(tx, "manager", customers=coded),
+                                       plain(tx), check_exact=True)
     assert lists.last_known(frame, "customer_name").empty
