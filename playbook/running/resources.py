@@ -38,8 +38,9 @@ def concurrency(params: Params, transactions: int | None = None) -> int:
 
 
 #: A notebook kernel's peak memory, measured on generated clients (bench/README.md): about
-#: 0.4 GB and 550 bytes a transaction (1 GB at 1M transactions, 5.7 GB at 10M).
-KERNEL_BASE, KERNEL_PER_ROW = 0.4e9, 550
+#: 0.4 GB and 320 bytes a transaction (3.6 GB at 10M transactions, the segmentation's kernel
+#: making the lists and the lifetime-value model); 350 leaves a margin.
+KERNEL_BASE, KERNEL_PER_ROW = 0.4e9, 350
 
 
 def kernel_memory(transactions: int) -> float:
