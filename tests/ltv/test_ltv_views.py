@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from playbook.errors import DataError
@@ -269,3 +270,25 @@ def test_the_retain_list_is_an_early_warning_apart_from_the_at_risk_and_the_lost
     text = " ".join(" ".join(str(s).split())
                     for s in ltv_views.clv_sentence(res, demo_run, Lang("en")))
     assert f"({left_out['late']} of the valuable" in text and f"({left_out['lost']})" in text
+
+
+def test_the_retain_list_takes_the_runs_context_only_when_made_with_the_same_chances(
+        demo_run, tmp_path):
+    """Under ``playbook run`` the retain list reuses the tasks' context the segmentation's
+    lists made for the run; with other probabilities still active it makes its own."""
+    import shutil
+
+    shutil.copytree(demo_run.run_dir, tmp_path / "run")
+    run = replace(demo_run, run_dir=tmp_path / "run", reuse=True)
+    res = ltv_views.analyse(run)
+    assert res.activity_rule == "model"  # the demo's model can tell: p_alive is shown
+    plain = ltv_views.retain_tasks(ltv_views.analyse(demo_run), demo_run)
+    assert len(plain) and plain["p_alive"].notna().all()
+    pd.testing.assert_frame_equal(ltv_views.retain_tasks(res, run), plain)
+    assert list((tmp_path / "run" / "data" / "cache").glob("task-context-*.pickle"))
+    other = res.customers.assign(p_alive=res.customers["p_alive"] * 0.5)
+    changed = replace(res, customers=other)
+    mine = ltv_views.retain_tasks(changed, run)
+    pd.testing.assert_frame_equal(mine, ltv_views.retain_tasks(changed, demo_run))
+    shown = mine.set_index("customer_id")["p_alive"]
+    assert (shown == other.set_index("customer_id")["p_alive"].reindex(shown.index)).all()
