@@ -248,3 +248,16 @@ def test_the_lists_evidence_is_the_row_by_row_sentence_on_tricky_values(demo_res
     assert evidences(table, demo_res, lang) == want
     assert evidences(table.astype(object), demo_res, lang) == want
     assert evidences(table.iloc[0:0], demo_res, lang) == []
+
+
+def test_the_evidence_counts_agree_with_their_nouns_in_english(demo_res):
+    """A client reads "1 purchase in 6 months", never "1 purchases"."""
+    from playbook.winback.views_candidates import evidences
+
+    table = pd.DataFrame({"signals": ["drop,lost", "drop,lost"], "actual": [1.0, 3.0],
+                          "expected": [8.7, 9.0], "days_since": [1.0, 174.0]})
+    one, many = evidences(table, demo_res, Lang("en"))
+    assert one.startswith("1 purchase in ") and "no purchase for 1 day" in one
+    assert many.startswith("3 purchases in ") and "no purchase for 174 days" in many
+    ru = evidences(table.iloc[:1], demo_res, Lang("ru"))[0]
+    assert "1 покупка вместо" in ru
