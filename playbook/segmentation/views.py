@@ -109,11 +109,12 @@ def survey_evidence(run: RunContext) -> pd.DataFrame | None:
     return wallet_and_recommend(answered, date_col="date" if "date" in answered else None)
 
 
-def customer_names(run: RunContext, tx: pd.DataFrame) -> pd.Series | None:
+def customer_names(run: RunContext) -> pd.Series | None:
     """Each customer's name, from the customers file or else the transactions (or None)."""
     customers = run.customers()
     if customers is not None and "name" in customers and customers["name"].notna().any():
         return customers.set_index("customer_id")["name"]
+    tx = run.transactions(columns=_NAMED, keep=False)  # the lines' names, read only here
     if "customer_name" in tx and tx["customer_name"].notna().any():
         return tx.dropna(subset=["customer_name"]).groupby("customer_id")["customer_name"].last()
     return None
@@ -180,8 +181,7 @@ def _analyse(run: RunContext, evidence: pd.DataFrame | None) -> Segments:
         as_of=as_of,
         has_evidence=has_evidence,
         rhythm=forward,
-        kind=infer_kind(customer_names(run, run.transactions(columns=_NAMED, keep=False)),
-                        summary,
+        kind=infer_kind(customer_names(run), summary,
                         given=run.params.client.kind),
         xyz=xyz,
         abc_by=cfg.abc.by,

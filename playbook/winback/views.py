@@ -191,8 +191,10 @@ def analyse(run: RunContext) -> WinbackAnalysis:
     if comps:
         _score_competitors(res, comps, annual)
         by_category = any(c["terms"].get("price_index_by_category") for c in comps)
-        bought = run.transactions(columns=_MIX, keep=False) if by_category else {}
-        mix = _category_mix(bought, ends) if "category" in bought else {}
+        mix = {}
+        if by_category:
+            bought = run.transactions(columns=_MIX, keep=False)
+            mix = _category_mix(bought, ends) if "category" in bought else {}
         _price_switches(res, comps, mix)
     return res
 
