@@ -296,9 +296,13 @@ def complication(results: dict, lang: Lang) -> list[str]:
 # --- the initiatives ----------------------------------------------------------------------------
 
 
-def _labels_list(lang: Lang, labels: list[str]) -> str:
+def _labels_list(lang: Lang, labels: list[str]) -> Safe:
+    """The labels quoted and listed ("“A”, “B”, and “C”"): each escaped once, by ``lang.t``,
+    so the list is safe as it is (a sentence it goes into must not escape it again, or the
+    client reads ``Manager&#x27;s``).
+    """
     quoted = [lang.t("report.story.quoted", label=label) for label in labels]
-    return format_list(quoted, locale=lang.locale)
+    return Safe(format_list(quoted, locale=lang.locale))
 
 
 @dataclass

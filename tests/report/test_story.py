@@ -423,3 +423,18 @@ def test_report_has_story_technical_appendix_and_plain_data_appendix(tmp_path, c
     assert summary.count('class="pb-initiative"') == 6
     assert summary.count("<tr>") == 7  # the roadmap: a header and a row per initiative
     assert "ltv.time_unit" not in page and "%d" not in _text(page)
+
+
+def test_the_weak_spots_named_in_an_initiative_are_escaped_once():
+    """An area's label with an apostrophe or markup reaches the client as written:
+    "Manager's", never "Manager&#x27;s" (escaped by the label's quote and again by the title).
+    """
+    import html
+
+    for code in ("en", "ru"):
+        lang = Lang(code)
+        title = lang.t("report.init.service.title",
+                       areas=story._labels_list(lang, ["Manager's responsiveness", "<b>x</b>"]))
+        assert "&amp;" not in title and "<b>" not in title
+        assert "Manager's responsiveness" in html.unescape(title)
+        assert "<b>x</b>" in html.unescape(title)
