@@ -13,6 +13,7 @@ so this way. The summary's figures are counted from the task lists, as
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 import pandas as pd
@@ -51,6 +52,9 @@ __all__ = ["new_book", "column_values", "figures"]
 
 #: Text starting with these gets Excel's quote prefix (:func:`~workbook.format_cell`).
 _QUOTED = ("'", "+", "-")
+#: A list sheet's data rows are written as XML a column at a time (off only where the tests
+#: compare them with openpyxl's cells).
+_PREMADE = True
 
 
 def new_book(sheets: dict[str, pd.DataFrame], lang: Lang, *, manager: str, shown: str,
@@ -59,6 +63,8 @@ def new_book(sheets: dict[str, pd.DataFrame], lang: Lang, *, manager: str, shown
     the workbook shows it. Returns the openpyxl workbook, to be saved.
     """
     from openpyxl import Workbook
+
+    from playbook.exports.sheet_xml import PremadeSheet
 
     book = Workbook(write_only=True)
     book_properties(book, manager, shown, start)
@@ -78,8 +84,9 @@ def new_book(sheets: dict[str, pd.DataFrame], lang: Lang, *, manager: str, shown
     _summary_sheet(summary, lang, manager=shown, start=start, completion=completion,
                    figures=[(t, *figures(prepared[t])) for t in order if t in titles])
     for title in order:
-        _list_sheet(book.create_sheet(title), prepared[title], lang,
-                    header=f"{shown[:100]}: {title}")
+        sheet = PremadeSheet(parent=book, title=title)  # book.create_sheet(title), taking rows
+        book._add_sheet(sheet)  # noqa: SLF001                 as XML (the data rows)
+        _list_sheet(sheet, prepared[title], lang, header=f"{shown[:100]}: {title}")
     book.active = 0
     return book
 
@@ -177,10 +184,15 @@ def _summary_sheet(sheet, lang: Lang, *, manager: str, start: dt.date,
 
 
 def _list_sheet(sheet, values: dict[str, list], lang: Lang, *, header: str) -> None:
-    """A list sheet in write-only mode: its settings first, then the header, then the rows."""
+    """A list sheet in write-only mode: its settings first, then the header, then the rows
+    (written as XML a column at a time by :mod:`~playbook.exports.sheet_xml`, the same bytes
+    as openpyxl's cells; by openpyxl cell by cell when that writer does not make a value).
+    """
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.worksheet import Worksheet
+
+    from playbook.exports.sheet_xml import PremadeSheet, write_rows
 
     columns = list(values)
     rows = len(values[columns[0]])
@@ -200,6 +212,10 @@ def _list_sheet(sheet, values: dict[str, list], lang: Lang, *, header: str) -> N
               "wrap": _style(sheet, alignment=wrap),
               "wrap quoted": _style(sheet, alignment=wrap, quotePrefix=True)}
     sheet.append([_cell(sheet, label(c, lang), styles["header"]) for c in columns])
+    if _PREMADE and isinstance(sheet, PremadeSheet):
+        made = [_column(c, values[c], styles) for c in columns]
+        if None not in made and write_rows(sheet, made):
+            return
     cells = [_column_cells(sheet, c, values[c], styles) for c in columns]
     for row in zip(*cells, strict=True):
         sheet.append(row)
@@ -261,3 +277,36 @@ def _column_cells(sheet, column: str, values: list, styles: dict) -> list:
             cell.hyperlink = links[i]
         out[i] = cell
     return out
+
+
+def _column(column: str, values: list, styles: dict):
+    """A column's cells for :func:`~playbook.exports.sheet_xml.write_rows`, the cells
+    :func:`_column_cells` makes: its distinct values, each with its style and link. None when
+    a text column holds anything but text and blanks.
+    """
+    from playbook.exports.sheet_xml import Column
+
+    if column in _DATES or column in _MONEY or column in _SHARES:
+        style = styles["date" if column in _DATES else "money" if column in _MONEY
+                       else "share"]
+        return Column(np.arange(len(values)), values, [style] * len(values),
+                      [None] * len(values))  # every value a cell of the column's format
+    if not {type(v) for v in values} <= {str, type(None)}:
+        return None
+    codes, distinct = pd.factorize(np.array(values, dtype=object))  # a blank: -1
+    texts = distinct.tolist()
+    links: list = [None] * len(texts)
+    if column in ("phone", "email"):
+        check = email_link if column == "email" else phone_link
+        for i, text in enumerate(texts):
+            if ("@" in text) if column == "email" else re.search(r"\d", text):
+                links[i] = check(text)
+    wrap = "wrap " if column in WRAPPED else ""
+    kinds = [(wrap + ("quoted" if text.startswith(_QUOTED) else "")).strip() for text in texts]
+    cells = [styles[kind] if kind else None for kind in kinds]
+    if wrap:  # a blank is a wrapped cell too
+        texts.append(None)
+        cells.append(styles["wrap"])
+        links.append(None)
+        codes = np.where(codes < 0, len(texts) - 1, codes)
+    return Column(codes, texts, cells, links)
