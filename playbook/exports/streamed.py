@@ -1,5 +1,8 @@
 """A manager's new task workbook, streamed: openpyxl's write-only mode, each row written as
-it is made, the cells' values prepared a column at a time.
+it is made, the cells' values prepared a column at a time, the list sheets' data rows
+written as XML a column at a time by :mod:`playbook.exports.sheet_xml` (the bytes openpyxl
+writes for the cells :func:`_column_cells` makes, which stay for what that writer does not
+make).
 
 It is the workbook :mod:`playbook.exports.workbook` builds cell by cell, the same in every
 cell (value, type, number format, font, alignment, quote prefix, link) and setting (widths,
