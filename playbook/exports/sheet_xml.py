@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 from openpyxl import LXML
+from openpyxl import __version__ as _OPENPYXL
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.compat import safe_string
 from openpyxl.utils import get_column_letter
@@ -31,6 +32,9 @@ __all__ = ["PremadeSheet", "Column", "write_rows"]
 
 #: Rows joined into one piece of XML at a time (a few MB of text).
 CHUNK_ROWS = 20_000
+#: The openpyxl this writer is checked against byte for byte (tests/exports/test_sheet_xml.py
+#: pins the internals it copies); under any other, rows are written by openpyxl itself.
+CHECKED_OPENPYXL = "3.1.5"
 #: The longest text a cell keeps (openpyxl's ``Cell.check_string`` cuts the rest).
 _MAX_TEXT = 32767
 
@@ -116,7 +120,8 @@ def write_rows(sheet: PremadeSheet, columns: list[Column], *, first: int = 2) ->
     character openpyxl refuses...): the caller then appends them to openpyxl cell by cell.
     """
     book = sheet.parent
-    if LXML or book.iso_dates or any(r >= first for r in sheet.row_dimensions):
+    if (LXML or _OPENPYXL != CHECKED_OPENPYXL or book.iso_dates
+            or any(r >= first for r in sheet.row_dimensions)):
         return False  # openpyxl would write these cells otherwise (lxml's serialiser...)
     known: dict[tuple, int] = {}  # a distinct style: its index in ``kinds``
     kinds: list = []

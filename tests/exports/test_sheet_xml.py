@@ -238,6 +238,9 @@ def test_the_openpyxl_internals_the_writer_uses_are_there():
     from openpyxl.worksheet import _writer as sheet_writer
 
     assert openpyxl.LXML is False  # cells written by ElementTree through et_xmlfile
+    assert openpyxl.__version__ == sheet_xml.CHECKED_OPENPYXL, (
+        "another openpyxl: the writer steps aside; check it against this one, then move "
+        "CHECKED_OPENPYXL")
     assert sheet_writer.write_cell is _writer.etree_write_cell
     assert inspect.isgeneratorfunction(sheet_xml.PremadeSheet._write_rows)
     # the sheet's stream: text written as it is by the writer's _file
