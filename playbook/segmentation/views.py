@@ -129,8 +129,12 @@ def analyse(run: RunContext, evidence: pd.DataFrame | None = None) -> Segments:
     cut-offs that tell customers apart (:func:`playbook.segmentation.analysis.choose_xyz`).
     """
     if evidence is None:  # the run's own analysis: made once, read back by later notebooks
+        from playbook.segmentation.views_tasks import p_alive
+
+        # waiting for another notebook's segmentation, make the model of who is still
+        # active: every run's task lists need it next (views_tasks.task_inputs)
         return run.cached("segmentation", lambda: dataclasses.replace(
-            _analyse(run, survey_evidence(run)), of_run=True))
+            _analyse(run, survey_evidence(run)), of_run=True), meanwhile=lambda: p_alive(run))
     return _analyse(run, evidence)
 
 
