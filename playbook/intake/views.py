@@ -15,8 +15,8 @@ import pandas as pd
 from playbook.periods import complete_end
 from playbook.report.i18n import Lang
 
-__all__ = ["ACTIVITY_COLUMNS", "monthly_activity", "revenue_trend", "issues_table",
-           "issues_sentences", "overview_sentence", "customers_figure", "advice",
+__all__ = ["ACTIVITY_COLUMNS", "monthly_activity", "monthly_revenue", "revenue_trend",
+           "issues_table", "issues_sentences", "overview_sentence", "customers_figure", "advice",
            "consultant_notes", "dropped_rows",
            "monthly_chart"]
 
@@ -45,18 +45,43 @@ def monthly_activity(transactions: pd.DataFrame, *, date: str = "date", amount: 
     ``revenue`` is net of returns; ``customers`` counts customers with a positive net amount
     in the month.
     """
-    frame = transactions[[date, amount, customer_id]].copy()
-    frame["month"] = frame[date].dt.to_period("M").dt.to_timestamp()
-    per_customer = frame.groupby(["month", customer_id], observed=True)[amount].sum()
-    buyers = (per_customer > 0).groupby(level="month").sum()
-    out = frame.groupby("month").agg(revenue=(amount, "sum"), rows=(amount, "size"))
+    months = _months(transactions[date])
+    per_customer = transactions[amount].groupby(
+        [months, transactions[customer_id]], observed=True).sum()
+    buyers = (per_customer > 0).groupby(level=0).sum()
+    out = transactions[amount].groupby(months).agg(["sum", "size"])
+    out = out.rename(columns={"sum": "revenue", "size": "rows"})
     out["customers"] = buyers
-    if len(out):
-        full = pd.date_range(out.index.min(), out.index.max(), freq="MS")
-        out = out.reindex(full, fill_value=0)
-    out.index.name = "month"
-    return out.reset_index()[["month", "revenue", "customers", "rows"]].astype(
+    return _every_month(out)[["month", "revenue", "customers", "rows"]].astype(
         {"customers": "int64", "rows": "int64"})
+
+
+def monthly_revenue(transactions: pd.DataFrame, *, date: str = "date",
+                    amount: str = "amount") -> pd.DataFrame:
+    """Transactions -> month, revenue: :func:`monthly_activity`'s revenue alone, the same
+    sums, without counting customers (a large client's report summary needs no more).
+    """
+    months = _months(transactions[date])
+    out = transactions[amount].groupby(months).sum().to_frame("revenue")
+    return _every_month(out)[["month", "revenue"]]
+
+
+def _months(dates: pd.Series) -> pd.Series:
+    """Each date's calendar month, as the timestamp of its first day."""
+    return pd.Series(dates.to_numpy().astype("datetime64[M]").astype(dates.dtype),
+                     index=dates.index, name="month")
+
+
+def _every_month(by_month: pd.DataFrame) -> pd.DataFrame:
+    """Figures by month with the months between them as zeros, ``month`` a column (as
+    ``to_period("M").to_timestamp()`` gives each month).
+    """
+    by_month.index = pd.DatetimeIndex(by_month.index).to_period("M").to_timestamp()
+    if len(by_month):
+        full = pd.date_range(by_month.index.min(), by_month.index.max(), freq="MS")
+        by_month = by_month.reindex(full, fill_value=0)
+    by_month.index.name = "month"
+    return by_month.reset_index()
 
 
 def revenue_trend(monthly: pd.DataFrame) -> dict | None:

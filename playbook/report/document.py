@@ -282,16 +282,16 @@ def _revenue_trend(data_dir: Path | None, as_of) -> dict | None:
     """
     import pandas as pd
 
-    from playbook.intake.views import ACTIVITY_COLUMNS, monthly_activity, revenue_trend
+    from playbook.intake.views import monthly_revenue, revenue_trend
     from playbook.periods import complete_end
 
     path = data_dir / "transactions.parquet" if data_dir else None
     if path is None or not path.is_file() or as_of is None:
         return None
-    frame = pd.read_parquet(path, columns=list(ACTIVITY_COLUMNS))
+    frame = pd.read_parquet(path, columns=["date", "amount"])
     frame["date"] = pd.to_datetime(frame["date"])
     end = complete_end(as_of)
-    monthly = monthly_activity(frame[frame["date"] <= pd.Timestamp(end)])
+    monthly = monthly_revenue(frame[frame["date"] <= pd.Timestamp(end)])
     trend = revenue_trend(monthly)
     return None if trend is None else trend | {"end": end.isoformat()}
 

@@ -177,7 +177,8 @@ class RunContext:
         """One row per customer (see :mod:`playbook.intake.summary`)."""
         return pd.read_parquet(intake_dir(self.run_dir) / "customer_summary.parquet")
 
-    def cached(self, name: str, compute: Callable[[], T]) -> T:
+    def cached(self, name: str, compute: Callable[[], T], *,
+               meanwhile: Callable[[], object] | None = None) -> T:
         """``compute()``, made once per run folder and read back by the other notebooks.
 
         Segmentation and the lifetime-value model are analysed once in the segmentation
@@ -185,6 +186,11 @@ class RunContext:
         in ``data/cache/`` under a key of the parameters, the run's date, intake's output and
         the playbook's code, so a change to any of them computes afresh; each call returns a
         fresh copy, which a caller may change freely. Without :attr:`reuse`, it computes.
+
+        ``meanwhile``: work this notebook will need anyway and may do while another
+        notebook is making this one (on two cores, rather than leave one idle while waiting:
+        win-back's kernel makes the lifetime-value model while the segmentation's kernel
+        makes the segmentation, which its lists need next). Called only then.
         """
         if not self.reuse:
             return compute()
@@ -192,7 +198,7 @@ class RunContext:
             name, self.params.model_dump_json(), self.today.isoformat(), _code_digest(),
             json.dumps(self.intake, sort_keys=True, default=str)]).encode()).hexdigest()[:20]
         path = intake_dir(self.run_dir) / "cache" / f"{name}-{key}.pickle"
-        with _made_by_one(path):  # notebooks side by side: one makes it, the others wait
+        with _made_by_one(path, meanwhile):  # side by side: one makes it, others wait
             try:
                 return pickle.loads(path.read_bytes())
             except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
@@ -209,11 +215,11 @@ class RunContext:
 
 
 @contextmanager
-def _made_by_one(path: Path):
+def _made_by_one(path: Path, meanwhile: Callable[[], object] | None = None):
     """Hold an exclusive lock on ``path``'s lock file while inside (no lock where the folder
     cannot be written or the system has no ``fcntl``): of two notebooks that need the same
     analysis at once, the second waits for the first's and reads it instead of making it
-    again on the same cores.
+    again on the same cores. ``meanwhile`` is called before waiting, when there is a wait.
     """
     try:
         import fcntl
@@ -227,7 +233,12 @@ def _made_by_one(path: Path):
         yield
         return
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another notebook is making it
+            if meanwhile is not None:
+                meanwhile()
+            fcntl.flock(handle, fcntl.LOCK_EX)
         yield
     finally:
         os.close(handle)  # closing releases the lock

@@ -391,7 +391,8 @@ def ladder_counts(rungs: pd.DataFrame, *, has_evidence: bool) -> dict:
 
 def movement(transactions: pd.DataFrame, as_of: dt.date, *, days: int = 90,
              ladder_options: dict | None = None, segments: dict | None = None,
-             evidence: pd.DataFrame | None = None) -> pd.DataFrame:
+             evidence: pd.DataFrame | None = None,
+             now: pd.DataFrame | None = None) -> pd.DataFrame:
     """Transactions -> customer_id, rung_before, rung_now, segment_before, segment_now, moved_down.
 
     Both states are computed from the transactions known at each date (``as_of`` and
@@ -400,11 +401,21 @@ def movement(transactions: pd.DataFrame, as_of: dt.date, *, days: int = 90,
     ``segment_before`` = ``none``. ``moved_down`` is true for a lower rung, or for a move
     into a less valuable RFM segment among at-risk, can't-lose, about-to-sleep,
     hibernating and lost.
+
+    ``now``: the state as of ``as_of`` when it is made already (customer_id, rung, segment:
+    :func:`ladder` and :func:`rfm` of the same transactions, options and evidence, as the
+    segmentation makes them); None: made here.
     """
     options = ladder_options or {}
     before_date = as_of - dt.timedelta(days=days)
     states = {}
+    if now is not None:
+        states["now"] = pd.DataFrame({"customer_id": now["customer_id"].to_numpy(),
+                                      "rung_now": now["rung"].to_numpy(),
+                                      "segment_now": now["segment"].to_numpy()})
     for label, when in (("before", before_date), ("now", as_of)):
+        if label in states:
+            continue
         known = transactions[transactions["date"] <= pd.Timestamp(when)]
         summary = customer_summary(known, when)
         rungs = ladder(summary, known, when, evidence=evidence, **options)

@@ -129,8 +129,12 @@ def analyse(run: RunContext, evidence: pd.DataFrame | None = None) -> Segments:
     cut-offs that tell customers apart (:func:`playbook.segmentation.analysis.choose_xyz`).
     """
     if evidence is None:  # the run's own analysis: made once, read back by later notebooks
+        from playbook.segmentation.views_tasks import p_alive
+
+        # waiting for another notebook's segmentation, make the model of who is still
+        # active: every run's task lists need it next (views_tasks.task_inputs)
         return run.cached("segmentation", lambda: dataclasses.replace(
-            _analyse(run, survey_evidence(run)), of_run=True))
+            _analyse(run, survey_evidence(run)), of_run=True), meanwhile=lambda: p_alive(run))
     return _analyse(run, evidence)
 
 
@@ -161,6 +165,11 @@ def _analyse(run: RunContext, evidence: pd.DataFrame | None) -> Segments:
                      period=xyz["period"], window_months=cfg.xyz.window_months,
                      min_periods=cfg.xyz.min_periods, xyz_cutoffs=xyz["cutoffs"],
                      xyz_stats=tried[xyz["period"]])
+    scores = sg.rfm(summary, as_of, segments=segments)
+    # the ladder and RFM made above are the movement's state now: summary is intake's
+    # summary of the same transactions (customer_summary_sql up to as_of)
+    now = pd.DataFrame({"customer_id": summary["customer_id"].to_numpy(),
+                        "rung": rungs["rung"].to_numpy(), "segment": scores["segment"].to_numpy()})
     abc["display_cell"] = abc["cell"].where(~abc["short_history"], abc["abc"] + NOT_JUDGED)
     risk = cfg.at_risk
     forward = rh.forward_groups(summary, tx, as_of, abc, classes=tuple(risk.classes),
@@ -170,13 +179,13 @@ def _analyse(run: RunContext, evidence: pd.DataFrame | None) -> Segments:
                                 factor=None if risk.factor == "auto" else risk.factor)
     return Segments(
         summary=summary,
-        rfm=sg.rfm(summary, as_of, segments=segments),
+        rfm=scores,
         abc=abc,
         pareto=sg.pareto(summary),
         rungs=rungs,
         ladder_counts=sg.ladder_counts(rungs, has_evidence=has_evidence),
         moves=sg.movement(tx, as_of, days=cfg.movement_days, ladder_options=ladder_options,
-                          segments=segments, evidence=evidence),
+                          segments=segments, evidence=evidence, now=now),
         health=sg.base_health(tx, run.customers(), as_of=as_of),
         as_of=as_of,
         has_evidence=has_evidence,

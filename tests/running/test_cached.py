@@ -125,3 +125,40 @@ def test_transactions_by_column_read_each_column_once(tmp_path, monkeypatch):
         pd.testing.assert_frame_equal(named, whole[["customer_id", "customer_name"]])
     assert reads == ["customer_name", "customer_name"]
     assert list(fresh._transactions[False]) == ["customer_id"]
+
+
+def _ask_meanwhile(params_path: str, run_dir: str, log: str, answers, asking) -> None:
+    run = _context(Path(params_path), Path(run_dir))
+    asking.set()
+    answers.put(run.cached("segmentation", lambda: _slow_analysis(Path(log)),
+                           meanwhile=lambda: _note(Path(log), "meanwhile")))
+
+
+def _note(log: Path, what: str) -> None:
+    with log.open("a") as sink:
+        sink.write(what + "\n")
+
+
+def test_a_notebook_waiting_for_another_does_its_own_work_meanwhile(tmp_path):
+    params = write_tiny_client(tmp_path / "client")
+    log = tmp_path / "made.log"
+    spawn = multiprocessing.get_context("spawn")
+    answers, asking = spawn.Queue(), spawn.Event()
+    waiter = spawn.Process(target=_ask_meanwhile, args=(
+        str(params), str(tmp_path / "run"), str(log), answers, asking))
+    run = _context(params, tmp_path / "run")
+
+    def make() -> dict:  # still making it when the other notebook asks
+        waiter.start()
+        assert asking.wait(timeout=60)
+        return _slow_analysis(log)
+
+    first = run.cached("segmentation", make,
+                       meanwhile=lambda: _note(log, "never: nobody was making it"))
+    assert answers.get(timeout=60) == first == {"figure": 42}
+    waiter.join(timeout=60)
+    assert waiter.exitcode == 0
+    assert sorted(log.read_text().splitlines()) == ["made", "meanwhile"]
+    # read back later, nobody making it: no wait, so nothing meanwhile
+    run.cached("segmentation", lambda: {}, meanwhile=lambda: _note(log, "not now"))
+    assert sorted(log.read_text().splitlines()) == ["made", "meanwhile"]

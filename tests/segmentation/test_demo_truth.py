@@ -121,3 +121,21 @@ def test_the_money_at_stake_is_a_fraction_of_the_past():
     assert risk["at_stake"].sum() == pytest.approx(risk["pace"].sum() * r.factor)
     # next year's expected margin, not years of past revenue
     assert risk["at_stake"].sum() < 0.2 * risk["past_revenue"].sum()
+
+
+def test_the_movement_reuses_a_state_now_equal_to_its_own():
+    """The analysis hands the movement its own ladder and RFM as the state now, made from
+    intake's summary: the same movement as made from the transactions alone."""
+    from segdemo import demo_context
+
+    from playbook.segmentation import analysis as sg
+    from playbook.segmentation import views
+
+    seg, run = demo_segments(), demo_context("ru")
+    cfg = run.params.segmentation
+    made = sg.movement(run.transactions(), seg.as_of, days=cfg.movement_days,
+                       ladder_options={"min_months": cfg.regular.min_months,
+                                       "window_months": cfg.regular.window_months,
+                                       "adherent_share": cfg.adherent_share},
+                       evidence=views.survey_evidence(run))
+    pd.testing.assert_frame_equal(seg.moves, made, check_exact=True)

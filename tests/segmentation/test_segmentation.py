@@ -180,3 +180,17 @@ def test_every_customer_lands_in_exactly_one_segment_cell_and_rung(frame):
     assert rungs["rung"].isin([*sg.RUNGS, "unknown"]).all()
     counts = sg.ladder_counts(rungs, has_evidence=False)
     assert sum(v for v in counts.values() if v is not None) == len(summary)
+
+
+@settings(max_examples=30, deadline=None)
+@given(transactions(), st.integers(1, 200))
+def test_movement_given_the_state_now_is_the_movement_made_whole(frame, days):
+    as_of = frame["date"].max().date()
+    summary = customer_summary(frame, as_of)
+    options = {"min_months": 2, "window_months": 6}
+    now = pd.DataFrame({"customer_id": summary["customer_id"],
+                        "rung": sg.ladder(summary, frame, as_of, **options)["rung"],
+                        "segment": sg.rfm(summary, as_of)["segment"]})
+    pd.testing.assert_frame_equal(
+        sg.movement(frame, as_of, days=days, ladder_options=options, now=now),
+        sg.movement(frame, as_of, days=days, ladder_options=options))
