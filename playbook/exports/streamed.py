@@ -252,7 +252,11 @@ def _column_cells(sheet, column: str, values: list, styles: dict) -> list:
     if column in _DATES or column in _MONEY or column in _SHARES:
         style = styles["date" if column in _DATES else "money" if column in _MONEY
                        else "share"]
-        return [_cell(sheet, v, style) for v in values]
+        cells = [_cell(sheet, v, style) for v in values]
+        for cell in cells:  # text here (prepared columns hold none) is never a formula
+            if cell.data_type in ("f", "e"):
+                cell.data_type = "s"
+        return cells
     text = pd.Series(values, dtype=object)
     written = text.notna().to_numpy(dtype=bool)
     shown = text[written]
