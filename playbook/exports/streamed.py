@@ -242,6 +242,17 @@ def _cell(sheet, value, style):
     return Cell(sheet, row=1, column=1, value=value, style_array=style)
 
 
+def _format(column: str, styles: dict):
+    """The number format style of a date, money or share column's every cell; None for
+    another column.
+    """
+    if column in _DATES:
+        return styles["date"]
+    if column in _MONEY:
+        return styles["money"]
+    return styles["share"] if column in _SHARES else None
+
+
 def _column_cells(sheet, column: str, values: list, styles: dict) -> list:
     """A column's cells as appended, with :func:`~workbook.format_cell`'s formats: a styled
     cell for a date, money, share or wrapped column and for text with a quote prefix, a link
@@ -249,9 +260,8 @@ def _column_cells(sheet, column: str, values: list, styles: dict) -> list:
     """
     from openpyxl.cell.cell import ERROR_CODES
 
-    if column in _DATES or column in _MONEY or column in _SHARES:
-        style = styles["date" if column in _DATES else "money" if column in _MONEY
-                       else "share"]
+    style = _format(column, styles)
+    if style is not None:
         cells = [_cell(sheet, v, style) for v in values]
         for cell in cells:  # text here (prepared columns hold none) is never a formula
             if cell.data_type in ("f", "e"):
@@ -293,9 +303,8 @@ def _column(column: str, values: list, styles: dict):
     """
     from playbook.exports.sheet_xml import Column
 
-    if column in _DATES or column in _MONEY or column in _SHARES:
-        style = styles["date" if column in _DATES else "money" if column in _MONEY
-                       else "share"]
+    style = _format(column, styles)
+    if style is not None:
         return Column(np.arange(len(values)), values, [style] * len(values),
                       [None] * len(values))  # every value a cell of the column's format
     if not {type(v) for v in values} <= {str, type(None)}:
