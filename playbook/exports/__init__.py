@@ -11,7 +11,6 @@ docs/workbooks.md.
 from playbook.exports.books import hand_over
 from playbook.exports.lists import (
     CONTEXT_COLUMNS,
-    PEOPLE_COLUMNS,
     VALUE_COLUMNS,
     call_list,
     context,
@@ -48,7 +47,7 @@ from playbook.exports.tasks import (
 )
 from playbook.exports.workbook import last_period_completion, write_task_lists
 
-__all__ = ["CONTEXT_COLUMNS", "LISTS", "OFFERS_FOLDER", "OffersWritten", "PEOPLE_COLUMNS",
+__all__ = ["CONTEXT_COLUMNS", "LISTS", "OFFERS_FOLDER", "OffersWritten",
            "STATUSES", "TASK_COLUMNS", "UNASSIGNED", "VALUE_COLUMNS",
            "call_list", "consent_flag",
            "context", "email_link", "finish", "greetings_list", "hand_over", "label",

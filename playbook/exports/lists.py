@@ -25,8 +25,8 @@ from playbook.exports.tasks import (
 )
 from playbook.report.i18n import Lang
 
-__all__ = ["ROW_COLUMNS", "HIGH_RISK_SEGMENTS", "PEOPLE_COLUMNS", "CONTEXT_COLUMNS",
-           "VALUE_COLUMNS", "people", "last_known", "context",
+__all__ = ["ROW_COLUMNS", "HIGH_RISK_SEGMENTS", "CONTEXT_COLUMNS",
+           "VALUE_COLUMNS", "people", "last_known", "last_lines", "last_of_each", "context",
            "value_column", "yearly_value", "call_list", "greetings_list", "occasions",
            "penetration_list", "winback_lists", "finish"]
 
@@ -34,20 +34,20 @@ __all__ = ["ROW_COLUMNS", "HIGH_RISK_SEGMENTS", "PEOPLE_COLUMNS", "CONTEXT_COLUM
 ROW_COLUMNS = ["customer_id", "reason", "suggested_action", "due_date", "value_at_stake"]
 HIGH_RISK_SEGMENTS = ("at_risk", "cant_lose")
 _PEOPLE = ("manager", "name", "contact_person", "phone", "email", "consent")
-#: The transactions' columns :func:`people`, :func:`context` and :func:`yearly_value` (with
+#: The transactions' columns :func:`context` and :func:`yearly_value` (with
 #: :func:`value_column`) read: a caller reads no other (``RunContext.transactions``).
-PEOPLE_COLUMNS = ("customer_id", "date", "manager", "customer_name")
 CONTEXT_COLUMNS = ("customer_id", "date", "amount", "category")
 VALUE_COLUMNS = ("customer_id", "date", "amount", "margin")
 
 
-def people(customers: pd.DataFrame | None, transactions: pd.DataFrame,
-           ids: pd.Series) -> pd.DataFrame:
+def people(customers: pd.DataFrame | None, ids: pd.Series, *,
+           managers: pd.Series | None = None, names: pd.Series | None = None) -> pd.DataFrame:
     """customer_id -> manager, customer_name, contact_person, phone, email (and consent
     when the customers file has it).
 
-    The customers file is the source; where it says nothing (or is not given), the last
-    manager and customer name seen in the transactions fill in. Customers without a manager
+    The customers file is the source; where it says nothing (or is not given), ``managers``
+    and ``names`` fill in: customer_id -> the last manager and customer name seen in the
+    transactions (:func:`last_known`; None: no line names one). Customers without a manager
     (or with a blank one) go to :data:`UNASSIGNED`.
     """
     out = pd.DataFrame({"customer_id": pd.Series(ids).drop_duplicates().to_numpy()})
@@ -55,11 +55,10 @@ def people(customers: pd.DataFrame | None, transactions: pd.DataFrame,
             if customers is not None else pd.DataFrame())
     for col in _PEOPLE:
         out[col] = out["customer_id"].map(info[col]).astype(object) if col in info else None
-    coded = pd.factorize(transactions["customer_id"], sort=True)  # once for both
-    out["manager"] = out["manager"].fillna(out["customer_id"].map(
-        last_known(transactions, "manager", customers=coded)))
-    out["name"] = out["name"].fillna(out["customer_id"].map(
-        last_known(transactions, "customer_name", customers=coded)))
+    if managers is not None:
+        out["manager"] = out["manager"].fillna(out["customer_id"].map(managers))
+    if names is not None:
+        out["name"] = out["name"].fillna(out["customer_id"].map(names))
     blank = out["manager"].map(lambda v: isinstance(v, str) and not v.strip())
     out["manager"] = out["manager"].mask(blank).fillna(UNASSIGNED)
     out["customer_name"] = out["name"].fillna(out["customer_id"])
@@ -80,25 +79,46 @@ def last_known(transactions: pd.DataFrame, column: str, *,
     if column not in transactions:
         return pd.Series(dtype="object")
     values = transactions[column]
-    at = np.flatnonzero(values.notna().to_numpy())
-    dates = transactions["date"].to_numpy()[at]
-    if pd.isna(dates).any():
-        known = transactions[["customer_id", "date", column]].dropna(subset=[column])
-        return known.sort_values("date").groupby("customer_id")[column].last()
-    # The order sort_values("date") gives the known lines (the same numpy sort of the same
-    # dates; which line wins between two of one day depends on it), then each customer's
-    # last line in it, found on numbers: only the winning lines' text is copied (10M
-    # lines, the managers and the names: seconds less).
-    order = at[np.argsort(dates, kind="quicksort")]
-    code, ids = customers or pd.factorize(transactions["customer_id"], sort=True)
-    sorted_code = code[order]
-    last = np.full(len(ids), -1, dtype=np.int64)
-    np.maximum.at(last, sorted_code[sorted_code >= 0],
-                  np.flatnonzero(sorted_code >= 0))
-    has = np.flatnonzero(last >= 0)
-    out = values.take(order[last[has]])
-    out.index = pd.Index(ids.take(has), name="customer_id")
+    known = values.notna().to_numpy()
+    if pd.isna(transactions["date"].to_numpy()[known]).any():
+        known_lines = transactions[["customer_id", "date", column]].dropna(subset=[column])
+        return known_lines.sort_values("date").groupby("customer_id")[column].last()
+    lines, ids = last_lines(transactions, known, customers=customers)
+    out = values.take(lines)
+    out.index = pd.Index(ids, name="customer_id")
     return out
+
+
+def last_lines(transactions: pd.DataFrame, known: np.ndarray, *,
+               customers: tuple[np.ndarray, pd.Index] | None = None
+               ) -> tuple[np.ndarray, pd.Index]:
+    """The line :func:`last_known` takes each customer's value from, and those customers.
+
+    ``transactions (customer_id, date)``, with a date on every ``known`` line (True: the
+    line has a value) -> the lines' positions and their customers, in the order of
+    ``pd.factorize(customer_id, sort=True)``.
+
+    The order ``sort_values("date")`` gives the known lines (the same numpy sort of the
+    same dates; which line wins between two of one day depends on it), then each
+    customer's last line in it, found on numbers: the caller copies only the winning lines'
+    text (10M lines, the managers and the names: seconds less, and never held whole).
+    """
+    at = np.flatnonzero(known)
+    order = at[np.argsort(transactions["date"].to_numpy()[at], kind="quicksort")]
+    code, ids = customers or pd.factorize(transactions["customer_id"], sort=True)
+    last = last_of_each(code[order], len(ids))
+    has = np.flatnonzero(last >= 0)
+    return order[last[has]], pd.Index(ids).take(has)
+
+
+def last_of_each(groups: np.ndarray, count: int) -> np.ndarray:
+    """For each group ``0 .. count - 1``, the position of its last element in ``groups``
+    (each element's group; -1: none), -1 for a group without any.
+    """
+    last = np.full(count, -1, dtype=np.int64)
+    mine = np.flatnonzero(groups >= 0)
+    np.maximum.at(last, groups[mine], mine)
+    return last
 
 
 def value_column(transactions: pd.DataFrame) -> str:
@@ -167,11 +187,17 @@ def context(summary: pd.DataFrame, transactions: pd.DataFrame, as_of: dt.date, *
     named = seen & transactions["category"].notna().to_numpy() if "category" in transactions \
         else np.zeros(len(transactions), bool)
     if named.any():
-        # the category each customer spent most on (ties: the first by name)
-        spent = pd.DataFrame({"code": code[named], "category": transactions["category"][named],
+        # the category each customer spent most on (ties: the first by name), grouped by
+        # number too: a categorical's codes, else the text's
+        category = transactions["category"]
+        kind, names = ((category.cat.codes.to_numpy(), category.cat.categories)
+                       if isinstance(category.dtype, pd.CategoricalDtype)
+                       else pd.factorize(category))
+        spent = pd.DataFrame({"code": code[named], "kind": kind[named],
                               "amount": amount[named]}) \
-            .groupby(["code", "category"])["amount"].sum().reset_index() \
-            .sort_values(["code", "amount", "category"], ascending=[True, False, True])
+            .groupby(["code", "kind"])["amount"].sum().reset_index()
+        spent["category"] = pd.Index(names).take(spent["kind"].to_numpy())
+        spent = spent.sort_values(["code", "amount", "category"], ascending=[True, False, True])
         out["usual_category"] = (spent.drop_duplicates("code").set_index("code")["category"]
                                  .reindex(at).to_numpy())
     else:

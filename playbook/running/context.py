@@ -23,6 +23,7 @@ from typing import TypeVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from playbook.intake import run_intake
@@ -89,7 +90,8 @@ class RunContext:
         return self.params.tasks.start or self.today
 
     def transactions(self, *, after_as_of: bool = False,
-                     columns: Sequence[str] | None = None, keep: bool = True) -> pd.DataFrame:
+                     columns: Sequence[str] | None = None, keep: bool = True,
+                     coded: Sequence[str] = ()) -> pd.DataFrame:
         """Normalised transactions up to ``as_of`` (or also those after it).
 
         ``columns``: only these, in this order (those the client's file has: the optional
@@ -104,28 +106,92 @@ class RunContext:
         change it freely (a changed column is copied then, never the one kept here).
         ``keep=False``: a column read now is not kept, for what is made once a run (who
         each customer is, from the names and managers of every line).
+        ``coded``: of those columns, text ones read as pandas categoricals (each distinct
+        text held once: a large client's categories or managers in megabytes rather than
+        hundreds of them), for this call only, never kept.
         """
-        path = intake_dir(self.run_dir) / "transactions.parquet"
-        if self._transaction_names is None:
-            self._transaction_names = pq.read_schema(path).names
-        names = self._transaction_names
+        path = self._transactions_path
+        names = self.transaction_columns
         wanted = names if columns is None else [c for c in columns if c in names]
-        held = self._transactions.setdefault(after_as_of, {})
+        # with no line after as_of, the lines up to it are all the lines: one set held
+        whole = after_as_of and self._up_to_as_of(path, None) is not None
+        held = self._transactions.setdefault(whole, {})
         read = {}
-        missing = [c for c in wanted if c not in held]
+        codes = [c for c in wanted if c in coded]
+        missing = [c for c in wanted if c not in held and c not in codes] + codes
         if missing:
-            frame = pd.read_parquet(path, columns=missing)
+            frame = pd.read_parquet(path, columns=missing, read_dictionary=codes or None)
             if "date" in frame:
                 frame["date"] = pd.to_datetime(frame["date"])
-            if not after_as_of:
+            if not whole:
                 rows = self._up_to_as_of(path, frame.get("date"))
                 if rows is not None:
                     frame = frame[rows].reset_index(drop=True)
             read = dict(frame.items())
             if keep:
-                held.update(read)
-        return pd.DataFrame({c: held[c] if c in held else read[c] for c in wanted},
+                held.update({c: v for c, v in read.items() if c not in codes})
+        return pd.DataFrame({c: read[c] if c in read else held[c] for c in wanted},
                             copy=False)
+
+    @property
+    def transaction_columns(self) -> list[str]:
+        """The normalised transactions' columns (the optional ones only when the client's
+        file has them).
+        """
+        if self._transaction_names is None:
+            self._transaction_names = pq.read_schema(self._transactions_path).names
+        return self._transaction_names
+
+    @property
+    def _transactions_path(self) -> Path:
+        return intake_dir(self.run_dir) / "transactions.parquet"
+
+    def _row_groups(self, column: str):
+        """``column`` of the transactions file, one row group at a time: (first row in the
+        file, pyarrow array).
+        """
+        parquet = pq.ParquetFile(self._transactions_path)
+        first = 0
+        for group in range(parquet.num_row_groups):
+            values = parquet.read_row_group(group, columns=[column]).column(0)
+            yield first, values
+            first += len(values)
+
+    def transaction_known(self, column: str) -> np.ndarray:
+        """Which of the rows :meth:`transactions` gives have a value in ``column``, read a
+        row group at a time: a large client's names or managers are never held whole.
+        """
+        if column not in self.transaction_columns:
+            return np.zeros(len(self.transactions(columns=["date"])), dtype=bool)
+        parts = [values.is_valid().to_numpy(zero_copy_only=False)
+                 for _, values in self._row_groups(column)]
+        known = np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+        rows = self._up_to_as_of(self._transactions_path, None)
+        return known if rows is None else known[rows]
+
+    def transaction_values(self, column: str, lines: np.ndarray) -> pd.Series:
+        """``column``'s values on ``lines`` (positions in the rows :meth:`transactions`
+        gives), in that order, as :meth:`transactions` gives them; read a row group at a
+        time, keeping only those lines: who a few hundred thousand customers are, from the
+        names of ten million lines, without holding those names.
+        """
+        lines = np.asarray(lines, dtype=np.int64)
+        rows = self._up_to_as_of(self._transactions_path, None)
+        at = lines if rows is None else np.flatnonzero(rows)[lines]
+        order = np.argsort(at, kind="stable")
+        wanted = at[order]
+        pieces = []
+        for first, values in self._row_groups(column):
+            start, stop = np.searchsorted(wanted, [first, first + len(values)])
+            if stop > start:
+                pieces.append(values.take(pa.array(wanted[start:stop] - first)))
+            if stop == len(wanted):
+                break
+        found = pa.chunked_array(pieces, type=pq.read_schema(self._transactions_path)
+                                 .field(column).type).to_pandas()
+        placed = np.empty(len(at), dtype=np.int64)
+        placed[order] = np.arange(len(at))
+        return found.take(placed).reset_index(drop=True).rename(column)
 
     def _up_to_as_of(self, path: Path, dates: pd.Series | None) -> np.ndarray | None:
         """Which rows of the transactions file are on or before ``as_of`` (None: all);

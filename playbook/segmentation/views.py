@@ -15,8 +15,10 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
+from playbook import exports
 from playbook.periods import complete_end, is_period_end
 from playbook.report.document import summary_section
 from playbook.report.i18n import Lang, Safe
@@ -114,10 +116,17 @@ def customer_names(run: RunContext) -> pd.Series | None:
     customers = run.customers()
     if customers is not None and "name" in customers and customers["name"].notna().any():
         return customers.set_index("customer_id")["name"]
-    tx = run.transactions(columns=_NAMED, keep=False)  # the lines' names, read only here
-    if "customer_name" in tx and tx["customer_name"].notna().any():
-        return tx.dropna(subset=["customer_name"]).groupby("customer_id")["customer_name"].last()
-    return None
+    # each customer's last named line (``groupby("customer_id").last()``), on numbers: only
+    # those lines' names are read, never every line's
+    known = run.transaction_known("customer_name")
+    if not known.any():
+        return None
+    code, ids = pd.factorize(run.transactions(columns=["customer_id"])["customer_id"], sort=True)
+    last = exports.lists.last_of_each(np.where(known, code, -1), len(ids))
+    has = np.flatnonzero(last >= 0)
+    names = run.transaction_values("customer_name", last[has])
+    names.index = pd.Index(ids, name="customer_id").take(has)
+    return names
 
 
 def analyse(run: RunContext, evidence: pd.DataFrame | None = None) -> Segments:
@@ -140,8 +149,6 @@ def analyse(run: RunContext, evidence: pd.DataFrame | None = None) -> Segments:
 
 #: The transactions' columns the segmentation's analyses read.
 _ANALYSED = sg.TRANSACTION_COLUMNS
-#: ... and those the client's kind is told from when the customers file has no names.
-_NAMED = ("customer_id", "customer_name")
 
 
 def _analyse(run: RunContext, evidence: pd.DataFrame | None) -> Segments:

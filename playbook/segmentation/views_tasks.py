@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from playbook import exports
@@ -63,9 +64,33 @@ def customer_ids(seg: Segments, run: RunContext) -> pd.Series:
 
 def who(seg: Segments, run: RunContext) -> pd.DataFrame:
     """Each customer's manager, name and contacts (:func:`playbook.exports.people`)."""
-    return _per_run(seg, run, "task-people", lambda: exports.people(
-        run.customers(), run.transactions(columns=exports.PEOPLE_COLUMNS, keep=False),
-        customer_ids(seg, run)))
+    def make():
+        ids = run.transactions(columns=["customer_id"])["customer_id"]
+        coded = pd.factorize(ids, sort=True)  # once for both
+        return exports.people(run.customers(), customer_ids(seg, run),
+                              managers=last_known(run, "manager", customers=coded),
+                              names=last_known(run, "customer_name", customers=coded))
+
+    return _per_run(seg, run, "task-people", make)
+
+
+def last_known(run: RunContext, column: str, *,
+               customers: tuple[np.ndarray, pd.Index] | None = None) -> pd.Series:
+    """customer_id -> the last value of ``column`` on the customer's lines by date
+    (:func:`playbook.exports.last_known`), the text read on the winning lines only: a large
+    client's names and managers are never held for every line.
+    """
+    if column not in run.transaction_columns:
+        return pd.Series(dtype="object")
+    tx = run.transactions(columns=["customer_id", "date"])
+    known = run.transaction_known(column)
+    if pd.isna(tx["date"].to_numpy()[known]).any():  # the whole column, as the rule says
+        return exports.last_known(
+            run.transactions(columns=["customer_id", "date", column], keep=False), column)
+    lines, ids = exports.lists.last_lines(tx, known, customers=customers)
+    out = run.transaction_values(column, lines)
+    out.index = pd.Index(ids, name="customer_id")
+    return out
 
 
 def p_alive(run: RunContext) -> pd.Series | None:
@@ -99,7 +124,7 @@ def task_context(seg: Segments, run: RunContext, *,
     wallet = (evidence.dropna(subset=["share_of_wallet"]).set_index("customer_id")
               ["share_of_wallet"] if evidence is not None and "share_of_wallet" in evidence
               else None)
-    tx = run.transactions(columns=exports.CONTEXT_COLUMNS, keep=False)
+    tx = run.transactions(columns=exports.CONTEXT_COLUMNS, keep=False, coded=["category"])
     return exports.context(seg.summary, tx, seg.as_of, segment=segment,
                            rung=rung, value_band=seg.abc.set_index("customer_id")["abc"],
                            p_alive=alive, share_of_wallet=wallet)

@@ -36,7 +36,7 @@ from playbook.ltv import bgnbd
 from playbook.survey.exits import code_exit_reasons
 
 __all__ = ["REASONS", "ACTIONS", "expected_vs_actual", "flag_drops", "yearly_volume",
-           "latest_rows", "survey_signals", "exit_signals", "match_competitor", "candidates"]
+           "latest_lines", "survey_signals", "exit_signals", "match_competitor", "candidates"]
 
 #: Why a customer left, from most to least winnable.
 REASONS = ("terms", "unknown", "offence")
@@ -132,13 +132,14 @@ def yearly_volume(transactions: pd.DataFrame, ends: pd.Series, *,
     return out.reset_index()[columns]
 
 
-def latest_rows(transactions: pd.DataFrame, ids, *, customer_id: str = "customer_id",
-                date: str = "date") -> pd.DataFrame:
-    """The latest transaction of each of the customers ``ids`` that bought, in the
-    transactions' order: the rows that a stable sort by date (a missing date last) and each
-    customer's last row give, found by numbers instead (sorting and grouping every
-    transaction reorders every text column, seconds each on a large client). Of one
-    customer's rows on its latest date, the last one.
+def latest_lines(transactions: pd.DataFrame, ids, *, customer_id: str = "customer_id",
+                 date: str = "date") -> np.ndarray:
+    """The positions of the latest transaction of each of the customers ``ids`` that bought,
+    in the transactions' order: the rows that a stable sort by date (a missing date last)
+    and each customer's last row give, found by numbers instead (sorting and grouping every
+    transaction reorders every text column, seconds each on a large client; the caller
+    reads the text of these lines only). Of one customer's rows on its latest date, the
+    last one.
     """
     at = _positions(transactions[customer_id], pd.Index(pd.unique(np.asarray(ids, object))))
     rows = np.flatnonzero(at >= 0)
@@ -148,7 +149,7 @@ def latest_rows(transactions: pd.DataFrame, ids, *, customer_id: str = "customer
     order = np.lexsort((rows, when, at[rows]))  # by customer, then date, then position
     who = at[rows][order]
     last = np.r_[who[1:] != who[:-1], True] if len(who) else np.zeros(0, bool)
-    return transactions.iloc[np.sort(rows[order][last])]
+    return np.sort(rows[order][last])
 
 
 def _positions(values: pd.Series, ids: pd.Index) -> np.ndarray:

@@ -104,13 +104,17 @@ class WinbackAnalysis:
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _names(run: RunContext, tx: pd.DataFrame, ids) -> pd.DataFrame:
+def _names(run: RunContext, ids) -> pd.DataFrame:
     """customer_id, name, manager of the customers ``ids`` (and of the customers file): from
-    the customers file, else the customer's latest transaction.
+    the customers file, else the customer's latest transaction (whose text alone is read:
+    who they are, without holding every line's name and manager).
     """
-    cols = [c for c in ("customer_name", "manager") if c in tx]
-    latest = cd.latest_rows(tx[["customer_id", "date", *cols]], ids)
-    out = latest[["customer_id", *cols]].rename(columns={"customer_name": "name"})
+    tx = run.transactions(columns=["customer_id", "date"])
+    lines = cd.latest_lines(tx, ids)
+    out = pd.DataFrame({"customer_id": tx["customer_id"].take(lines).reset_index(drop=True)})
+    for col, name in (("customer_name", "name"), ("manager", "manager")):
+        if col in run.transaction_columns:
+            out[name] = run.transaction_values(col, lines)
     people = run.customers()
     if people is not None:
         extra = people[[c for c in ("customer_id", "name", "manager") if c in people]]
@@ -125,11 +129,10 @@ def _names(run: RunContext, tx: pd.DataFrame, ids) -> pd.DataFrame:
     return out[["customer_id", "name", "manager"]]
 
 
-#: The transactions' columns the analysis reads, those the candidates' names and managers
-#: come from, and those of the competitors' prices by category (``RunContext.transactions``:
-#: a large client's text columns are most of its memory).
+#: The transactions' columns the analysis reads, and those of the competitors' prices by
+#: category (``RunContext.transactions``: a large client's text columns are most of its
+#: memory; the candidates' names and managers are read on their latest lines only).
 _READ = ("customer_id", "date", "amount", "margin", "order_id")
-_NAMED = ("customer_id", "date", "customer_name", "manager")
 _MIX = ("customer_id", "date", "amount", "category")
 
 
@@ -183,8 +186,7 @@ def analyse(run: RunContext) -> WinbackAnalysis:
     if comps and len(table):  # an exit answer naming a profiled competitor names it too
         said = table["exit_text"].map(lambda text: cd.match_competitor(text, comps))
         table["competitor"] = table["competitor"].where(table["competitor"].notna(), said)
-    named = run.transactions(columns=_NAMED, keep=False)  # who they are: once a run
-    res.candidates = table.merge(_names(run, named, table["customer_id"]), on="customer_id",
+    res.candidates = table.merge(_names(run, table["customer_id"]), on="customer_id",
                                  how="left")
     res.own = tco.own_terms(tx, as_of, min_orders={c["name"]: c["terms"].get("min_order")
                                                    for c in comps})

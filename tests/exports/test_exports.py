@@ -59,7 +59,10 @@ def test_people_fall_back_to_transactions_for_manager_and_name():
         "manager": ["Old", "New", None],
         "customer_name": ["Alpha", "Alpha", "Beta"],
     })
-    who = exports.people(None, transactions, pd.Series(["a", "b"])).set_index("customer_id")
+    who = exports.people(None, pd.Series(["a", "b"]),
+                         managers=exports.last_known(transactions, "manager"),
+                         names=exports.last_known(transactions, "customer_name")
+                         ).set_index("customer_id")
     assert who.loc["a", "manager"] == "New" and who.loc["b", "manager"] == tasks.UNASSIGNED
     assert who.loc["b", "customer_name"] == "Beta" and who.loc["a", "phone"] is None
     assert "consent" not in who
@@ -69,8 +72,7 @@ def test_people_keep_contact_person_phone_and_email_apart():
     customers = pd.DataFrame({"customer_id": ["a"], "contact_person": [" Анна "],
                               "phone": ["+7 912 000-00-00"], "email": ["  "],
                               "consent": ["да"]})
-    who = exports.people(customers, pd.DataFrame({"customer_id": [], "date": []}),
-                         customers["customer_id"]).iloc[0]
+    who = exports.people(customers, customers["customer_id"]).iloc[0]
     assert (who["contact_person"], who["phone"], who["email"]) == \
         ("Анна", "+7 912 000-00-00", None)
     assert who["consent"] == "да"
@@ -111,7 +113,6 @@ def test_mail_links_only_for_addresses(text, link):
 
 def test_a_blank_manager_is_no_manager():
     customers = pd.DataFrame({"customer_id": ["a", "b"], "manager": ["  ", "Петров П."]})
-    who = exports.people(customers, pd.DataFrame({"customer_id": [], "date": []}),
-                         customers["customer_id"]).set_index("customer_id")
+    who = exports.people(customers, customers["customer_id"]).set_index("customer_id")
     assert who.loc["a", "manager"] == tasks.UNASSIGNED
     assert who.loc["b", "manager"] == "Петров П."

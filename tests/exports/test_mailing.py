@@ -28,8 +28,7 @@ def _people(consent):
         "email": ["a@a.ru", "bad", None, "d@d.ru"],
         "birthday": pd.to_datetime([None, None, None, "1980-11-10"]),
         **({"consent": consent} if consent is not None else {})})
-    return customers, lists.people(customers, pd.DataFrame({"customer_id": [], "date": []}),
-                                   customers["customer_id"])
+    return customers, lists.people(customers, customers["customer_id"])
 
 
 @pytest.mark.parametrize(("value", "flag"), [
@@ -192,8 +191,7 @@ def _frame(customers: int, lang: Lang) -> pd.DataFrame:
                          "last_purchase": [dt.date(2026, 10, 1)] * customers})
     table = pd.DataFrame({"customer_id": ids, "name": [f"=Клиент {i}" for i in ids],
                           "manager": "M", "phone": "+7 912 345-67-89", "email": None})
-    people = lists.people(table, pd.DataFrame({"customer_id": [], "date": []}),
-                          table["customer_id"])
+    people = lists.people(table, table["customer_id"])
     return mailing.mailing_list(base, people, lists.occasions(
         None, start=dt.date(2026, 11, 2), days=30), lang)
 

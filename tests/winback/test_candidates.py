@@ -212,12 +212,12 @@ def test_yearly_volume_is_the_plain_filter_and_group_on_tricky_data(text):
 
 
 @pytest.mark.parametrize("text", ["str", "object"])
-def test_latest_rows_are_the_last_rows_of_a_stable_sort_by_date(text):
+def test_latest_lines_are_the_last_rows_of_a_stable_sort_by_date(text):
     tx = _tricky_transactions(text)
     ids = ["F", "C", "A", "Z", "E", "D", "B"]
     for frame in (tx, tx.iloc[::-1], tx.iloc[0:0]):
         for asked in (ids, ids[:3], []):
-            got = cd.latest_rows(frame, pd.Series(asked, dtype=object))
+            got = frame.iloc[cd.latest_lines(frame, pd.Series(asked, dtype=object))]
             plain = frame.sort_values("date", kind="mergesort").groupby("customer_id").tail(1)
             want = plain[plain["customer_id"].isin(asked)].sort_index()
             assert_frame_equal(got.sort_index(), want, check_exact=True)
