@@ -158,7 +158,7 @@ def _analyse(run: RunContext) -> LtvAnalysis:
         complete_through=complete_end(as_of), crr_period=cfg.crr_period,
         horizon_months=cfg.horizon_months,
         value_basis="margin" if (factors.margin_known if factors else cfg.margin) else "revenue")
-    _fit_models(run, result, factors)
+    _fit_models(run, result, factors, days)
     _judge_activity(run, result)
     if cfg.marketing:
         spend = pd.DataFrame([m.model_dump() for m in cfg.marketing])
@@ -166,17 +166,24 @@ def _analyse(run: RunContext) -> LtvAnalysis:
     return result
 
 
-def _fit_models(run: RunContext, result: LtvAnalysis, factors: ltv.LtvFactors | None) -> None:
+def _fit_models(run: RunContext, result: LtvAnalysis, factors: ltv.LtvFactors | None,
+                days: pd.DataFrame) -> None:
     """BG/NBD and Gamma-Gamma on the calibration period, the holdout check, CLV per customer.
 
     The holdout runs from the calibration end to the end of the last complete month of the
     data (rows after as_of included), and its errors are reported only when it is long
-    enough to judge (:func:`playbook.ltv.bgnbd.holdout_length`).
+    enough to judge (:func:`playbook.ltv.bgnbd.holdout_length`). The models' summaries are
+    made from the purchase days (``days``: those up to as_of, :func:`ltv.purchase_days`):
+    each day's lines summed once, as the summary sums them, rather than three times over
+    every line (a large client's 10M lines).
     """
     cfg = run.params.ltv
     unit = cfg.time_unit
-    everything = run.transactions(after_as_of=True, columns=_MODELLED)
-    data_end = max(everything["date"].max().date(), result.as_of)
+    everything, data_end = days, result.as_of  # no line after as_of: the days up to it
+    if run.lines_after_as_of:
+        lines = run.transactions(after_as_of=True, columns=_MODELLED)
+        data_end = max(lines["date"].max().date(), result.as_of)  # a day of returns too
+        everything = ltv.purchase_days(lines)
     calibration_end = cfg.calibration_end or result.as_of
     holdout_end = max(complete_end(data_end), calibration_end)
     result.calibration_end = calibration_end

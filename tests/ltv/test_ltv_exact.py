@@ -219,6 +219,33 @@ def test_rfm_summary_is_the_plain_groupby(transactions, calibration_end, observa
     assert_same(weeks, plain_rfm_summary(transactions, calibration_end, observation_end, 7.0))
 
 
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(1, 150), shuffle=st.booleans(),
+       ends=st.sampled_from([("2025-02-28", "2025-06-30"), ("2025-06-15", "2025-06-15"),
+                             ("1970-01-01", "2025-03-01"), ("1969-12-31", "1969-12-31"),
+                             ("2025-03-01", "2025-06-15")]),
+       unit=st.sampled_from(["day", "week", "month"]))
+def test_rfm_summary_of_the_purchase_days_is_that_of_the_lines(seed, rows, shuffle, ends,
+                                                               unit):
+    """The LTV models summarise the purchase days (each day's lines summed once, the days
+    of returns dropped) instead of every line: to the last bit the same summary."""
+    tx = tricky_transactions(seed, rows)
+    if not shuffle:
+        tx = tx.sort_values(["customer_id", "date"], kind="stable").reset_index(drop=True)
+    calibration_end, observation_end = ends
+    try:
+        want = rfm_summary(tx, calibration_end=calibration_end,
+                           observation_end=observation_end, time_unit=unit)
+    except DataError:
+        with pytest.raises(DataError, match="No customer has a purchase"):
+            rfm_summary(ltv.purchase_days(tx), calibration_end=calibration_end,
+                        observation_end=observation_end, time_unit=unit)
+        return
+    got = rfm_summary(ltv.purchase_days(tx), calibration_end=calibration_end,
+                      observation_end=observation_end, time_unit=unit)
+    assert_frame_equal(got, want, check_exact=True)
+
+
 def test_rfm_summary_of_categorical_and_missing_ids():
     tx = tricky_transactions(8, rows=80)
     tx.loc[[2, 30], "customer_id"] = None

@@ -129,3 +129,26 @@ def test_the_holdout_ends_with_the_last_complete_month(demo_run, monkeypatch):
     assert "up to September 30, 2026" in crr
     assert res.crr["period_end"].max() <= dt.date(2026, 9, 30)
     assert res.cohorts.index.max() <= pd.Timestamp("2026-09-01")
+
+
+def test_lines_after_as_of_are_the_holdout_and_not_the_customers_state(demo_run, monkeypatch):
+    """With lines after as_of (an export that goes on), the models see them in the holdout
+    only; fitted and judged from the purchase days, they are those of the lines."""
+    as_of = dt.date(2026, 8, 31)
+    monkeypatch.setattr(RunContext, "as_of", property(lambda self: as_of))
+    run = _with(demo_run, calibration_end=dt.date(2026, 2, 28))
+    assert run.lines_after_as_of
+    lines = run.transactions(after_as_of=True, columns=["customer_id", "date", "amount"])
+    assert lines["date"].max() > pd.Timestamp(as_of)
+    res = ltv_views.analyse(run)
+    assert res.holdout["data_end"] == lines["date"].max().date().isoformat()
+    cal = bgnbd.rfm_summary(lines, calibration_end="2026-02-28",
+                            observation_end=res.holdout["end"], time_unit="week")
+    assert res.holdout["total_actual"] == cal["frequency_holdout"].sum()
+    fit = bgnbd.fit_bgnbd(cal, time_unit="week")
+    assert (res.bg.r, res.bg.alpha, res.bg.a, res.bg.b) == (fit.r, fit.alpha, fit.a, fit.b)
+    now = bgnbd.rfm_summary(lines[lines["date"] <= pd.Timestamp(as_of)],
+                            calibration_end=as_of, time_unit="week")
+    assert res.customers["customer_id"].tolist() == now["customer_id"].tolist()
+    assert (res.customers["p_alive"].to_numpy()
+            == bgnbd.prob_alive(res.bg, now).to_numpy()).all()
