@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 from playbook.intake import run_intake
 from playbook.params import PROJECT_ROOT, Params, client_slug, load_params
 from playbook.report.i18n import Lang
+from playbook.running.memory import tidy, trim
 
 __all__ = ["RunContext", "open_run", "intake_dir"]
 
@@ -43,14 +44,6 @@ def _code_digest() -> str:
     for module in sorted(package.rglob("*.py")):
         digest.update(str(module.relative_to(package)).encode() + b"\0" + module.read_bytes())
     return digest.hexdigest()
-
-
-def _release() -> None:
-    """Give the memory pyarrow kept from a read back to the system: reading a column leaves
-    buffers the size of the file's pages in its pool, about as much again as the columns
-    read (a 10M client's four columns: 0.4 GB more for as long as the kernel lives).
-    """
-    pa.default_memory_pool().release_unused()
 
 
 def intake_dir(run_dir: Path) -> Path:
@@ -139,7 +132,7 @@ class RunContext:
             if keep:
                 held.update({c: v for c, v in read.items() if c not in codes})
             del frame
-            _release()
+            trim()
         return pd.DataFrame({c: read[c] if c in read else held[c] for c in wanted},
                             copy=False)
 
@@ -183,7 +176,7 @@ class RunContext:
         parts = [values.is_valid().to_numpy(zero_copy_only=False)
                  for _, values in self._row_groups(column)]
         known = np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
-        _release()
+        trim()
         rows = self._up_to_as_of(self._transactions_path, None)
         return known if rows is None else known[rows]
 
@@ -208,7 +201,7 @@ class RunContext:
         found = pa.chunked_array(pieces, type=pq.read_schema(self._transactions_path)
                                  .field(column).type).to_pandas()
         del pieces
-        _release()
+        trim()
         placed = np.empty(len(at), dtype=np.int64)
         placed[order] = np.arange(len(at))
         return found.take(placed).reset_index(drop=True).rename(column)
@@ -362,6 +355,7 @@ def open_run(params_path: str | Path, run_dir: str | Path = "") -> RunContext:
         runs into ``runs/<client>/scratch`` if it has not already.
     """
     params = load_params(_locate(params_path))
+    tidy()  # this kernel gives the memory it frees back (a large client's temporaries)
     if run_dir:
         folder = Path(run_dir)
     else:
