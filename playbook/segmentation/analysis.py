@@ -416,9 +416,9 @@ def movement(transactions: pd.DataFrame, as_of: dt.date, *, days: int = 90,
     for label, when in (("before", before_date), ("now", as_of)):
         if label in states:
             continue
-        known = transactions[transactions["date"] <= pd.Timestamp(when)]
-        summary = customer_summary(known, when)
-        rungs = ladder(summary, known, when, evidence=evidence, **options)
+        # the summary and the ladder take the lines up to ``when`` themselves: no copy
+        summary = customer_summary(transactions, when)
+        rungs = ladder(summary, transactions, when, evidence=evidence, **options)
         scores = rfm(summary, when, segments=segments)
         states[label] = pd.DataFrame({"customer_id": summary["customer_id"].to_numpy(),
                                       f"rung_{label}": rungs["rung"].to_numpy(),

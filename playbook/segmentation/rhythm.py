@@ -163,8 +163,8 @@ def realisation(transactions: pd.DataFrame, as_of: dt.date, *, classes=("A", "B"
     if transactions.empty or transactions["date"].min() > pd.Timestamp(then) - pd.DateOffset(
             months=months):
         return None
-    known = transactions[transactions["date"] <= pd.Timestamp(then)]
-    summary = customer_summary(known, then)
+    # the summary and the pace take the lines up to ``then`` themselves: no copy of them
+    summary = customer_summary(transactions, then)
     if summary.empty:
         return None
     column = "total_margin" if by == "margin" and summary["total_margin"].notna().any() \
@@ -176,7 +176,7 @@ def realisation(transactions: pd.DataFrame, as_of: dt.date, *, classes=("A", "B"
         return None
     value = _value_column(transactions)
     first = summary.set_index("customer_id")["first_purchase"].reindex(ids)
-    pace = annual_pace(known, first, then, months=12, value=value).sum()
+    pace = annual_pace(transactions, first, then, months=12, value=value).sum()
     later = transactions[(transactions["date"] > pd.Timestamp(then))
                          & (transactions["date"] <= pd.Timestamp(as_of))
                          & transactions["customer_id"].isin(set(ids))]

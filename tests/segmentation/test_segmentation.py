@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from playbook.intake.summary import customer_summary
 from playbook.segmentation import analysis as sg
+from playbook.segmentation import rhythm as rh
 
 AS_OF = dt.date(2025, 12, 31)
 
@@ -194,3 +195,20 @@ def test_movement_given_the_state_now_is_the_movement_made_whole(frame, days):
     pd.testing.assert_frame_equal(
         sg.movement(frame, as_of, days=days, ladder_options=options, now=now),
         sg.movement(frame, as_of, days=days, ladder_options=options))
+
+
+@settings(max_examples=40, deadline=None)
+@given(transactions(), st.integers(0, 700))
+def test_a_state_at_a_date_takes_the_lines_up_to_it_itself(frame, day):
+    """The movement's earlier state and the realisation's replay pass every line to the
+    summary, the ladder and the pace (no copy of the lines up to the date): each must
+    leave out the later lines itself."""
+    when = (pd.Timestamp("2024-01-01") + pd.Timedelta(days=day)).date()
+    known = frame[frame["date"] <= pd.Timestamp(when)]
+    summary = customer_summary(known, when)
+    pd.testing.assert_frame_equal(customer_summary(frame, when), summary)
+    pd.testing.assert_frame_equal(sg.ladder(summary, frame, when, min_months=2),
+                                  sg.ladder(summary, known, when, min_months=2))
+    first = summary.set_index("customer_id")["first_purchase"]
+    pd.testing.assert_series_equal(rh.annual_pace(frame, first, when),
+                                   rh.annual_pace(known, first, when))
