@@ -112,18 +112,7 @@ def write_recorded(run_dir: Path, lang: Lang, *, processes: int = 1) -> list[Pat
     RuntimeError as :func:`~playbook.exports.workbook.write_task_lists` does.
     """
     folder = tasks_folder(run_dir)
-    lists: dict[str, pd.DataFrame] = {}
-    outcomes = None
-    start: dt.date | None = None
-    for source in SOURCES:
-        path = folder / f"{source}.pickle"
-        if not path.exists():
-            continue
-        record = pickle.loads(path.read_bytes())
-        lists.update(record["lists"])
-        if record["outcomes"] is not None:
-            outcomes = record["outcomes"]
-        start = record["start"]
+    lists, outcomes, start = _recorded(folder)
     if start is None:
         return []
     exports = Path(run_dir) / "exports"
@@ -138,18 +127,40 @@ def write_recorded(run_dir: Path, lang: Lang, *, processes: int = 1) -> list[Pat
 
     parts = [{key: tasks[tasks["manager"].map(str).isin(group)] for key, tasks in lists.items()}
              for group in groups]
+    del lists  # each process gets its part; the runner keeps no copy of a large client's
     spawn = multiprocessing.get_context("spawn")  # never a fork of the runner's threads
     try:
         with ProcessPoolExecutor(max_workers=len(parts), mp_context=spawn) as pool:
-            written = pool.map(_write_part, parts, [exports] * len(parts),
-                               [(lang.code, lang.currency)] * len(parts),
-                               [start] * len(parts), [outcomes] * len(parts))
-            return sorted(p for paths in written for p in paths)
+            futures = [pool.submit(_write_part, part, exports, (lang.code, lang.currency),
+                                   start, outcomes) for part in parts]
+            del parts
+            return sorted(p for future in futures for p in future.result())
     except BrokenProcessPool:  # a process died (out of memory?): write them all here
         log.warning("a process writing the managers' workbooks died; writing them in one")
         for partial in exports.glob("*.xlsx.partial"):
             partial.unlink()
+        lists, outcomes, start = _recorded(folder)
         return write_task_lists(lists, exports, lang, start=start, outcomes=outcomes)
+
+
+def _recorded(folder: Path) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None,
+                                     dt.date | None]:
+    """The lists the notebooks recorded in ``folder``, the outcomes of last period's tasks
+    and the hand-over date (None: no notebook recorded lists).
+    """
+    lists: dict[str, pd.DataFrame] = {}
+    outcomes = None
+    start: dt.date | None = None
+    for source in SOURCES:
+        path = folder / f"{source}.pickle"
+        if not path.exists():
+            continue
+        record = pickle.loads(path.read_bytes())
+        lists.update(record["lists"])
+        if record["outcomes"] is not None:
+            outcomes = record["outcomes"]
+        start = record["start"]
+    return lists, outcomes, start
 
 
 #: Fewer tasks than this are written in one process: starting another costs a second.

@@ -52,6 +52,7 @@ from playbook.report import results as results_mod
 from playbook.report.document import export_pdf, render_report, summary_results
 from playbook.report.i18n import Lang
 from playbook.running.context import intake_dir
+from playbook.running.memory import tidy
 from playbook.running.resources import CONCURRENCY_ENV, concurrency, memory_budget
 
 __all__ = ["RunOutcome", "run_playbook", "NOTEBOOKS", "prepare_notebook", "new_run_dir",
@@ -524,6 +525,7 @@ def run_playbook(params_path: str | Path, *, out: str | Path | None = None,
         A notebook failed (exit code 1), naming the notebook, the cell and the saved copy.
     """
     params = load_params(params_path)
+    tidy()  # the runner too gives back what intake, the workbooks and the report freed
     now = dt.datetime.now()
     if out:
         final, run_dir = out_folder(params, out, now)

@@ -129,10 +129,11 @@ def _names(run: RunContext, ids) -> pd.DataFrame:
     return out[["customer_id", "name", "manager"]]
 
 
-#: The transactions' columns the analysis reads, and those of the competitors' prices by
-#: category (``RunContext.transactions``: a large client's text columns are most of its
-#: memory; the candidates' names and managers are read on their latest lines only).
-_READ = ("customer_id", "date", "amount", "margin", "order_id")
+#: The transactions' columns the analysis reads (and ``order_id``, not kept past it), and
+#: those of the competitors' prices by category (``RunContext.transactions``: a large
+#: client's text columns are most of its memory; the candidates' names and managers are
+#: read on their latest lines only).
+_READ = ("customer_id", "date", "amount", "margin")
 _MIX = ("customer_id", "date", "amount", "category")
 
 
@@ -141,7 +142,9 @@ def analyse(run: RunContext) -> WinbackAnalysis:
     cfg = run.params.winback
     seg = run.params.segmentation
     as_of = run.as_of
-    tx = run.transactions(columns=_READ)
+    tx = run.transactions(columns=_READ)  # kept: the LTV model reads them next
+    if "order_id" in run.transaction_columns:  # the documents: read for the terms only
+        tx = tx.assign(order_id=run.transactions(columns=["order_id"], keep=False)["order_id"])
     summary = run.summary()
     by = "total_margin" if (seg.abc.by == "margin" and summary["total_margin"].notna().any()) \
         else "total_spend"
