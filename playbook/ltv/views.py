@@ -209,10 +209,9 @@ def _fit_models(run: RunContext, result: LtvAnalysis, factors: ltv.LtvFactors | 
         if result.holdout["judged"]:
             result.holdout |= bgnbd.holdout_check(result.bg, calibration)
             result.holdout_table = bgnbd.holdout_by_frequency(result.bg, calibration)
-    now = everything[everything["date"] <= pd.Timestamp(result.as_of)]
-    current = bgnbd.rfm_summary(now, calibration_end=result.as_of, time_unit=unit)
+    # the summary leaves out the days after its calibration end itself: no copies
+    current = bgnbd.rfm_summary(everything, calibration_end=result.as_of, time_unit=unit)
     before_date = result.as_of - dt.timedelta(days=run.params.segmentation.movement_days)
-    earlier = now[now["date"] <= pd.Timestamp(before_date)]
     margin = factors.P if factors else (cfg.margin or 1.0)
     customers = current[["customer_id"]].copy()
     customers["p_alive"] = bgnbd.prob_alive(result.bg, current).to_numpy()
@@ -228,8 +227,8 @@ def _fit_models(run: RunContext, result: LtvAnalysis, factors: ltv.LtvFactors | 
                                       months=cfg.horizon_months,
                                       annual_discount=cfg.annual_discount,
                                       margin=margin).to_numpy()
-    if not earlier.empty:
-        previous = bgnbd.rfm_summary(earlier, calibration_end=before_date, time_unit=unit)
+    if (everything["date"] <= pd.Timestamp(before_date)).any():
+        previous = bgnbd.rfm_summary(everything, calibration_end=before_date, time_unit=unit)
         p_before = bgnbd.prob_alive(result.bg, previous)
         customers["p_alive_before"] = customers["customer_id"].map(
             pd.Series(p_before.to_numpy(), index=previous["customer_id"]))

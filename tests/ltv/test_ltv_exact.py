@@ -246,6 +246,26 @@ def test_rfm_summary_of_the_purchase_days_is_that_of_the_lines(seed, rows, shuff
     assert_frame_equal(got, want, check_exact=True)
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(1, 150),
+       end=st.sampled_from(["1969-12-31", "1970-01-01", "2025-01-31", "2025-03-01",
+                            "2025-06-15"]))
+def test_rfm_summary_leaves_out_the_days_after_its_end_itself(seed, rows, end):
+    """The LTV section passes every purchase day for today's and the earlier summary."""
+    tx = tricky_transactions(seed, rows)
+    known = tx[tx["date"] < pd.Timestamp(end) + pd.Timedelta(days=1)]
+    for table in (tx, ltv.purchase_days(tx)):
+        try:
+            want = rfm_summary(known if table is tx else ltv.purchase_days(known),
+                               calibration_end=end, time_unit="week")
+        except DataError:
+            with pytest.raises(DataError):
+                rfm_summary(table, calibration_end=end, time_unit="week")
+            continue
+        assert_frame_equal(rfm_summary(table, calibration_end=end, time_unit="week"), want,
+                           check_exact=True)
+
+
 def test_rfm_summary_of_categorical_and_missing_ids():
     tx = tricky_transactions(8, rows=80)
     tx.loc[[2, 30], "customer_id"] = None
