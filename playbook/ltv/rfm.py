@@ -239,6 +239,7 @@ def rfm_summary(
         ids[keep], day_number - start,
         {"amount": transactions[amount].astype(float).to_numpy()[keep]})
     amounts = groups["amount"].sum().to_numpy()
+    del groups, day, keep, day_number, ids  # a line's worth each, not needed past here
     bought = amounts >= 0
     in_cal = offsets + start <= (cal_end - pd.Timestamp(0)).days
     cal = bought & in_cal

@@ -205,6 +205,14 @@ def _ordinals(dates: pd.Series, months_per: int) -> pd.Series:
             + (dates.dt.month.astype("int64") - 1) // months_per)
 
 
+def _up_to(frame: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """The rows of ``frame`` dated on or before ``day``: ``frame`` itself when that is all
+    of them (a large client's lines are not copied for nothing).
+    """
+    keep = (frame["date"] <= pd.Timestamp(day)).to_numpy()
+    return frame if keep.all() else frame[keep]
+
+
 def _xyz_stats(transactions: pd.DataFrame, as_of: dt.date, *, period: str, window_months: int,
                customer_id: str, date: str, amount: str) -> pd.DataFrame:
     """Transactions -> per customer (index): periods of history in the window, cv."""
@@ -213,7 +221,7 @@ def _xyz_stats(transactions: pd.DataFrame, as_of: dt.date, *, period: str, windo
     start = end - max(1, window_months // months_per)
     frame = transactions[[customer_id, date, amount]].rename(
         columns={customer_id: "customer_id", date: "date", amount: "amount"})
-    frame = frame[frame["date"] <= pd.Timestamp(as_of)]
+    frame = _up_to(frame, as_of)
     frame = frame.assign(p=_ordinals(frame["date"], months_per))
     end_at, start_at = end.ordinal, start.ordinal
     first = frame.groupby("customer_id")["p"].min()
@@ -465,7 +473,7 @@ def base_health(transactions: pd.DataFrame, customers: pd.DataFrame | None = Non
     frame = transactions[[customer_id, date, amount]].rename(
         columns={customer_id: "customer_id", date: "date", amount: "amount"})
     if as_of is not None:
-        frame = frame[frame["date"] <= pd.Timestamp(complete_end(as_of))]
+        frame = _up_to(frame, complete_end(as_of))
     frame = frame.assign(month=frame["date"].dt.to_period("M"))
     monthly = frame.groupby(["customer_id", "month"])["amount"].sum()
     bought = monthly[monthly > 0].reset_index()

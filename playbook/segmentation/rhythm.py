@@ -124,7 +124,8 @@ def annual_pace(transactions: pd.DataFrame, first_purchase: pd.Series, as_of: dt
     """
     end = pd.Timestamp(as_of)
     start = end - pd.DateOffset(months=months)
-    window = transactions[(transactions[date] > start) & (transactions[date] <= end)]
+    inside = (transactions[date] > start) & (transactions[date] <= end)
+    window = transactions.loc[inside, [customer_id, value]]  # those two columns only
     bought = window.groupby(customer_id)[value].sum().clip(lower=0)
     first = pd.to_datetime(first_purchase)
     share = (end - first.clip(lower=start)).dt.days / (end - start).days
