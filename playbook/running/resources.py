@@ -38,9 +38,10 @@ def concurrency(params: Params, transactions: int | None = None) -> int:
 
 
 #: A notebook kernel's peak memory, measured on generated clients (bench/README.md): about
-#: 0.4 GB and 320 bytes a transaction (3.6 GB at 10M transactions, the segmentation's kernel
-#: making the lists and the lifetime-value model); 350 leaves a margin.
-KERNEL_BASE, KERNEL_PER_ROW = 0.4e9, 350
+#: 0.4 GB and 190 bytes a transaction (2.3 GB at 10M transactions: the segmentation's
+#: analyses, the standards reading managers and branches, the lifetime-value model); 220
+#: leaves a margin.
+KERNEL_BASE, KERNEL_PER_ROW = 0.4e9, 220
 
 
 def kernel_memory(transactions: int) -> float:

@@ -17,19 +17,19 @@ def _params(tmp_path, **run):
 
 def test_a_kernel_needs_more_memory_for_a_larger_client():
     assert resources.kernel_memory(0) == pytest.approx(0.4e9)
-    assert resources.kernel_memory(1_000_000) == pytest.approx(0.75e9)
-    assert resources.kernel_memory(10_000_000) == pytest.approx(3.9e9)
+    assert resources.kernel_memory(1_000_000) == pytest.approx(0.62e9)
+    assert resources.kernel_memory(10_000_000) == pytest.approx(2.6e9)
 
 
 def test_no_more_notebooks_at_once_than_fit_in_the_memory_given(tmp_path, monkeypatch):
     monkeypatch.delenv(resources.CONCURRENCY_ENV, raising=False)
     params = _params(tmp_path, concurrency=4, memory_gb=4)
     assert resources.concurrency(params, 1_000) == 4  # a small client: the cores decide
-    assert resources.concurrency(params, 1_000_000) == 4  # 4 x 0.75 GB fit in 4 GB
-    assert resources.concurrency(params, 4_000_000) == 2  # 1.8 GB each
-    assert resources.concurrency(params, 10_000_000) == 1  # never fewer than one
+    assert resources.concurrency(params, 1_000_000) == 4  # 4 x 0.62 GB fit in 4 GB
+    assert resources.concurrency(params, 6_000_000) == 2  # 1.72 GB each
+    assert resources.concurrency(params, 20_000_000) == 1  # never fewer than one
     monkeypatch.setenv(resources.CONCURRENCY_ENV, "3")  # a batch's share of the cores
-    assert resources.concurrency(params, 4_000_000) == 2
+    assert resources.concurrency(params, 6_000_000) == 2
     assert resources.concurrency(params) == 3  # the cores alone
 
 
@@ -38,10 +38,10 @@ def test_by_default_three_quarters_of_the_free_memory(tmp_path, monkeypatch):
     params = _params(tmp_path, concurrency=4)
     monkeypatch.setattr(resources, "available_memory", lambda: 8e9)
     assert resources.memory_budget(params) == pytest.approx(6e9)
-    assert resources.concurrency(params, 10_000_000) == 1
-    assert resources.concurrency(params, 6_000_000) == 2  # 2.5 GB each
+    assert resources.concurrency(params, 20_000_000) == 1  # 4.8 GB
+    assert resources.concurrency(params, 10_000_000) == 2  # 2.6 GB each
     monkeypatch.setattr(resources, "available_memory", lambda: None)  # unknown: no limit
-    assert resources.concurrency(params, 10_000_000) == 4
+    assert resources.concurrency(params, 20_000_000) == 4
 
 
 def test_the_free_memory_is_read_on_linux():
