@@ -206,3 +206,44 @@ def test_summary_properties(rows, as_of_offset):
 def test_as_of_accepts_dates_and_datetimes(as_of):
     tx = frame([("a", "2024-01-01", 1.0, 0.0)])
     assert customer_summary(tx, as_of).loc[0, "T"] == 30
+
+
+def _many_lines(n: int = 200_000) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    return pd.DataFrame({
+        "customer_id": pd.Series([f"К-{i}" for i in rng.integers(0, 40_000, n)], dtype="str"),
+        "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 700, n), "D"),
+        "amount": rng.choice([0.1, 19.99, -5.0, 1e6 + 0.01, np.nan], n),
+        "margin": rng.choice([0.3, np.nan], n),
+    })
+
+
+def test_a_summary_within_a_small_memory_is_the_same(monkeypatch):
+    """DuckDB keeps a summary within SUMMARY_MEMORY, spilling to a temporary folder; a
+    limit far too small for it changes nothing but where the work is done."""
+    from playbook.intake import summary
+
+    tx = _many_lines()
+    want = customer_summary(tx, dt.date(2025, 6, 30))
+    monkeypatch.setattr(summary, "SUMMARY_MEMORY", "8MB")
+    assert_frame_equal(customer_summary(tx, dt.date(2025, 6, 30)), want, check_exact=True)
+
+
+def test_a_summary_duckdb_cannot_fit_is_made_without_the_limit(monkeypatch):
+    import duckdb
+
+    from playbook.intake import summary
+
+    tx = _many_lines(20_000)
+    want = customer_summary(tx, dt.date(2025, 6, 30))
+    real, limits = summary._query, []
+
+    def query(frame, as_of, memory):
+        limits.append(memory)
+        if memory:
+            raise duckdb.OutOfMemoryException("could not allocate block")
+        return real(frame, as_of, memory)
+
+    monkeypatch.setattr(summary, "_query", query)
+    assert_frame_equal(customer_summary(tx, dt.date(2025, 6, 30)), want, check_exact=True)
+    assert limits == [summary.SUMMARY_MEMORY, None]
