@@ -48,9 +48,10 @@ def _glibc():
 
 def trim() -> None:
     """Give what pyarrow's pool and the C allocator hold unused back to the system now."""
-    pa.default_memory_pool().release_unused()
+    pool = pa.default_memory_pool()
+    pool.release_unused()  # on the system pool (after tidy) that is glibc's malloc_trim
     libc = _glibc()
-    if libc is not None:
+    if libc is not None and pool.backend_name != "system":
         libc.malloc_trim(0)
 
 
