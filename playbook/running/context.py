@@ -64,8 +64,8 @@ class RunContext:
     #: ``playbook run`` (:func:`open_run` with a ``run_dir``), off for a context built by hand
     reuse: bool = False
     _transactions: dict = field(default_factory=dict, init=False, repr=False, compare=False)
-    _transaction_names: list | None = field(default=None, init=False, repr=False,
-                                            compare=False)
+    _transaction_schema: pa.Schema | None = field(default=None, init=False, repr=False,
+                                                  compare=False)
     _as_of_rows: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     @cached_property
@@ -148,9 +148,14 @@ class RunContext:
         """The normalised transactions' columns (the optional ones only when the client's
         file has them).
         """
-        if self._transaction_names is None:
-            self._transaction_names = pq.read_schema(self._transactions_path).names
-        return self._transaction_names
+        return self._schema.names
+
+    @property
+    def _schema(self) -> pa.Schema:
+        """The transactions file's pyarrow schema, read once."""
+        if self._transaction_schema is None:
+            self._transaction_schema = pq.read_schema(self._transactions_path)
+        return self._transaction_schema
 
     @property
     def _transactions_path(self) -> Path:
@@ -198,8 +203,7 @@ class RunContext:
                 pieces.append(values.take(pa.array(wanted[start:stop] - first)))
             if stop == len(wanted):
                 break
-        found = pa.chunked_array(pieces, type=pq.read_schema(self._transactions_path)
-                                 .field(column).type).to_pandas()
+        found = pa.chunked_array(pieces, type=self._schema.field(column).type).to_pandas()
         del pieces
         trim()
         placed = np.empty(len(at), dtype=np.int64)
