@@ -23,6 +23,7 @@ from playbook.exports.tasks import (
     plain_text,
     status_name,
 )
+from playbook.keys import KEY, customer_codes
 from playbook.report.i18n import Lang
 
 __all__ = ["ROW_COLUMNS", "HIGH_RISK_SEGMENTS", "CONTEXT_COLUMNS",
@@ -36,8 +37,8 @@ HIGH_RISK_SEGMENTS = ("at_risk", "cant_lose")
 _PEOPLE = ("manager", "name", "contact_person", "phone", "email", "consent")
 #: The transactions' columns :func:`context` and :func:`yearly_value` (with
 #: :func:`value_column`) read: a caller reads no other (``RunContext.transactions``).
-CONTEXT_COLUMNS = ("customer_id", "date", "amount", "category")
-VALUE_COLUMNS = ("customer_id", "date", "amount", "margin")
+CONTEXT_COLUMNS = ("customer_id", "date", "amount", "category", KEY)
+VALUE_COLUMNS = ("customer_id", "date", "amount", "margin", KEY)
 
 
 def people(customers: pd.DataFrame | None, ids: pd.Series, *,
@@ -105,7 +106,7 @@ def last_lines(transactions: pd.DataFrame, known: np.ndarray, *,
     """
     at = np.flatnonzero(known)
     order = at[np.argsort(transactions["date"].to_numpy()[at], kind="quicksort")]
-    code, ids = customers or pd.factorize(transactions["customer_id"], sort=True)
+    code, ids = customers or customer_codes(transactions)
     last = last_of_each(code[order], len(ids))
     has = np.flatnonzero(last >= 0)
     return order[last[has]], pd.Index(ids).take(has)
@@ -135,7 +136,7 @@ def yearly_value(transactions: pd.DataFrame, *, value: str = "amount") -> pd.Ser
         return pd.Series(dtype=float)
     # grouped by a number per customer (in the ids' order), not by the text of the id:
     # pandas' own sums over the same lines in the same order, seconds less at 10M lines
-    code, known = pd.factorize(transactions["customer_id"], sort=True)
+    code, known = customer_codes(transactions)
     day = transactions["date"]
     last = day.groupby(code).transform("max")
     window = ((day > last - pd.DateOffset(months=12)) & (code >= 0)).to_numpy()
@@ -170,8 +171,8 @@ def context(summary: pd.DataFrame, transactions: pd.DataFrame, as_of: dt.date, *
     # large client's 10M lines are grouped by number, never copied or grouped by the text
     # of their id (the sums are pandas' own, over the same lines in the same order, and the
     # same choice of category: the same figures)
-    code, known = pd.factorize(transactions["customer_id"])
-    at = pd.Index(known).get_indexer(ids)
+    code, known = customer_codes(transactions)
+    at = known.get_indexer(ids)
     day = transactions["date"].to_numpy()
     seen = (code >= 0) & (day <= end.to_datetime64())
     late = seen & (day > mid.to_datetime64())

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from playbook.keys import customer_codes
 from playbook.ltv.rfm import customer_day_groups
 from playbook.periods import complete_end, last_complete_period
 
@@ -52,7 +53,7 @@ def purchase_days(transactions: pd.DataFrame, *, customer_id: str = "customer_id
     # Ids and days coded once, sorted (code order is id and date order), and grouped by
     # the integer codes; rows where either is missing are left out, as groupby does. Ids
     # in an object column get the dtype groupby would give them (str, int64, ...).
-    ids, id_values = pd.factorize(transactions[customer_id], sort=True)
+    ids, id_values = customer_codes(transactions, customer_id)  # the run's, when given
     id_values = id_values.infer_objects()
     dates = pd.to_datetime(transactions[date]).dt.normalize()
     day, day_values = pd.factorize(dates, sort=True)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from playbook.errors import DataError
+from playbook.keys import KEY
 from playbook.ltv import activity, bgnbd, gammagamma
 from playbook.ltv import formulas as ltv
 from playbook.ltv.views_model import (
@@ -124,7 +125,7 @@ def _window(days: pd.DataFrame, as_of: dt.date, wanted: int) -> tuple[int, bool]
 
 #: The transactions' columns the purchase days are made of, and those the models read
 #: (``RunContext.transactions``: a large client's other columns are most of its memory).
-_DAYS = ("customer_id", "date", "amount", "margin")
+_DAYS = ("customer_id", "date", "amount", "margin", KEY)
 _MODELLED = ("customer_id", "date", "amount")
 
 

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from playbook.intake import run_intake
+from playbook.keys import KEY
 from playbook.params import PROJECT_ROOT, Params, client_slug, load_params
 from playbook.report.i18n import Lang
 from playbook.running.memory import tidy, trim
@@ -110,16 +111,23 @@ class RunContext:
         ``coded``: of those columns, text ones read as pandas categoricals (each distinct
         text held once: a large client's categories or managers in megabytes rather than
         hundreds of them), for this call only, never kept.
+        :data:`playbook.keys.KEY` among ``columns``: each line's customer as a number as
+        well (a categorical of the sorted ids, coded once), for the analyses that group a
+        large client's lines by customer.
         """
         path = self._transactions_path
         names = self.transaction_columns
-        wanted = names if columns is None else [c for c in columns if c in names]
+        wanted = names if columns is None else [c for c in columns if c in names or c == KEY]
         # with no line after as_of, the lines up to it are all the lines: one set held
         whole = after_as_of and self.lines_after_as_of
         held = self._transactions.setdefault(whole, {})
         read = {}
+        if KEY in wanted and KEY not in held:
+            read[KEY] = self._customer_key(whole, keep)
+            if keep:
+                held[KEY] = read[KEY]
         codes = [c for c in wanted if c in coded]
-        missing = [c for c in wanted if c not in held and c not in codes] + codes
+        missing = [c for c in wanted if c not in held and c not in codes and c != KEY] + codes
         if missing:
             frame = pd.read_parquet(path, columns=missing, read_dictionary=codes or None)
             if "date" in frame:
@@ -128,13 +136,23 @@ class RunContext:
                 rows = self._up_to_as_of(path, frame.get("date"))
                 if rows is not None:
                     frame = frame[rows].reset_index(drop=True)
-            read = dict(frame.items())
+            read.update(frame.items())
             if keep:
-                held.update({c: v for c, v in read.items() if c not in codes})
+                held.update({c: v for c, v in frame.items() if c not in codes})
             del frame
             trim()
         return pd.DataFrame({c: read[c] if c in read else held[c] for c in wanted},
                             copy=False)
+
+    def _customer_key(self, whole: bool, keep: bool) -> pd.Series:
+        """Each line's customer as :data:`playbook.keys.KEY`: coded once, the numbers in
+        the order of the sorted ids, as grouping by the ids would order them.
+        """
+        ids = self.transactions(after_as_of=whole, columns=["customer_id"],
+                                keep=keep)["customer_id"]
+        code, uniques = pd.factorize(ids, sort=True)
+        return pd.Series(pd.Categorical.from_codes(code, categories=pd.Index(uniques)),
+                         name=KEY, copy=False)
 
     @property
     def lines_after_as_of(self) -> bool:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from playbook.intake.summary import customer_summary
+from playbook.keys import customer_codes, group_key, with_ids
 from playbook.periods import complete_end, last_complete_period
 
 #: The transactions' columns this module's analyses read (``RunContext.transactions``).
@@ -201,6 +202,11 @@ def _ordinals(dates: pd.Series, months_per: int) -> pd.Series:
     """Each date's month (``months_per`` 1) or quarter (3) as pandas numbers the period
     (``Period.ordinal``): whole numbers, fast to group and compare, unlike periods.
     """
+    values = dates.to_numpy()
+    if values.dtype.kind == "M" and not np.isnat(values).any():
+        # months since 1970 straight from the datetimes: no year and month fields made
+        months = values.astype("datetime64[M]").astype("int64")
+        return pd.Series(months // months_per, index=dates.index, name=dates.name)
     return ((dates.dt.year.astype("int64") - 1970) * (12 // months_per)
             + (dates.dt.month.astype("int64") - 1) // months_per)
 
@@ -219,21 +225,29 @@ def _xyz_stats(transactions: pd.DataFrame, as_of: dt.date, *, period: str, windo
     months_per = {"month": 1, "quarter": 3}[period]
     end = last_complete_period(as_of, period)
     start = end - max(1, window_months // months_per)
-    frame = transactions[[customer_id, date, amount]].rename(
-        columns={customer_id: "customer_id", date: "date", amount: "amount"})
-    frame = _up_to(frame, as_of)
-    frame = frame.assign(p=_ordinals(frame["date"], months_per))
     end_at, start_at = end.ordinal, start.ordinal
-    first = frame.groupby("customer_id")["p"].min()
-    window = frame[(frame["p"] > start_at) & (frame["p"] <= end_at)]
-    per = window.groupby(["customer_id", "p"])["amount"].sum().clip(lower=0)
-    sums = per.groupby(level=0).sum()
-    squares = (per ** 2).groupby(level=0).sum()
-    stats = pd.DataFrame({"first": first})
+    # grouped by a number per customer (keys: the same groups, sums and order as by id)
+    code, ids = customer_codes(transactions, customer_id)
+    dates, values = transactions[date], transactions[amount]
+    keep = (dates <= pd.Timestamp(as_of)).to_numpy()
+    if not keep.all():
+        code, dates, values = code[keep], dates[keep], values[keep]
+    p = _ordinals(dates, months_per).to_numpy()
+    first = pd.Series(p).groupby(group_key(code)).min()
+    # each customer's sum per period of the window: one number for (customer, period),
+    # customer first, so the sums come in groupby([customer, period])'s order
+    inside = (p > start_at) & (p <= end_at)
+    span = end_at - start_at
+    cell = group_key(code[inside]) * span + (p[inside] - start_at - 1)
+    per = values[inside].groupby(cell).sum().clip(lower=0)
+    owner = per.index.to_numpy() // span
+    sums = per.groupby(owner).sum()
+    squares = (per ** 2).groupby(owner).sum()
+    stats = with_ids(pd.DataFrame({"first": first.to_numpy()}, index=first.index), ids)
     stats["periods"] = np.maximum(
         0, end_at - np.maximum(stats["first"].to_numpy(), start_at + 1) + 1)
-    stats["sum"] = sums.reindex(stats.index).fillna(0.0)
-    stats["sq"] = squares.reindex(stats.index).fillna(0.0)
+    stats["sum"] = sums.reindex(first.index).fillna(0.0).to_numpy()
+    stats["sq"] = squares.reindex(first.index).fillna(0.0).to_numpy()
     n = stats["periods"].clip(lower=1)
     mean = stats["sum"] / n
     variance = (stats["sq"] / n - mean ** 2).clip(lower=0)
@@ -335,11 +349,15 @@ def _active_months(transactions: pd.DataFrame, as_of: dt.date, window_months: in
                    customer_id: str, date: str, amount: str) -> pd.Series:
     """How many of the last ``window_months`` calendar months each customer bought in."""
     end = pd.Timestamp(as_of).to_period("M").ordinal
-    month = _ordinals(transactions[date], 1)
-    inside = (transactions[date] <= pd.Timestamp(as_of)) & (month > end - window_months)
-    monthly = transactions.loc[inside, [customer_id, amount]].groupby(
-        [transactions.loc[inside, customer_id], month[inside]])[amount].sum()
-    return (monthly > 0).groupby(level=0).sum()
+    code, ids = customer_codes(transactions, customer_id)
+    month = _ordinals(transactions[date], 1).to_numpy()
+    inside = (transactions[date] <= pd.Timestamp(as_of)).to_numpy() \
+        & (month > end - window_months)
+    # one number for (customer, month), customer first: groupby([customer, month])'s order
+    cell = group_key(code[inside]) * window_months + (month[inside] - (end - window_months + 1))
+    monthly = transactions[amount][inside].groupby(cell).sum()
+    owner = monthly.index.to_numpy() // max(window_months, 1)
+    return with_ids((monthly > 0).groupby(owner).sum(), ids, customer_id)
 
 
 def ladder(summary: pd.DataFrame, transactions: pd.DataFrame, as_of: dt.date, *,
@@ -470,23 +488,35 @@ def base_health(transactions: pd.DataFrame, customers: pd.DataFrame | None = Non
     (:func:`playbook.periods.complete_end`): the days of a month the data ends inside are
     left out, so the last row is never a slump that is only a short month.
     """
-    frame = transactions[[customer_id, date, amount]].rename(
-        columns={customer_id: "customer_id", date: "date", amount: "amount"})
+    # grouped by a number per customer and whole months (keys; Period.ordinal): the same
+    # groups and sums as by the ids and the months, without hashing either
+    code, ids = customer_codes(transactions, customer_id)
+    dates, values = transactions[date], transactions[amount]
     if as_of is not None:
-        frame = _up_to(frame, complete_end(as_of))
-    frame = frame.assign(month=frame["date"].dt.to_period("M"))
-    monthly = frame.groupby(["customer_id", "month"])["amount"].sum()
-    bought = monthly[monthly > 0].reset_index()
-    first = bought.groupby("customer_id")["month"].min().rename("first_month")
-    bought = bought.join(first, on="customer_id")
-    out = bought.groupby("month").agg(active=("customer_id", "size"))
-    out["new"] = bought[bought["month"] == bought["first_month"]].groupby("month").size()
-    out = out.fillna({"new": 0}).astype("int64")
+        keep = (dates <= pd.Timestamp(complete_end(as_of))).to_numpy()
+        if not keep.all():
+            code, dates, values = code[keep], dates[keep], values[keep]
+    month = _ordinals(dates, 1).to_numpy()
+    low = int(month.min()) if len(month) else 0
+    span = int(month.max()) - low + 1 if len(month) else 1
+    monthly = values.groupby(group_key(code) * span + (month - low)).sum()
+    cells = monthly.index.to_numpy()[(monthly > 0).to_numpy()].astype(np.int64)
+    owner, bought = cells // span, cells % span  # customers in order, then their months
+    first = pd.Series(bought).groupby(owner).min()
+    is_first = bought == first.reindex(owner).to_numpy()
+    seen = np.flatnonzero(np.bincount(bought, minlength=span))
+    out = pd.DataFrame({"active": np.bincount(bought, minlength=span)[seen],
+                        "new": np.bincount(bought[is_first], minlength=span)[seen]},
+                       index=pd.PeriodIndex.from_ordinals(seen + low, freq="M"))
+    out = out.astype("int64")
     out["returning"] = out["active"] - out["new"]
     out["new_referral"] = np.nan
     out["referral_share"] = np.nan
     if customers is not None and "referral" in customers and customers["referral"].notna().any():
         ref = customers.set_index("customer_id")["referral"]
+        first = with_ids(pd.Series(pd.PeriodIndex.from_ordinals(first.to_numpy() + low,
+                                                                freq="M"),
+                                   index=first.index, name="first_month"), ids)
         news = first.reset_index()
         news["referral"] = news["customer_id"].map(ref)
         known = news[news["referral"].notna()]

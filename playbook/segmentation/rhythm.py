@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from playbook.intake.summary import customer_summary
+from playbook.keys import customer_codes, group_key, with_ids
 
 __all__ = ["STATUSES", "ASSUMED_FACTOR", "Rhythm", "usual_gaps", "rhythm", "annual_pace",
            "abc_classes", "realisation", "forward_groups", "newly_lost"]
@@ -124,9 +125,11 @@ def annual_pace(transactions: pd.DataFrame, first_purchase: pd.Series, as_of: dt
     """
     end = pd.Timestamp(as_of)
     start = end - pd.DateOffset(months=months)
-    inside = (transactions[date] > start) & (transactions[date] <= end)
-    window = transactions.loc[inside, [customer_id, value]]  # those two columns only
-    bought = window.groupby(customer_id)[value].sum().clip(lower=0)
+    inside = ((transactions[date] > start) & (transactions[date] <= end)).to_numpy()
+    # grouped by a number per customer (keys): the same sums as by the ids
+    code, ids = customer_codes(transactions, customer_id)
+    bought = with_ids(transactions[value][inside].groupby(group_key(code[inside])).sum()
+                      .clip(lower=0), ids, customer_id)
     first = pd.to_datetime(first_purchase)
     share = (end - first.clip(lower=start)).dt.days / (end - start).days
     tenure = (share * months).clip(lower=1, upper=months)
@@ -204,7 +207,9 @@ def forward_groups(summary: pd.DataFrame, transactions: pd.DataFrame, as_of: dt.
     value = _value_column(transactions)
     first = summary.set_index("customer_id")["first_purchase"]
     pace = annual_pace(transactions, first, as_of, value=value)
-    frame["pace"] = frame["customer_id"].map(pace).fillna(0.0).to_numpy()
+    # the pace is in the summary's order already (the usual case): no lookup by id needed
+    aligned = pace.index.equals(pd.Index(frame["customer_id"]))
+    frame["pace"] = (pace if aligned else frame["customer_id"].map(pace)).fillna(0.0).to_numpy()
     basis = "given"
     measured = None
     if factor is None:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from playbook import exports
+from playbook.keys import KEY, customer_codes
 from playbook.periods import complete_end, is_period_end
 from playbook.report.document import summary_section
 from playbook.report.i18n import Lang, Safe
@@ -121,7 +122,7 @@ def customer_names(run: RunContext) -> pd.Series | None:
     known = run.transaction_known("customer_name")
     if not known.any():
         return None
-    code, ids = pd.factorize(run.transactions(columns=["customer_id"])["customer_id"], sort=True)
+    code, ids = customer_codes(run.transactions(columns=["customer_id", KEY]))
     last = exports.lists.last_of_each(np.where(known, code, -1), len(ids))
     has = np.flatnonzero(last >= 0)
     names = run.transaction_values("customer_name", last[has])
@@ -155,7 +156,8 @@ def _analyse(run: RunContext, evidence: pd.DataFrame | None) -> Segments:
     cfg = run.params.segmentation
     # the analyses read these columns only: their filtered copies leave the names,
     # managers, categories and documents out (most of a large client's memory)
-    tx, summary, as_of = run.transactions(columns=_ANALYSED), run.summary(), run.as_of
+    # (and each line's customer as a number: the analyses group by it, keys)
+    tx, summary, as_of = run.transactions(columns=[*_ANALYSED, KEY]), run.summary(), run.as_of
     segments = None
     if cfg.rfm_segments:
         segments = sg.rfm_segment_map({k: v.model_dump() for k, v in cfg.rfm_segments.items()})

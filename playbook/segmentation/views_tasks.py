@@ -21,6 +21,7 @@ import pandas as pd
 
 from playbook import exports
 from playbook.errors import PlaybookError
+from playbook.keys import KEY, customer_codes
 from playbook.report.i18n import Lang
 from playbook.segmentation import rhythm as rh
 from playbook.segmentation.views_risk import overdue_tasks
@@ -65,8 +66,7 @@ def customer_ids(seg: Segments, run: RunContext) -> pd.Series:
 def who(seg: Segments, run: RunContext) -> pd.DataFrame:
     """Each customer's manager, name and contacts (:func:`playbook.exports.people`)."""
     def make():
-        ids = run.transactions(columns=["customer_id"])["customer_id"]
-        coded = pd.factorize(ids, sort=True)  # once for both
+        coded = customer_codes(run.transactions(columns=["customer_id", KEY]))  # for both
         return exports.people(run.customers(), customer_ids(seg, run),
                               managers=last_known(run, "manager", customers=coded),
                               names=last_known(run, "customer_name", customers=coded))
@@ -82,7 +82,7 @@ def last_known(run: RunContext, column: str, *,
     """
     if column not in run.transaction_columns:
         return pd.Series(dtype="object")
-    tx = run.transactions(columns=["customer_id", "date"])
+    tx = run.transactions(columns=["customer_id", "date", KEY])
     known = run.transaction_known(column)
     if pd.isna(tx["date"].to_numpy()[known]).any():  # the whole column, as the rule says
         return exports.last_known(

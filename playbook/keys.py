@@ -1,0 +1,55 @@
+"""Customers as whole numbers: a large client's lines grouped by a number per customer.
+
+Grouping ten million lines by the text of their customer id hashes every id again each
+time: about a second a grouping. Grouping them by a number that follows the sorted ids
+takes a fifth of that, and gives the same groups in the same order, each summed over the
+same lines in the same order: the same figures, to the last bit.
+
+A notebook's run codes its customers once (``RunContext.transactions(columns=[..., KEY])``
+adds :data:`KEY`, a categorical column whose categories are the sorted ids); an analysis
+handed a plain table, by a test or another caller, codes them itself. Imports nothing from
+the playbook, so every package may use it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["KEY", "customer_codes", "group_key", "with_ids"]
+
+#: The column of each line's customer as a categorical: codes in the order of the sorted
+#: ids (``pd.factorize(customer_id, sort=True)``), the ids as its categories.
+KEY = "customer_key"
+
+
+def customer_codes(frame: pd.DataFrame, customer_id: str = "customer_id"
+                   ) -> tuple[np.ndarray, pd.Index]:
+    """Each row's customer as a number, and the ids the numbers stand for.
+
+    The same as ``pd.factorize(frame[customer_id], sort=True)``: int64 numbers that follow
+    the sorted ids, -1 for a row without one. Read from the frame's :data:`KEY` column when it
+    has one (coded once for the run), else worked out here.
+    """
+    if customer_id == "customer_id" and KEY in frame:
+        key = frame[KEY]  # int64, as factorize gives: the callers compute with them
+        return key.cat.codes.to_numpy().astype(np.int64), key.cat.categories
+    code, ids = pd.factorize(frame[customer_id], sort=True)
+    return code, pd.Index(ids)
+
+
+def group_key(code: np.ndarray) -> np.ndarray:
+    """``code`` as pandas should group by it: a row without a customer (-1) in no group,
+    as ``groupby`` leaves out a missing id.
+    """
+    if len(code) and code.min() < 0:
+        return np.where(code >= 0, code, np.nan)
+    return code
+
+
+def with_ids(result: pd.Series | pd.DataFrame, ids: pd.Index, name: str = "customer_id"):
+    """``result``, grouped by :func:`customer_codes`' numbers, indexed by the ids instead:
+    what grouping by the ids themselves gives.
+    """
+    result.index = ids.take(result.index.to_numpy(dtype=np.int64)).rename(name)
+    return result
