@@ -194,9 +194,13 @@ def context(summary: pd.DataFrame, transactions: pd.DataFrame, as_of: dt.date, *
         kind, names = ((category.cat.codes.to_numpy(), category.cat.categories)
                        if isinstance(category.dtype, pd.CategoricalDtype)
                        else pd.factorize(category))
-        spent = pd.DataFrame({"code": code[named], "kind": kind[named],
-                              "amount": amount[named]}) \
-            .groupby(["code", "kind"])["amount"].sum().reset_index()
+        # one number for (customer, category), customer first: groupby([code, kind])'s
+        # groups and order, without hashing pairs
+        count = max(len(names), 1)
+        per = amount[named].groupby(code[named] * count + kind[named]).sum()
+        cells = per.index.to_numpy()
+        spent = pd.DataFrame({"code": cells // count, "kind": cells % count,
+                              "amount": per.to_numpy()})
         spent["category"] = pd.Index(names).take(spent["kind"].to_numpy())
         spent = spent.sort_values(["code", "amount", "category"], ascending=[True, False, True])
         out["usual_category"] = (spent.drop_duplicates("code").set_index("code")["category"]

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from playbook import exports
+from playbook.keys import KEY
 from playbook.params import load_params
 from playbook.running.context import RunContext
 from playbook.segmentation import views, views_tasks
@@ -130,3 +131,19 @@ def test_lines_after_as_of_are_held_apart_only_when_there_are_some(tmp_path):
     run = _run(tmp_path / "none-later", early)
     pd.testing.assert_frame_equal(run.transactions(after_as_of=True), run.transactions())
     assert set(run._transactions) == {False}  # the same lines: held once
+
+
+@pytest.mark.parametrize("after_as_of", [False, True])
+def test_the_customer_key_is_the_sorted_ids_coded_once(tmp_path, after_as_of):
+    run = _run(tmp_path, _lines(300, 3))
+    frame = run.transactions(after_as_of=after_as_of, columns=["customer_id", "date", KEY])
+    codes, ids = pd.factorize(frame["customer_id"], sort=True)
+    key = frame[KEY]
+    np.testing.assert_array_equal(key.cat.codes.to_numpy(), codes)
+    pd.testing.assert_index_equal(key.cat.categories, pd.Index(ids))
+    # kept like any column: the next frame shares it, and the ids are never recoded
+    again = run.transactions(after_as_of=after_as_of, columns=[KEY, "amount"])
+    assert list(again.columns) == [KEY, "amount"]
+    assert again[KEY].cat.categories is key.cat.categories
+    assert run.transactions(after_as_of=after_as_of).columns.tolist() == \
+        run.transaction_columns  # every column of the file: no key unless asked
