@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import string
 
+import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from playbook.report.i18n import Lang, texts
+from playbook.report.i18n import LANGUAGES, Lang, WholeNumbers, texts
 
 
 def test_every_text_exists_in_both_languages():
@@ -111,3 +114,44 @@ def test_counts_survive_copies_and_pickles():
 ])
 def test_money_for_people_rounds_to_the_scale_that_fits(code, currency, value, shown):
     assert Lang(code, currency).money_short(value) == shown
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.one_of(st.floats(-1e13, 1e13, allow_nan=False),
+                       st.integers(-10**15, 10**15),
+                       st.integers(-4000, 4000).map(lambda n: n / 2)),
+       code=st.sampled_from(["ru", "en"]),
+       currency=st.sampled_from(["RUB", "USD", "EUR", "GBP", "KZT", "JPY", "CHF"]))
+@example(value=-0.5, code="ru", currency="RUB")  # Babel writes "-0 ₽"
+@example(value=-0.4, code="en", currency="USD")
+@example(value=2.5, code="ru", currency="RUB")  # halves to even: 2, 4
+@example(value=-3.5, code="en", currency="GBP")
+@example(value=9999.5, code="ru", currency="EUR")
+def test_whole_amounts_and_counts_are_written_as_babel_writes_them(value, code, currency):
+    """Lang writes whole numbers without Babel's work per number: the text must be Babel's,
+    rounding halves to even and keeping Babel's sign on what rounds to zero."""
+    from babel import Locale
+    from babel import numbers as babel_numbers
+
+    lang, locale = Lang(code, currency), Locale.parse(LANGUAGES[code])
+    pattern = "#,##0\u00a0¤" if code == "ru" else "¤#,##0"
+    babel = babel_numbers.format_currency(value, currency, format=pattern, locale=locale,
+                                          currency_digits=False)
+    assert lang._whole_money(value) == babel
+    assert lang._whole_money(np.float64(value)) == babel
+    assert str(lang.int(value)) == babel_numbers.format_decimal(
+        round(value), locale=locale).replace("-", "\u2212")
+
+
+def test_whole_numbers_go_to_babel_when_its_pattern_is_not_learnt():
+    """A pattern Python's grouping cannot copy (no grouping under 10,000, as some locales
+    write) is found out on the probes, and every number then goes to Babel itself."""
+    def babel(n):
+        text = f"{abs(int(round(n))):,}".replace(",", " ")
+        text = text.replace(" ", "") if abs(n) < 10_000 else text
+        return ("-" if n < 0 else "") + text + " pts"
+
+    whole = WholeNumbers(babel)
+    assert whole._parts is None
+    assert whole(1234) == "1234 pts" and whole(12345.4) == "12 345 pts"
+    assert WholeNumbers(lambda n: f"{int(round(n)):,} pts")(-1234567) == "-1,234,567 pts"
