@@ -22,7 +22,7 @@ from playbook.report.i18n import Lang
 from playbook.standards.catalog import catalog
 from playbook.standards.chain import chain_links, chain_table
 from playbook.standards.effect import PilotEffect, pilot_effect
-from playbook.standards.measure import Measured, measure
+from playbook.standards.measure import Measured, branch_in_force, measure
 from playbook.standards.rollout import plan
 from playbook.standards.settings import Standards
 from playbook.standards.signs import Sign, complaints_from_requests, signs_json, warning_signs
@@ -71,20 +71,25 @@ def _satisfaction(run) -> tuple[pd.DataFrame | None, str | None, tuple[int, int]
     return data.responses, column, scale, data.complaints
 
 
-#: The transactions' columns the section reads: the seller is the branch, else the manager
+#: The transactions' columns the warning signs read, and with the seller (the branch, else
+#: the manager) those the pilot's effect by branch and the chain of checks read
 #: (``RunContext.transactions``: the others are most of a large client's memory).
-_READ = ("customer_id", "date", "amount", "branch", "manager")
+_SIGNS = ("customer_id", "date", "amount")
+_READ = (*_SIGNS, "branch", "manager")
 
 
 def analyse(run) -> StandardsAnalysis:
     """Load what the section needs from the run and measure it."""
     settings = run.params.standards
     table = catalog(settings)
-    transactions = run.transactions(columns=_READ)
     logs = {name: run.standards_log(name) for name in ("audits", "calls", "requests")}
     training = run.standards_log("training")
     measured = measure(table, settings, run.as_of, **logs)
     measured.logs["training"] = training is not None
+    # every line's seller (text: a large client's gigabyte) only when a pilot by branch or
+    # the chain of checks asks who sold
+    sellers = bool(branch_in_force(settings)) or measured.has_checks
+    transactions = run.transactions(columns=_READ if sellers else _SIGNS)
     staff = [log[["employee", "branch"]] for log in logs.values()
              if log is not None and {"employee", "branch"} <= set(log)]
     effect = pilot_effect(transactions, pd.concat(staff) if staff else None, settings,
@@ -93,7 +98,7 @@ def analyse(run) -> StandardsAnalysis:
     if complaints is None:  # the request log may say which requests were complaints
         complaints = complaints_from_requests(logs["requests"], run.as_of)
     target = table.loc[table["check"] == "request_log", "target"]
-    signs = warning_signs(transactions, run.as_of, customers=run.customers(),
+    signs = warning_signs(transactions[list(_SIGNS)], run.as_of, customers=run.customers(),
                           complaints=complaints, complain_share=run.params.survey.complain_share,
                           responses=responses, satisfaction=column, scale=scale,
                           within=measured.within, requests=measured.judged,

@@ -105,3 +105,33 @@ def test_the_demo_pilot_effect_is_recovered_within_its_interval(demo_measured):
     assert all(e.verdict == "estimated" for e in result.outcomes.values())
     assert effect.pretrend_p is not None and effect.pretrend_p > 0.05
     assert len(result.events) > 0
+
+
+def test_the_sellers_are_read_only_when_a_pilot_by_branch_or_the_checks_ask(demo_measured,
+                                                                             monkeypatch):
+    """Every line's manager or branch is a large client's gigabyte of text: read only for
+    the pilot's effect by branch and the chain of checks, and the signs are the same
+    without it."""
+    from playbook.standards import views as standards_views
+
+    params, _, run = demo_measured
+    asked = []
+    read = run.transactions
+    monkeypatch.setattr(run, "transactions",
+                        lambda **kw: asked.append(kw["columns"]) or read(**kw))
+    whole = standards_views.analyse(run)
+    assert any("manager" in c or "branch" in c for c in asked)  # the demo's plan and checks
+    asked.clear()
+    rollout = params.standards.rollout.model_copy(update={"branches": [], "pilot": []})
+    alone = params.model_copy(update={"standards": params.standards.model_copy(
+        update={"rollout": rollout})})
+    bare = RunContext(params=alone, run_dir=run.run_dir)
+    monkeypatch.setattr(bare, "standards_log", lambda name: None)
+    monkeypatch.setattr(bare, "transactions",
+                        lambda **kw: asked.append(kw["columns"]) or read(**kw))
+    signs = standards_views.analyse(bare).signs
+    assert asked and not any("manager" in c or "branch" in c for c in asked)
+    from_lines = {"base", "new_customers", "returns", "referrals"}  # not from the logs
+    figures = lambda found: [(s.sign, s.status, s.value, s.previous)  # noqa: E731
+                             for s in found if s.sign in from_lines]
+    assert len(figures(signs)) == len(from_lines) and figures(signs) == figures(whole.signs)
