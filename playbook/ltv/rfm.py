@@ -160,6 +160,28 @@ def customer_day_groups(
     return starts // span, starts % span, groups
 
 
+def _day_sums(ids: np.ndarray, days: np.ndarray, values: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each (customer, day) group's customer, day and net amount, in customer then day
+    order: :func:`customer_day_groups` and pandas' sum.
+
+    Rows that are one per customer and day already, in that order (the purchase days of
+    :func:`playbook.ltv.formulas.purchase_days`, which the LTV section's models summarise)
+    are their own groups: taken as they are, without sorting and grouping ten million of
+    them again, when each value is what pandas' sum of it alone gives whichever way pandas
+    sums: the value itself (no missing value, which sums to 0, and no negative zero, which
+    pandas' compensated sum turns into 0 and its sum of runs keeps).
+    """
+    plain = len(ids) and ids.min() >= 0 and not np.isnan(values).any() \
+        and not np.signbit(values[values == 0]).any()
+    if plain:
+        key = ids.astype(np.int64) * (int(days.max()) + 1) + days
+        if (key[1:] > key[:-1]).all():
+            return ids, days, values
+    codes, offsets, groups = customer_day_groups(ids, days, {"amount": values})
+    return codes, offsets, groups["amount"].sum().to_numpy()
+
+
 def rfm_summary(
     transactions: pd.DataFrame,
     *,
@@ -235,11 +257,9 @@ def rfm_summary(
     keep = (day <= obs_end).to_numpy()
     day_number = day.to_numpy()[keep].astype("datetime64[D]").astype(np.int64)
     start = int(day_number.min()) if len(day_number) else 0
-    codes, offsets, groups = customer_day_groups(
-        ids[keep], day_number - start,
-        {"amount": transactions[amount].astype(float).to_numpy()[keep]})
-    amounts = groups["amount"].sum().to_numpy()
-    del groups, day, keep, day_number, ids  # a line's worth each, not needed past here
+    codes, offsets, amounts = _day_sums(
+        ids[keep], day_number - start, transactions[amount].astype(float).to_numpy()[keep])
+    del day, keep, day_number, ids  # a line's worth each, not needed past here
     bought = amounts >= 0
     in_cal = offsets + start <= (cal_end - pd.Timestamp(0)).days
     cal = bought & in_cal

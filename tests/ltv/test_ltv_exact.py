@@ -331,3 +331,30 @@ def test_every_summary_is_the_plain_one_on_random_tables(seed, rows, shuffle):
                 plain_rfm_summary(tx, "2025-02-28", "2025-06-30"))
     as_of = dt.date(2025, 6, 30)
     assert_same(ltv.cohort_table(days, as_of), plain_cohort_table(days, as_of))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(1, 200), unique=st.booleans(),
+       clean=st.booleans())
+def test_day_sums_of_rows_already_one_per_day_are_pandas_sums(seed, rows, unique, clean):
+    """Rows one per customer and day, in order (the purchase days), are their own groups:
+    the sums taken as they are must be pandas' sums of them, missing, negative zero and
+    infinite values included; any other rows go through the grouping."""
+    from playbook.ltv.rfm import _day_sums, customer_day_groups
+
+    rng = np.random.default_rng(seed)
+    ids = np.sort(rng.integers(0, 20, rows))
+    days = rng.integers(0, 30, rows)
+    if unique:
+        pairs = np.unique(ids * 30 + days)
+        ids, days = pairs // 30, pairs % 30
+    values = rng.choice([0.0, 1.5, -2.25, np.inf, 1e-300, 123456.789]
+                        + ([] if clean else [np.nan, -0.0]), len(ids))
+    codes, offsets, sums = _day_sums(ids, days, values)
+    if unique and clean:
+        assert sums is values  # taken as they are
+    want_codes, want_offsets, groups = customer_day_groups(ids, days, {"v": values})
+    want = groups["v"].sum().to_numpy()
+    np.testing.assert_array_equal(codes, want_codes)
+    np.testing.assert_array_equal(offsets, want_offsets)
+    assert sums.tobytes() == want.tobytes()  # bit for bit: the sign of a zero too
