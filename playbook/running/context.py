@@ -301,7 +301,10 @@ class RunContext:
         path = intake_dir(self.run_dir) / "cache" / f"{name}-{key}.pickle"
         with _made_by_one(path, meanwhile):  # side by side: one makes it, others wait
             try:
-                return pickle.loads(path.read_bytes())
+                # read from the file as it unpickles: a large client's segmentation is a
+                # few hundred megabytes, not to be held twice (its bytes and the objects)
+                with path.open("rb") as source:
+                    return pickle.load(source)
             except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
                 pass  # not made yet (or unreadable): make it
             value = compute()
