@@ -162,3 +162,19 @@ def test_a_notebook_waiting_for_another_does_its_own_work_meanwhile(tmp_path):
     # read back later, nobody making it: no wait, so nothing meanwhile
     run.cached("segmentation", lambda: {}, meanwhile=lambda: _note(log, "not now"))
     assert sorted(log.read_text().splitlines()) == ["made", "meanwhile"]
+
+
+def test_a_cut_short_or_foreign_cache_file_is_made_again(tmp_path):
+    """A cache file cut short (a full disk, a copy interrupted) or not a pickle at all is
+    never an error: the analysis is made again and the file replaced."""
+    params = write_tiny_client(tmp_path / "client")
+    run = _context(params, tmp_path / "run")
+    value = {"figures": pd.Series(range(100_000), dtype="float64")}
+    run.cached("ltv", lambda: value)
+    (path,) = (tmp_path / "run" / "data" / "cache").glob("ltv-*.pickle")
+    whole = path.read_bytes()
+    for broken in (whole[: len(whole) // 2], whole[:10], b"", b"not a pickle"):
+        path.write_bytes(broken)
+        got = run.cached("ltv", lambda: value)
+        pd.testing.assert_series_equal(got["figures"], value["figures"])
+        assert path.read_bytes() == whole
