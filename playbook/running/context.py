@@ -154,6 +154,12 @@ class RunContext:
         return pd.Series(pd.Categorical.from_codes(code, categories=pd.Index(uniques)),
                          name=KEY, copy=False)
 
+    def let_go(self) -> None:
+        """Give back the transactions' columns this context holds (a large client's are
+        gigabytes), for a notebook done with the lines; a later call reads them again."""
+        self._transactions.clear()
+        trim()
+
     @property
     def lines_after_as_of(self) -> bool:
         """Whether the transactions go on after ``as_of`` (then :meth:`transactions` gives

@@ -58,6 +58,10 @@ def workbook_lists(res: WinbackAnalysis, seg: Segments, run: RunContext) -> Winb
     """
     from playbook.segmentation import views_tasks as seg_tasks
 
+    # the analyses are done (and the LTV model, made meanwhile): the lines this kernel
+    # held for them are given back before the lists, while the segmentation's kernel makes
+    # its own beside it (who each customer is, if made here, reads what it needs again)
+    run.let_go()
     lang, start = run.lang, run.handover
     table = res.candidates
     on_calls = table["customer_id"].isin(seg_tasks.call_ids(seg))

@@ -147,3 +147,14 @@ def test_the_customer_key_is_the_sorted_ids_coded_once(tmp_path, after_as_of):
     assert again[KEY].cat.categories is key.cat.categories
     assert run.transactions(after_as_of=after_as_of).columns.tolist() == \
         run.transaction_columns  # every column of the file: no key unless asked
+
+
+def test_lines_let_go_are_read_again_the_same(tmp_path):
+    """A notebook done with the lines gives them back; a later read is the same table."""
+    run = _run(tmp_path, _lines(200, 5))
+    columns = ["customer_id", "date", "amount", KEY]
+    before = run.transactions(columns=columns)
+    assert run._transactions  # held while the notebook analyses
+    run.let_go()
+    assert not run._transactions
+    pd.testing.assert_frame_equal(run.transactions(columns=columns), before)
