@@ -156,7 +156,8 @@ class RunContext:
 
     def let_go(self) -> None:
         """Give back the transactions' columns this context holds (a large client's are
-        gigabytes), for a notebook done with the lines; a later call reads them again."""
+        gigabytes), for a notebook done with the lines; a later call reads them again.
+        """
         self._transactions.clear()
         trim()
 
