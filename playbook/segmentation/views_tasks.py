@@ -202,6 +202,9 @@ def _task_lists(seg: Segments, run: RunContext, context: pd.DataFrame,
     cfg, lang, start = run.params.segmentation, run.lang, run.handover
     people = who(seg, run)
     values = task_values(seg, run)
+    # the last of the lists' reads of the lines (the context was made before): what this
+    # kernel held for the analyses is given back before the lists and the mailing lists
+    run.let_go()
     due_call = start + dt.timedelta(days=cfg.call_due_days)
     due_question = start + dt.timedelta(days=cfg.question_due_days)
     r = seg.rhythm

@@ -167,3 +167,18 @@ def test_a_client_above_the_limit_is_told_its_mailing_lists_are_csv_only():
         assert note in views.consultant_notes(seg, run, lang, csvs)
         assert note not in views.consultant_notes(seg, run, lang, [*csvs, book])
         assert note not in views.consultant_notes(seg, run, lang, [])
+
+
+def test_the_lists_give_the_lines_back_after_their_last_read():
+    """The segmentation's kernel holds a large client's lines for its analyses: its lists
+    give them back once the last list that reads lines is made, and lists made again read
+    them again, the same."""
+    import pandas as pd
+
+    run, seg = demo_context("en"), demo_segments()
+    first = views.task_lists(seg, run, winback=True)
+    assert not run._transactions
+    again = views.task_lists(seg, run, winback=True)
+    assert first.keys() == again.keys()
+    for key in first:
+        pd.testing.assert_frame_equal(first[key], again[key])
