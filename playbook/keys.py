@@ -16,11 +16,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["KEY", "customer_codes", "group_key", "with_ids"]
+__all__ = ["KEY", "coded", "customer_codes", "group_key", "pair_sums", "with_ids"]
 
 #: The column of each line's customer as a categorical: codes in the order of the sorted
 #: ids (``pd.factorize(customer_id, sort=True)``), the ids as its categories.
 KEY = "customer_key"
+
+
+def coded(ids: pd.Series) -> pd.Series:
+    """The :data:`KEY` column of lines whose customers are ``ids``."""
+    code, uniques = pd.factorize(ids, sort=True)
+    return pd.Series(pd.Categorical.from_codes(code, categories=pd.Index(uniques)),
+                     name=KEY, copy=False)
 
 
 def customer_codes(frame: pd.DataFrame, customer_id: str = "customer_id"
@@ -53,3 +60,17 @@ def with_ids(result: pd.Series | pd.DataFrame, ids: pd.Index, name: str = "custo
     """
     result.index = ids.take(result.index.to_numpy(dtype=np.int64)).rename(name)
     return result
+
+
+def pair_sums(values: pd.Series, code: np.ndarray, other: np.ndarray, span: int
+              ) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """``values`` summed per (customer, other) pair: ``groupby([customer, other]).sum()``'s
+    groups, order and sums, as one number per pair (customer first) instead of hashing pairs.
+
+    ``code``: :func:`customer_codes`' numbers; ``other``: whole numbers in ``0 .. span - 1``
+    (a month, a period, a category). Returns the sums and each sum's customer and other.
+    """
+    span = max(span, 1)
+    sums = values.groupby(group_key(code) * span + other).sum()
+    pairs = sums.index.to_numpy().astype(np.int64)
+    return sums, pairs // span, pairs % span

@@ -23,7 +23,7 @@ from playbook.exports.tasks import (
     plain_text,
     status_name,
 )
-from playbook.keys import KEY, customer_codes
+from playbook.keys import KEY, customer_codes, pair_sums
 from playbook.report.i18n import Lang
 
 __all__ = ["ROW_COLUMNS", "HIGH_RISK_SEGMENTS", "CONTEXT_COLUMNS",
@@ -197,13 +197,8 @@ def context(summary: pd.DataFrame, transactions: pd.DataFrame, as_of: dt.date, *
         kind, names = ((category.cat.codes.to_numpy(), category.cat.categories)
                        if isinstance(category.dtype, pd.CategoricalDtype)
                        else pd.factorize(category))
-        # one number for (customer, category), customer first: groupby([code, kind])'s
-        # groups and order, without hashing pairs
-        count = max(len(names), 1)
-        per = amount[named].groupby(code[named] * count + kind[named]).sum()
-        cells = per.index.to_numpy()
-        spent = pd.DataFrame({"code": cells // count, "kind": cells % count,
-                              "amount": per.to_numpy()})
+        per, customer, kinds = pair_sums(amount[named], code[named], kind[named], len(names))
+        spent = pd.DataFrame({"code": customer, "kind": kinds, "amount": per.to_numpy()})
         spent["category"] = pd.Index(names).take(spent["kind"].to_numpy())
         spent = spent.sort_values(["code", "amount", "category"], ascending=[True, False, True])
         out["usual_category"] = (spent.drop_duplicates("code").set_index("code")["category"]

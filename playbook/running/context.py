@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from playbook.intake import run_intake
-from playbook.keys import KEY
+from playbook.keys import KEY, coded
 from playbook.params import PROJECT_ROOT, Params, client_slug, load_params
 from playbook.report.i18n import Lang
 from playbook.running.memory import tidy, trim
@@ -148,11 +148,8 @@ class RunContext:
         """Each line's customer as :data:`playbook.keys.KEY`: coded once, the numbers in
         the order of the sorted ids, as grouping by the ids would order them.
         """
-        ids = self.transactions(after_as_of=whole, columns=["customer_id"],
-                                keep=keep)["customer_id"]
-        code, uniques = pd.factorize(ids, sort=True)
-        return pd.Series(pd.Categorical.from_codes(code, categories=pd.Index(uniques)),
-                         name=KEY, copy=False)
+        return coded(self.transactions(after_as_of=whole, columns=["customer_id"],
+                                       keep=keep)["customer_id"])
 
     def let_go(self) -> None:
         """Give back the transactions' columns this context holds (a large client's are

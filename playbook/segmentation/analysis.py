@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from playbook.intake.summary import customer_summary
-from playbook.keys import customer_codes, group_key, with_ids
+from playbook.keys import customer_codes, group_key, pair_sums, with_ids
 from playbook.periods import complete_end, last_complete_period
 
 #: The transactions' columns this module's analyses read (``RunContext.transactions``).
@@ -211,12 +211,13 @@ def _ordinals(dates: pd.Series, months_per: int) -> pd.Series:
             + (dates.dt.month.astype("int64") - 1) // months_per)
 
 
-def _up_to(frame: pd.DataFrame, day: dt.date) -> pd.DataFrame:
-    """The rows of ``frame`` dated on or before ``day``: ``frame`` itself when that is all
-    of them (a large client's lines are not copied for nothing).
+def _up_to(day: dt.date, dates: pd.Series, *columns) -> tuple:
+    """``dates`` and the ``columns`` (aligned arrays or series) on the rows dated on or
+    before ``day``: themselves when that is all of them (a large client's lines are not
+    copied for nothing).
     """
-    keep = (frame["date"] <= pd.Timestamp(day)).to_numpy()
-    return frame if keep.all() else frame[keep]
+    keep = (dates <= pd.Timestamp(day)).to_numpy()
+    return (dates, *columns) if keep.all() else tuple(c[keep] for c in (dates, *columns))
 
 
 def _xyz_stats(transactions: pd.DataFrame, as_of: dt.date, *, period: str, window_months: int,
@@ -228,19 +229,14 @@ def _xyz_stats(transactions: pd.DataFrame, as_of: dt.date, *, period: str, windo
     end_at, start_at = end.ordinal, start.ordinal
     # grouped by a number per customer (keys: the same groups, sums and order as by id)
     code, ids = customer_codes(transactions, customer_id)
-    dates, values = transactions[date], transactions[amount]
-    keep = (dates <= pd.Timestamp(as_of)).to_numpy()
-    if not keep.all():
-        code, dates, values = code[keep], dates[keep], values[keep]
+    dates, code, values = _up_to(as_of, transactions[date], code, transactions[amount])
     p = _ordinals(dates, months_per).to_numpy()
     first = pd.Series(p).groupby(group_key(code)).min()
-    # each customer's sum per period of the window: one number for (customer, period),
-    # customer first, so the sums come in groupby([customer, period])'s order
+    # each customer's sum per period of the window
     inside = (p > start_at) & (p <= end_at)
-    span = end_at - start_at
-    cell = group_key(code[inside]) * span + (p[inside] - start_at - 1)
-    per = values[inside].groupby(cell).sum().clip(lower=0)
-    owner = per.index.to_numpy() // span
+    per, owner, _ = pair_sums(values[inside], code[inside], p[inside] - start_at - 1,
+                              end_at - start_at)
+    per = per.clip(lower=0)
     sums = per.groupby(owner).sum()
     squares = (per ** 2).groupby(owner).sum()
     stats = with_ids(pd.DataFrame({"first": first.to_numpy()}, index=first.index), ids)
@@ -353,10 +349,8 @@ def _active_months(transactions: pd.DataFrame, as_of: dt.date, window_months: in
     month = _ordinals(transactions[date], 1).to_numpy()
     inside = (transactions[date] <= pd.Timestamp(as_of)).to_numpy() \
         & (month > end - window_months)
-    # one number for (customer, month), customer first: groupby([customer, month])'s order
-    cell = group_key(code[inside]) * window_months + (month[inside] - (end - window_months + 1))
-    monthly = transactions[amount][inside].groupby(cell).sum()
-    owner = monthly.index.to_numpy() // max(window_months, 1)
+    monthly, owner, _ = pair_sums(transactions[amount][inside], code[inside],
+                                  month[inside] - (end - window_months + 1), window_months)
     return with_ids((monthly > 0).groupby(owner).sum(), ids, customer_id)
 
 
@@ -493,15 +487,13 @@ def base_health(transactions: pd.DataFrame, customers: pd.DataFrame | None = Non
     code, ids = customer_codes(transactions, customer_id)
     dates, values = transactions[date], transactions[amount]
     if as_of is not None:
-        keep = (dates <= pd.Timestamp(complete_end(as_of))).to_numpy()
-        if not keep.all():
-            code, dates, values = code[keep], dates[keep], values[keep]
+        dates, code, values = _up_to(complete_end(as_of), dates, code, values)
     month = _ordinals(dates, 1).to_numpy()
     low = int(month.min()) if len(month) else 0
     span = int(month.max()) - low + 1 if len(month) else 1
-    monthly = values.groupby(group_key(code) * span + (month - low)).sum()
-    cells = monthly.index.to_numpy()[(monthly > 0).to_numpy()].astype(np.int64)
-    owner, bought = cells // span, cells % span  # customers in order, then their months
+    monthly, owner, bought = pair_sums(values, code, month - low, span)
+    positive = (monthly > 0).to_numpy()
+    owner, bought = owner[positive], bought[positive]  # customers in order, their months
     first = pd.Series(bought).groupby(owner).min()
     is_first = bought == first.reindex(owner).to_numpy()
     seen = np.flatnonzero(np.bincount(bought, minlength=span))
