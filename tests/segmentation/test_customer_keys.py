@@ -5,15 +5,17 @@ against the plain groupby it replaced, on tables with and without the run's key 
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 
 import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from playbook import exports
-from playbook.keys import KEY, customer_codes, group_key, with_ids
-from playbook.ltv import formulas
+from playbook import exports, keys
+from playbook.errors import DataError
+from playbook.keys import KEY, customer_codes, group_key, pair_sums, with_ids
+from playbook.ltv import formulas, rfm
 from playbook.segmentation import analysis as sg
 from playbook.segmentation import rhythm as rh
 
@@ -45,6 +47,15 @@ def lines(draw):
     return frame, keyed
 
 
+#: Lines grouped at once (keys.PAIR_LINES): as a run's, and few enough that the tests'
+#: tables are grouped a range of customers at a time, as a large client's are
+CHUNKS = st.sampled_from([keys.PAIR_LINES, 1, 3, 10])
+
+
+def _chunked(lines_at_once):
+    return mock.patch.object(keys, "PAIR_LINES", lines_at_once)
+
+
 def _by_id_xyz(frame, as_of, period, window):
     """The XYZ figures grouped by the ids themselves (the rule the keys replaced)."""
     per_year = {"month": 12, "quarter": 4}[period]
@@ -61,14 +72,15 @@ def _by_id_xyz(frame, as_of, period, window):
 
 @settings(max_examples=60, deadline=None)
 @given(lines(), st.sampled_from(["month", "quarter"]), st.integers(1, 24),
-       st.integers(-400, 400))
-def test_xyz_figures_are_those_grouped_by_id(data, period, window, shift):
+       st.integers(-400, 400), CHUNKS)
+def test_xyz_figures_are_those_grouped_by_id(data, period, window, shift, chunk):
     as_of = AS_OF + dt.timedelta(days=shift)
     frame, keyed = data
     first, sums, squares = _by_id_xyz(frame, as_of, period, window)
     for table in (frame, keyed):
-        stats = sg._xyz_stats(table, as_of, period=period, window_months=window,
-                              customer_id="customer_id", date="date", amount="amount")
+        with _chunked(chunk):
+            stats = sg._xyz_stats(table, as_of, period=period, window_months=window,
+                                  customer_id="customer_id", date="date", amount="amount")
         np.testing.assert_array_equal(stats["first"].to_numpy(), first.to_numpy())
         assert stats.index.tolist() == first.index.tolist()
         pd.testing.assert_series_equal(stats["sum"], sums.reindex(stats.index).fillna(0.0),
@@ -78,8 +90,8 @@ def test_xyz_figures_are_those_grouped_by_id(data, period, window, shift):
 
 
 @settings(max_examples=60, deadline=None)
-@given(lines(), st.integers(1, 24), st.integers(-400, 400))
-def test_active_months_and_base_health_are_those_grouped_by_id(data, window, shift):
+@given(lines(), st.integers(1, 24), st.integers(-400, 400), CHUNKS)
+def test_active_months_and_base_health_are_those_grouped_by_id(data, window, shift, chunk):
     as_of = AS_OF + dt.timedelta(days=shift)
     frame, keyed = data
     month = frame["date"].dt.to_period("M")
@@ -94,10 +106,11 @@ def test_active_months_and_base_health_are_those_grouped_by_id(data, window, shi
     counts = bought.groupby("date").size()
     new = bought[bought["date"] == firsts].groupby("date").size()
     for table in (frame, keyed):
-        pd.testing.assert_series_equal(
-            sg._active_months(table, as_of, window, "customer_id", "date", "amount"), active,
-            check_exact=True)
-        health = sg.base_health(table, as_of=as_of).set_index("month")
+        with _chunked(chunk):
+            months_active = sg._active_months(table, as_of, window, "customer_id", "date",
+                                              "amount")
+            health = sg.base_health(table, as_of=as_of).set_index("month")
+        pd.testing.assert_series_equal(months_active, active, check_exact=True)
         if len(counts):
             months = pd.period_range(counts.index.min(), counts.index.max(), freq="M")
             assert health["active"].tolist() == counts.reindex(months, fill_value=0).tolist()
@@ -107,8 +120,8 @@ def test_active_months_and_base_health_are_those_grouped_by_id(data, window, shi
 
 
 @settings(max_examples=60, deadline=None)
-@given(lines(), st.integers(-400, 400))
-def test_pace_context_and_yearly_value_are_the_same_with_the_key(data, shift):
+@given(lines(), st.integers(-400, 400), CHUNKS)
+def test_pace_context_and_yearly_value_are_the_same_with_the_key(data, shift, chunk):
     as_of = AS_OF + dt.timedelta(days=shift)
     frame, keyed = data
     known = frame[frame["date"] <= pd.Timestamp(as_of)]
@@ -126,12 +139,69 @@ def test_pace_context_and_yearly_value_are_the_same_with_the_key(data, shift):
     summary = pd.DataFrame({"customer_id": first.index.to_numpy(),
                             "last_purchase": known.groupby("customer_id")["date"].max()
                             .to_numpy()})
-    pd.testing.assert_frame_equal(exports.context(summary, keyed, as_of),
-                                  exports.context(summary, frame, as_of), check_exact=True)
+    with _chunked(chunk):
+        got = exports.context(summary, keyed, as_of)
+        pd.testing.assert_frame_equal(got, exports.context(summary, frame, as_of),
+                                      check_exact=True)
+    # and the rule written out by id: the last 12 months against the 12 before, and the
+    # category spent most on (ties: the first by name)
+    ids = summary["customer_id"]
+    mid, back = end - pd.DateOffset(months=12), end - pd.DateOffset(months=24)
+    late = known[known["date"] > mid].groupby("customer_id")["amount"].sum()
+    early = known[(known["date"] > back) & (known["date"] <= mid)] \
+        .groupby("customer_id")["amount"].sum()
+    revenue = late.reindex(ids).fillna(0.0).to_numpy()
+    np.testing.assert_array_equal(got["revenue_12m"].to_numpy(), revenue)
+    before = early.reindex(ids).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        drop = np.where(before > 0, np.clip(1 - revenue / before, 0, 1), np.nan)
+    np.testing.assert_array_equal(got["drop_share"].to_numpy(), drop)
+    spent = known.groupby(["customer_id", "category"])["amount"].sum().reset_index() \
+        .sort_values(["customer_id", "amount", "category"], ascending=[True, False, True])
+    usual = spent.drop_duplicates("customer_id").set_index("customer_id")["category"]
+    assert got["usual_category"].tolist() == (usual.reindex(ids).tolist() if len(spent)
+                                              else [None] * len(ids))
     pd.testing.assert_series_equal(exports.yearly_value(keyed), exports.yearly_value(frame),
                                    check_exact=True)
     pd.testing.assert_frame_equal(formulas.purchase_days(keyed),
                                   formulas.purchase_days(frame), check_exact=True)
+    # the models' summary (win-back's check of each customer against the model), also of
+    # lines some customers of the key have none of
+    start = pd.Timestamp(as_of) - pd.DateOffset(months=6)
+    seen = keyed["date"] <= pd.Timestamp(as_of)
+    for with_key, without in ((keyed, frame), (keyed[seen], frame[seen])):
+        made = []
+        for table in (with_key, without):
+            try:
+                made.append(rfm.rfm_summary(table, calibration_end=start,
+                                            observation_end=as_of))
+            except DataError as exc:
+                made.append(str(exc))
+        if isinstance(made[0], str):
+            assert made[0] == made[1]
+        else:
+            pd.testing.assert_frame_equal(made[0], made[1], check_exact=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 60), st.integers(1, 5), st.integers(1, 12), st.integers(0, 10_000))
+def test_pair_sums_grouped_a_range_of_customers_at_a_time_are_the_same(n, customers, span,
+                                                                        seed):
+    rng = np.random.default_rng(seed)
+    code = rng.integers(-1, customers, n)  # -1: a line without a customer
+    other = rng.integers(0, span, n)
+    values = pd.Series(rng.choice([0.1, 0.2, -0.3, 1e16, 1.0, np.nan, -0.0], n))
+    whole = pair_sums(values, code, other, span)
+    for lines_at_once in (1, 2, 7):
+        with _chunked(lines_at_once):
+            parts = pair_sums(values, code, other, span)
+        np.testing.assert_array_equal(parts[0].to_numpy(), whole[0].to_numpy())
+        assert all(np.array_equal(a, b) for a, b in zip(parts[1:], whole[1:], strict=True))
+        ranges = keys._customer_ranges(code, lines_at_once)
+        # every line with a customer in exactly one range, the ranges in order
+        within = [((code >= low) & (code < high)).sum() for low, high in ranges]
+        assert sum(within) == (code >= 0).sum()
+        assert [low for low, _ in ranges[1:]] == [high for _, high in ranges[:-1]]
 
 
 def test_codes_read_from_the_key_or_worked_out():
