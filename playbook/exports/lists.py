@@ -107,8 +107,12 @@ def last_lines(transactions: pd.DataFrame, known: np.ndarray, *,
     customer's last line in it, found on numbers: the caller copies only the winning lines'
     text (10M lines, the managers and the names: seconds less, and never held whole).
     """
-    at = np.flatnonzero(known)
-    order = at[np.argsort(transactions["date"].to_numpy()[at], kind="quicksort")]
+    dates = transactions["date"].to_numpy()
+    if known.all():  # (every line: no copy of their dates and places, 160 MB at 10M lines)
+        order = np.argsort(dates, kind="quicksort")
+    else:
+        at = np.flatnonzero(known)
+        order = at[np.argsort(dates[at], kind="quicksort")]
     code, ids = customers or customer_codes(transactions)
     last = last_of_each(code[order], len(ids))
     has = np.flatnonzero(last >= 0)
@@ -178,37 +182,69 @@ def context(summary: pd.DataFrame, transactions: pd.DataFrame, as_of: dt.date, *
     at = known.get_indexer(ids)
     day = transactions["date"].to_numpy()
     seen = (code >= 0) & (day <= end.to_datetime64())
-    late = seen & (day > mid.to_datetime64())
-    early = seen & ~late & (day > start.to_datetime64())
-    amount = transactions["amount"]
-    last12 = amount[late].groupby(code[late]).sum()
-    prev12 = amount[early].groupby(code[early]).sum()
-    out["revenue_12m"] = last12.reindex(at).fillna(0.0).to_numpy(dtype=float)
-    before = prev12.reindex(at).to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        drop = np.where(before > 0, np.clip(1 - out["revenue_12m"] / before, 0, 1), np.nan)
-    out["drop_share"] = drop
-    named = seen & transactions["category"].notna().to_numpy() if "category" in transactions \
-        else np.zeros(len(transactions), bool)
-    if named.any():
-        # the category each customer spent most on (ties: the first by name), grouped by
-        # number too: a categorical's codes, else the text's
-        category = transactions["category"]
-        kind, names = ((category.cat.codes.to_numpy(), category.cat.categories)
-                       if isinstance(category.dtype, pd.CategoricalDtype)
-                       else pd.factorize(category))
-        per, customer, kinds = pair_sums(amount[named], code[named], kind[named], len(names))
-        spent = pd.DataFrame({"code": customer, "kind": kinds, "amount": per.to_numpy()})
-        spent["category"] = pd.Index(names).take(spent["kind"].to_numpy())
-        spent = spent.sort_values(["code", "amount", "category"], ascending=[True, False, True])
-        out["usual_category"] = (spent.drop_duplicates("code").set_index("code")["category"]
-                                 .reindex(at).to_numpy())
-    else:
-        out["usual_category"] = None
+    out["revenue_12m"], out["drop_share"] = _revenue(
+        transactions["amount"].to_numpy(), code, day, seen, at,
+        mid=mid.to_datetime64(), start=start.to_datetime64())
+    out["usual_category"] = (_usual_category(transactions, code, seen, at)
+                             if "category" in transactions else None)
+    del code, day, seen  # (each a line's worth: hundreds of megabytes at 10M lines)
     given = {"segment": segment, "rung": rung, "value_band": value_band, "p_alive": p_alive,
              "share_of_wallet": share_of_wallet}
     for name, series in given.items():
         out[name] = ids.map(series).to_numpy() if series is not None else None
+    return out
+
+
+def _revenue(amount: np.ndarray, code: np.ndarray, day: np.ndarray, seen: np.ndarray,
+             at: np.ndarray, *, mid: np.datetime64, start: np.datetime64
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`context`'s revenue of the last 12 months and its drop against the 12 before,
+    per customer at ``at`` (its number; -1: none), from the lines ``seen``. Made apart so
+    that its masks and copies of the lines are given back before the next column.
+    """
+    late = seen & (day > mid)
+    early = seen & ~late & (day > start)
+    # the values alone (no index: a copy of a line's worth less), summed as pandas sums them
+    last12 = pd.Series(amount[late]).groupby(code[late]).sum()
+    prev12 = pd.Series(amount[early]).groupby(code[early]).sum()
+    revenue = last12.reindex(at).fillna(0.0).to_numpy(dtype=float)
+    before = prev12.reindex(at).to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        drop = np.where(before > 0, np.clip(1 - revenue / before, 0, 1), np.nan)
+    return revenue, drop
+
+
+def _usual_category(transactions: pd.DataFrame, code: np.ndarray, seen: np.ndarray,
+                    at: np.ndarray) -> np.ndarray | None:
+    """:func:`context`'s category each customer spent most on (ties: the first by name;
+    missing: none named), per customer at ``at``, from the lines ``seen``; None when no line
+    names one.
+
+    Grouped by number: a categorical's codes, else the text's. Each (customer, category)
+    sum is pandas' own; the winner of each customer is found by sorting numbers (customer,
+    then amount from the largest, then the name's rank), not millions of names.
+    """
+    category = transactions["category"]
+    named = seen & category.notna().to_numpy()
+    if not named.any():
+        return None
+    kind, names = ((category.cat.codes.to_numpy(), category.cat.categories)
+                   if isinstance(category.dtype, pd.CategoricalDtype)
+                   else pd.factorize(category))
+    names = pd.Index(names)
+    per, customer, kinds = pair_sums(pd.Series(transactions["amount"].to_numpy()[named]),
+                                     code[named], kind[named], len(names))
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[names.argsort()] = np.arange(len(names))  # each name's place in their order
+    order = np.lexsort((rank[kinds], -per.to_numpy(), customer))
+    customer, kinds = customer[order], kinds[order]
+    first = np.ones(len(customer), dtype=bool)
+    first[1:] = customer[1:] != customer[:-1]
+    usual = np.full(int(customer.max()) + 1, np.nan, dtype=object)
+    usual[customer[first]] = names.take(kinds[first]).to_numpy(dtype=object)
+    out = np.full(len(at), np.nan, dtype=object)
+    found = (at >= 0) & (at < len(usual))
+    out[found] = usual[at[found]]
     return out
 
 

@@ -27,7 +27,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from playbook.intake import run_intake
-from playbook.keys import KEY, coded
+from playbook.keys import KEY
+from playbook.keys import coded as customer_key
 from playbook.params import PROJECT_ROOT, Params, client_slug, load_params
 from playbook.report.i18n import Lang
 from playbook.running.memory import tidy, trim
@@ -122,12 +123,18 @@ class RunContext:
         whole = after_as_of and self.lines_after_as_of
         held = self._transactions.setdefault(whole, {})
         read = {}
+        codes = [c for c in wanted if c in coded]
         if KEY in wanted and KEY not in held:
-            read[KEY] = self._customer_key(whole, keep)
+            ids = self.transactions(after_as_of=after_as_of, columns=["customer_id"],
+                                    keep=keep)["customer_id"]
+            read[KEY] = customer_key(ids)  # coded once, in the order of the sorted ids
             if keep:
                 held[KEY] = read[KEY]
-        codes = [c for c in wanted if c in coded]
-        missing = [c for c in wanted if c not in held and c not in codes and c != KEY] + codes
+            if "customer_id" not in codes:  # (read for the key: not read twice)
+                read["customer_id"] = ids
+            del ids
+        missing = [c for c in wanted
+                   if c not in held and c not in read and c not in codes and c != KEY] + codes
         if missing:
             frame = pd.read_parquet(path, columns=missing, read_dictionary=codes or None)
             if "date" in frame:
@@ -143,13 +150,6 @@ class RunContext:
             trim()
         return pd.DataFrame({c: read[c] if c in read else held[c] for c in wanted},
                             copy=False)
-
-    def _customer_key(self, whole: bool, keep: bool) -> pd.Series:
-        """Each line's customer as :data:`playbook.keys.KEY`: coded once, the numbers in
-        the order of the sorted ids, as grouping by the ids would order them.
-        """
-        return coded(self.transactions(after_as_of=whole, columns=["customer_id"],
-                                       keep=keep)["customer_id"])
 
     def let_go(self) -> None:
         """Give back the transactions' columns this context holds (a large client's are

@@ -66,23 +66,34 @@ def customer_ids(seg: Segments, run: RunContext) -> pd.Series:
 def who(seg: Segments, run: RunContext) -> pd.DataFrame:
     """Each customer's manager, name and contacts (:func:`playbook.exports.people`)."""
     def make():
-        coded = customer_codes(run.transactions(columns=["customer_id", KEY]))  # for both
-        return exports.people(run.customers(), customer_ids(seg, run),
-                              managers=last_known(run, "manager", customers=coded),
-                              names=last_known(run, "customer_name", customers=coded))
+        managers, names = _last_managers_and_names(run)
+        return exports.people(run.customers(), customer_ids(seg, run), managers=managers,
+                              names=names)
 
     return _per_run(seg, run, "task-people", make)
 
 
-def last_known(run: RunContext, column: str, *,
+def _last_managers_and_names(run: RunContext) -> tuple[pd.Series, pd.Series]:
+    """:func:`last_known` manager and customer name, from the lines' customers and dates
+    read once for both; not kept when read for this alone (win-back's kernel, its lines
+    given back), and given back before the table of who each customer is is made.
+    """
+    lines = run.transactions(columns=["customer_id", "date", KEY], keep=False)
+    coded = customer_codes(lines)
+    return (last_known(run, "manager", lines, customers=coded),
+            last_known(run, "customer_name", lines, customers=coded))
+
+
+def last_known(run: RunContext, column: str, lines: pd.DataFrame | None = None, *,
                customers: tuple[np.ndarray, pd.Index] | None = None) -> pd.Series:
     """customer_id -> the last value of ``column`` on the customer's lines by date
     (:func:`playbook.exports.last_known`), the text read on the winning lines only: a large
-    client's names and managers are never held for every line.
+    client's names and managers are never held for every line. ``lines``: the run's
+    transactions' ``customer_id, date`` and :data:`~playbook.keys.KEY` (None: read here).
     """
     if column not in run.transaction_columns:
         return pd.Series(dtype="object")
-    tx = run.transactions(columns=["customer_id", "date", KEY])
+    tx = lines if lines is not None else run.transactions(columns=["customer_id", "date", KEY])
     known = run.transaction_known(column)
     if pd.isna(tx["date"].to_numpy()[known]).any():  # the whole column, as the rule says
         return exports.last_known(

@@ -158,3 +158,22 @@ def test_lines_let_go_are_read_again_the_same(tmp_path):
     run.let_go()
     assert not run._transactions
     pd.testing.assert_frame_equal(run.transactions(columns=columns), before)
+
+
+def test_the_key_made_for_one_read_reads_the_ids_once_and_keeps_nothing(tmp_path,
+                                                                        monkeypatch):
+    """Who each customer is, made in a kernel that gave its lines back: the ids read for the
+    key are the frame's ids too (read once), and nothing is held after."""
+    run = _run(tmp_path, _lines(200, 5))
+    columns = ["customer_id", "date", KEY]
+    expected = run.transactions(columns=columns)
+    run.let_go()
+    reads = []
+    real = pd.read_parquet
+    monkeypatch.setattr(pd, "read_parquet",
+                        lambda path, columns=None, **kw: reads.append(list(columns))
+                        or real(path, columns=columns, **kw))
+    got = run.transactions(columns=columns, keep=False)
+    pd.testing.assert_frame_equal(got, expected)
+    assert sorted(c for read in reads for c in read) == ["customer_id", "date"]
+    assert not any(run._transactions.values())
