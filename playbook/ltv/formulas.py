@@ -59,6 +59,7 @@ def purchase_days(transactions: pd.DataFrame, *, customer_id: str = "customer_id
     day, day_values = pd.factorize(dates, sort=True)
     codes, day_codes, groups = customer_day_groups(
         ids, day, {"amount": transactions[amount].array, "margin": margins})
+    del ids, dates, day, margins  # (a line's worth each: not held while the sums run)
     # Cython sums, no Python call per group: a day's margin is NaN only when none of its
     # lines has one (min_count=1).
     days = pd.DataFrame({

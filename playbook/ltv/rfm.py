@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from playbook.errors import DataError
+from playbook.keys import KEY, customer_codes
 
 __all__ = [
     "TIME_UNITS",
@@ -104,11 +105,12 @@ def _stable_order(key: np.ndarray) -> np.ndarray:
     this is a few times faster on millions of rows than a stable sort of the int64 keys.
     """
     top = int(key.max()) if len(key) else 0
-    order = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
+    order = np.argsort(key.astype(np.uint16), kind="stable")  # (the lowest 16 bits)
     shift = 16
     while top >> shift:
-        digit = ((key >> shift) & 0xFFFF).astype(np.uint16)[order]
+        digit = (key >> shift).astype(np.uint16)[order]
         order = order[np.argsort(digit, kind="stable")]
+        del digit
         shift += 16
     return order
 
@@ -141,9 +143,13 @@ def customer_day_groups(
     order): to the last bit.
     """
     span = int(days.max()) + 1 if len(days) else 1
-    key = ids.astype(np.int64) * span + days
+    # (worked in place: a large client's table is ten million rows, each array 80 MB)
+    key = ids.astype(np.int64)
+    key *= span
+    key += days
     valid = (ids >= 0) & (days >= 0)
     rows = None if valid.all() else np.flatnonzero(valid)
+    del valid
     if rows is not None:
         key = key[rows]
     order = _stable_order(key)
@@ -151,9 +157,14 @@ def customer_day_groups(
     new_group = np.empty(len(key), dtype=bool)
     new_group[:1] = True
     np.not_equal(key[1:], key[:-1], out=new_group[1:])
-    group = np.full(len(ids), -1, dtype=np.intp)
-    group[order if rows is None else rows[order]] = np.cumsum(new_group, dtype=np.intp) - 1
     starts = key[new_group]
+    del key
+    number = np.cumsum(new_group, dtype=np.intp)
+    number -= 1
+    del new_group
+    group = np.full(len(ids), -1, dtype=np.intp)
+    group[order if rows is None else rows[order]] = number
+    del number, order, rows
     groups = pd.DataFrame(columns, copy=False).groupby(
         pd.Categorical.from_codes(group, categories=pd.RangeIndex(len(starts))),
         observed=False, sort=True)
@@ -247,19 +258,27 @@ def rfm_summary(
     day = pd.to_datetime(transactions[date]).dt.normalize()
     # Customers coded once (factorize sorts the ids: code order is id order) and grouped
     # by integer codes: grouping twice by the ids themselves factorizes them twice.
-    ids = transactions[customer_id]
-    if not (isinstance(ids.dtype, np.dtype) or ids.dtype == "str"):
-        # as a plain numpy column, as the summary has always grouped them (categories in
-        # the order of their values, not of the categories)
-        ids = pd.Series(ids.to_numpy())
-    ids, id_values = pd.factorize(ids, sort=True)
+    if customer_id == "customer_id" and KEY in transactions:
+        ids, id_values = customer_codes(transactions)  # the run's: the same numbers, made once
+    else:
+        ids = transactions[customer_id]
+        if not (isinstance(ids.dtype, np.dtype) or ids.dtype == "str"):
+            # as a plain numpy column, as the summary has always grouped them (categories
+            # in the order of their values, not of the categories)
+            ids = pd.Series(ids.to_numpy())
+        ids, id_values = pd.factorize(ids, sort=True)
     id_values = id_values.infer_objects()  # the dtype groupby gives ids of an object column
     keep = (day <= obs_end).to_numpy()
-    day_number = day.to_numpy()[keep].astype("datetime64[D]").astype(np.int64)
+    day_number = day.to_numpy().astype("datetime64[D]").view(np.int64)
+    del day
+    values = transactions[amount].astype(float).to_numpy()
+    if not keep.all():
+        ids, day_number, values = ids[keep], day_number[keep], values[keep]
+    del keep  # (a line's worth each: only what the sums read is held while they run)
     start = int(day_number.min()) if len(day_number) else 0
-    codes, offsets, amounts = _day_sums(
-        ids[keep], day_number - start, transactions[amount].astype(float).to_numpy()[keep])
-    del day, keep, day_number, ids  # a line's worth each, not needed past here
+    day_number -= start
+    codes, offsets, amounts = _day_sums(ids, day_number, values)
+    del day_number, ids, values
     bought = amounts >= 0
     in_cal = offsets + start <= (cal_end - pd.Timestamp(0)).days
     cal = bought & in_cal

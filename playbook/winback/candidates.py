@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from playbook.errors import DataError
+from playbook.keys import KEY
 from playbook.ltv import bgnbd
 from playbook.survey.exits import code_exit_reasons
 
@@ -62,7 +63,8 @@ def expected_vs_actual(transactions: pd.DataFrame, as_of: dt.date, *, months: in
     start = (pd.Timestamp(as_of) - pd.DateOffset(months=months)).date()
     # the three columns the summary reads, before filtering: a filter takes every column,
     # and a large client's text columns (names, managers, documents) cost seconds each
-    tx = transactions[[c for c in ("customer_id", "date", "amount") if c in transactions]]
+    # (and the run's key of the customers when it has it: the summary groups by it)
+    tx = transactions[[c for c in ("customer_id", "date", "amount", KEY) if c in transactions]]
     keep = tx["date"] <= pd.Timestamp(as_of)
     if not keep.all():  # a run's transactions end at as_of already: nothing to take then
         tx = tx[keep]

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from playbook.errors import DataError
+from playbook.keys import KEY
 from playbook.params_winback import Winback
 from playbook.report.document import summary_section
 from playbook.report.i18n import Lang
@@ -133,7 +134,7 @@ def _names(run: RunContext, ids) -> pd.DataFrame:
 #: those of the competitors' prices by category (``RunContext.transactions``: a large
 #: client's text columns are most of its memory; the candidates' names and managers are
 #: read on their latest lines only).
-_READ = ("customer_id", "date", "amount", "margin")
+_READ = ("customer_id", "date", "amount", "margin", KEY)  # (the key: the LTV model's too)
 _MIX = ("customer_id", "date", "amount", "category")
 
 
@@ -143,8 +144,6 @@ def analyse(run: RunContext) -> WinbackAnalysis:
     seg = run.params.segmentation
     as_of = run.as_of
     tx = run.transactions(columns=_READ)  # kept: the LTV model reads them next
-    if "order_id" in run.transaction_columns:  # the documents: read for the terms only
-        tx = tx.assign(order_id=run.transactions(columns=["order_id"], keep=False)["order_id"])
     summary = run.summary()
     by = "total_margin" if (seg.abc.by == "margin" and summary["total_margin"].notna().any()) \
         else "total_spend"
@@ -182,6 +181,9 @@ def analyse(run: RunContext) -> WinbackAnalysis:
     start = pd.Timestamp(as_of) - pd.DateOffset(months=cfg.drop_months)
     last = pd.to_datetime(summary.set_index("customer_id")["last_purchase"]).reindex(ids)
     ends = last.where(last < start, start).fillna(start)
+    if "order_id" in run.transaction_columns:  # the documents: read for the terms only,
+        # not held while the model checks each customer (a large client's: 10M texts)
+        tx = tx.assign(order_id=run.transactions(columns=["order_id"], keep=False)["order_id"])
     volume = cd.yearly_volume(tx, ends)
     table = cd.candidates(drops, lost[["customer_id", "days_since"]], survey, exit_rows,
                           volume, win_odds=cfg.win_odds.model_dump(),
@@ -193,6 +195,7 @@ def analyse(run: RunContext) -> WinbackAnalysis:
                                  how="left")
     res.own = tco.own_terms(tx, as_of, min_orders={c["name"]: c["terms"].get("min_order")
                                                    for c in comps})
+    del tx  # (and the documents with it: read for the terms above only)
     if comps:
         _score_competitors(res, comps, annual)
         by_category = any(c["terms"].get("price_index_by_category") for c in comps)
