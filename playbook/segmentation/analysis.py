@@ -504,7 +504,8 @@ def base_health(transactions: pd.DataFrame, customers: pd.DataFrame | None = Non
     out["returning"] = out["active"] - out["new"]
     out["new_referral"] = np.nan
     out["referral_share"] = np.nan
-    if customers is not None and "referral" in customers and customers["referral"].notna().any():
+    if len(first) and customers is not None and "referral" in customers \
+            and customers["referral"].notna().any():  # (none: no month to count them in)
         ref = customers.set_index("customer_id")["referral"]
         first = with_ids(pd.Series(pd.PeriodIndex.from_ordinals(first.to_numpy() + low,
                                                                 freq="M"),

@@ -72,6 +72,19 @@ def test_base_health_ends_with_the_last_complete_month():
     assert sg.base_health(frame)["month"].iloc[-1] == pd.Timestamp("2024-12-01")
 
 
+def test_a_client_whose_lines_are_all_in_the_month_not_yet_complete_has_no_months():
+    """A new client's first export: no complete month yet, so no month of base health, even
+    with a customers file saying who came by recommendation (it once divided an empty text
+    column there, and the segmentation's notebook failed)."""
+    frame = tx([("a", "2024-12-02", 100), ("b", "2024-12-03", 10)])
+    customers = pd.DataFrame({"customer_id": ["a", "b"], "referral": [True, False]})
+    health = sg.base_health(frame, customers, as_of=AS_OF)
+    assert health.empty
+    assert list(health.columns) == ["month", "active", "new", "returning", "new_referral",
+                                    "referral_share"]
+    assert sg.referral_trend(health) is None
+
+
 def test_the_intake_trend_names_the_last_complete_month():
     frame = tx(STEADY + [("steady", "2024-12-02", 100), ("b", "2024-11-03", 10)])
     monthly = intake_views.monthly_activity(frame)
