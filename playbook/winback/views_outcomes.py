@@ -78,7 +78,9 @@ def outcome_sentences(out: dict | None, lang: Lang) -> list[str]:
                             returned=lang.int(out["not_called_returned"]),
                             rate=lang.pct(out["not_called_rate"], 0)))
     life = out["lifetimes"]
-    if life["n"]:
+    # (none of those back bought before the call within the data, a client's first months:
+    # no first lifetime to set the second against)
+    if life["n"] and life["first_orders_per_month"] is not None:
         values = {"n": lang.int(life["n"]),
                   "first": lang.num(life["first_orders_per_month"], 2),
                   "second": lang.num(life["second_orders_per_month"], 2),

@@ -94,6 +94,21 @@ def test_a_second_lifetime_long_enough_is_compared():
     assert "The 12 who came back buy" in text and "Too early" not in text
 
 
+def test_customers_back_without_a_purchase_before_their_call_have_no_first_lifetime():
+    """A client whose data starts after last period's calls (its first months): those back
+    have no first lifetime, so the second is not set against it (it once failed to write
+    the missing figure)."""
+    rows = [(f"K{i}", "winback", "done", GIVEN, None) for i in range(3)]
+    tx = pd.DataFrame([(f"K{i}", "2026-10-05", 100.0) for i in range(3)],
+                      columns=["customer_id", "date", "amount"])
+    out = wo.summarise(wo.winback_outcomes(_tasks(rows), tx, AS_OF), AS_OF)
+    assert out["returned"] == 3 and out["lifetimes"]["first_orders_per_month"] is None
+    for code in ("ru", "en"):
+        lines = views.outcome_sentences(out | {"as_of": AS_OF.isoformat(), "min_months": 6,
+                                               "min_returned": 10}, Lang(code, "RUB"))
+        assert len(lines) == 1 and "3" in lines[0]  # the rate; no lifetimes sentence
+
+
 @pytest.fixture(scope="module")
 def demo_outcomes(demo_run):
     return views.read_outcomes(demo_run)
