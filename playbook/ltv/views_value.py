@@ -299,14 +299,13 @@ def spend_sentence(res: LtvAnalysis, lang: Lang) -> str:
     """The cost of winning a customer against the cost of keeping one."""
     if res.spend is None or res.spend.empty:
         return lang.t("ltv.spend_missing")
-    total_new = res.spend["acquisition"].sum() / max(res.spend["new"].sum(), 1)
-    total_kept = res.spend["retention"].sum() / max(res.spend["kept"].sum(), 1)
     ratio = cost_ratio(res.spend.to_dict(orient="records"))
-    ratio = np.nan if ratio is None else ratio
+    if ratio is None:  # the periods' spend on nobody won or kept: no cost per customer
+        return lang.t("ltv.spend_uncovered")
+    total_new = res.spend["acquisition"].sum() / res.spend["new"].sum()
+    total_kept = res.spend["retention"].sum() / res.spend["kept"].sum()
     text = lang.t("ltv.spend_so_what", cost_new=lang.money_short(total_new),
                   cost_kept=lang.money_short(total_kept), ratio=lang.num(ratio, 1))
-    if np.isnan(ratio):
-        return text
     return text + " " + lang.t(f"ltv.spend_seed.{_against(ratio, *SEED_COST_RATIO)}")
 
 

@@ -175,6 +175,18 @@ def test_new_against_kept_customer_cost_is_the_clients_own(demo_run, code, own, 
     assert {"ru": "затраты по кварталам", "en": "spend per quarter"}[code] in text
 
 
+@pytest.mark.parametrize("code, says", [("ru", "нельзя сказать"), ("en", "cannot tell")])
+def test_spend_on_periods_without_a_customer_won_or_kept_gives_no_cost(demo_run, code, says):
+    """Spend for periods the sales data does not cover (a new client's first month): no cost
+    per customer and no ratio, rather than the whole budget as one customer's cost."""
+    res = ltv_views.analyse(demo_run)
+    for column in ("new", "kept"):
+        res.spend = ltv_views.analyse(demo_run).spend.assign(**{column: 0})
+        text = " ".join(str(ltv_views.spend_sentence(res, Lang(code))).split())
+        assert says in text and "NaN" not in text and "5–7" not in text
+        assert ltv_views.results(res).get("cost_ratio") is None
+
+
 @pytest.mark.parametrize("share, key", [(0.1, "below"), (0.255, "within"), (1.2, "above")])
 def test_bains_range_against_the_clients_own_what_if(demo_run, share, key):
     res = ltv_views.analyse(demo_run)
