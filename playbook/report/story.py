@@ -255,8 +255,11 @@ def complication(results: dict, lang: Lang) -> list[str]:
                           what=_what(lang, _at_risk_basis(results))))
     lost = get(results, "segmentation.lost") or {}
     if lost.get("customers"):
+        from playbook.segmentation.views_risk import lost_rule  # (the section's own words)
+
         out.append(lang.t("report.story.lost", n=lang.int(lost["customers"]),
-                          past=lang.money_short(lost.get("past_revenue"))))
+                          past=lang.money_short(lost.get("past_revenue")),
+                          rule=lost_rule(lost["lost_days"], lost["lost_gaps"], lang)))
     crr = [r for r in get(results, "ltv.crr") or [] if r.get("crr") is not None]
     if crr:
         last = crr[-1]

@@ -46,6 +46,7 @@ from playbook.segmentation.views_base import (
 from playbook.segmentation.views_risk import (
     consultant_notes,
     kind_sentence,
+    lost_rule,
     rhythm_intro,
     rhythm_sentences,
     rhythm_table,
@@ -558,7 +559,8 @@ def _summary(results_: dict, lang: Lang):
         advice.append(lang.t("segmentation.summary.advice_calls", down=lang.int(down)))
     if lost.get("customers"):
         advice.append(lang.t("segmentation.summary.advice_lost", lost=lang.int(lost["customers"]),
-                             past=lang.money_short(lost["past_revenue"])))
+                             past=lang.money_short(lost["past_revenue"]),
+                             rule=lost_rule(lost["lost_days"], lost["lost_gaps"], lang)))
     if tasks.get("penetration"):
         adherents = (counts.get("adherent") or 0) + (counts.get("advocate") or 0)
         key = "advice_penetration" if adherents else "advice_penetration_all"

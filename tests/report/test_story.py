@@ -32,7 +32,8 @@ def _results(**changes) -> dict:
                     "best_customers": 972},
             "at_risk": {"customers": 744, "value_at_stake": 12_300_000.0,
                         "value_basis": "margin", "factor": 0.524, "factor_basis": "history"},
-            "lost": {"customers": 456, "past_revenue": 98_000_000.0},
+            "lost": {"customers": 456, "past_revenue": 98_000_000.0, "lost_days": 365,
+                     "lost_gaps": 3.0},
             "ladder": {"counts": {"buyer": 294, "client": 2314, "regular": 124, "adherent": 10,
                                   "advocate": 4, "unknown": 254}, "has_survey_data": True},
             "pareto": {"top20_revenue_share": 0.653, "top20_margin_share": 0.65},
@@ -118,11 +119,25 @@ def test_trend_down_and_flat():
     assert "about the same" in " ".join(story.situation(flat, EN))
 
 
+@pytest.mark.parametrize("lang, says", [
+    (EN, "Another 456 customers are lost, with no purchase for 180 days or more, or for more "
+         "than 4 times their usual gap"),
+    (RU, "Ещё 456 клиентов — в группе ушедших: без покупок 180 дн. и дольше или в 4 раза "
+         "дольше своего обычного интервала")])
+def test_the_lost_are_named_by_the_rule_the_run_counted_them_by(lang, says):
+    results = _results()
+    results["segmentation"]["lost"].update(lost_days=180, lost_gaps=4.0)
+    assert says in " ".join(" ".join(story.complication(results, lang)).split())
+
+
 def test_complication_names_each_leak_and_its_cost():
     text = " ".join(story.complication(_results(), EN))
     assert "744 valuable customers are at risk" in text
     assert "RUB\u00a012.3m of margin over the next 12 months" in text
-    assert "Another 456 customers have not bought for a year or more" in text
+    # lost by either rule (a year without a purchase, or three of one's own gaps), as
+    # the rhythm counts them: not "a year or more" alone, which a third of them are not
+    assert ("Another 456 customers are lost, with no purchase for a year or more, or for "
+            "more than 3 times their usual gap between purchases") in text
     assert "Retention (CRR) in Q3 2026: 91.8%" in text
     assert "fell from 27% to 16%" in text
     # the seeds' claims in the client's own numbers: 9 complaints / 6% -> ~150, x 8-10 people
