@@ -25,7 +25,8 @@ from babel.lists import format_list
 from playbook.report.i18n import Lang, Safe
 from playbook.report.results import get
 
-__all__ = ["Initiative", "period", "quarter", "situation", "complication", "initiatives",
+__all__ = ["Initiative", "period", "quarter", "situation", "lost_rule", "lost_span",
+           "complication", "initiatives",
            "roadmap", "story", "initiatives_json", "per_customer_year", "WIN_BACK_RATE",
            "WALLET_UPLIFT", "MAX_INITIATIVES"]
 
@@ -245,6 +246,22 @@ def _cost_ratio(results: dict) -> float | None:
     return get(results, "ltv.cost_ratio") or None
 
 
+def lost_rule(days: int, gaps: float, lang: Lang) -> str:
+    """When the segmentation's rhythm rule counts a customer lost, in words: no purchase for
+    ``days`` (``segmentation.at_risk.lost_days``) or more, or for more than ``gaps`` times
+    its usual gap (``lost_gaps``, repeat customers). Every sentence that names the lost
+    says both (here and in the segmentation's section).
+    """
+    return lang.t("segmentation.lost_rule", span=lost_span(days, lang),
+                  gaps=lang.num(gaps, 0 if float(gaps).is_integer() else 1))
+
+
+def lost_span(days: int, lang: Lang) -> str:
+    """``days`` without a purchase as the lost rule says it: a year, or so many days."""
+    return (lang.t("segmentation.lost_span_year") if days == 365
+            else lang.t("segmentation.lost_span_days", days=lang.int(days)))
+
+
 def complication(results: dict, lang: Lang) -> list[str]:
     """What is leaking and what it costs, one sentence per leak."""
     out = []
@@ -255,8 +272,6 @@ def complication(results: dict, lang: Lang) -> list[str]:
                           what=_what(lang, _at_risk_basis(results))))
     lost = get(results, "segmentation.lost") or {}
     if lost.get("customers"):
-        from playbook.segmentation.views_risk import lost_rule  # (the section's own words)
-
         out.append(lang.t("report.story.lost", n=lang.int(lost["customers"]),
                           past=lang.money_short(lost.get("past_revenue")),
                           rule=lost_rule(lost["lost_days"], lost["lost_gaps"], lang)))

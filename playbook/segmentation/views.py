@@ -24,6 +24,7 @@ from playbook.periods import complete_end, is_period_end
 from playbook.report.document import summary_section
 from playbook.report.i18n import Lang, Safe
 from playbook.report.render import PALETTE, new_figure
+from playbook.report.story import lost_rule
 from playbook.running.context import RunContext
 from playbook.segmentation import analysis as sg
 from playbook.segmentation import rhythm as rh
@@ -46,7 +47,6 @@ from playbook.segmentation.views_base import (
 from playbook.segmentation.views_risk import (
     consultant_notes,
     kind_sentence,
-    lost_rule,
     rhythm_intro,
     rhythm_sentences,
     rhythm_table,

@@ -15,32 +15,20 @@ import pandas as pd
 
 from playbook import exports
 from playbook.report.i18n import Lang, Safe
+from playbook.report.story import lost_rule, lost_span
 from playbook.segmentation import rhythm as rh
 
 if TYPE_CHECKING:
     from playbook.running.context import RunContext
     from playbook.segmentation.views import Segments
 
-__all__ = ["multiple", "lost_rule", "kind_sentence", "rhythm_intro", "rhythm_table",
+__all__ = ["multiple", "kind_sentence", "rhythm_intro", "rhythm_table",
            "rhythm_sentences", "overdue_tasks", "consultant_notes"]
 
 
 def multiple(value: float, lang: Lang):
     """A multiple as people write it: ``1,5`` / ``3`` (no trailing ``,0``)."""
     return lang.num(value, 0 if float(value).is_integer() else 1)
-
-
-def lost_rule(days: int, gaps: float, lang: Lang) -> str:
-    """When the rhythm rule counts a customer lost, in words: no purchase for ``days``
-    (``segmentation.at_risk.lost_days``) or more, or for more than ``gaps`` times its usual
-    gap (``lost_gaps``, repeat customers): the sentences that name the lost say both.
-    """
-    return lang.t("segmentation.lost_rule", span=_span(days, lang), gaps=multiple(gaps, lang))
-
-
-def _span(days: int, lang: Lang) -> str:
-    return (lang.t("segmentation.lost_span_year") if days == 365
-            else lang.t("segmentation.lost_span_days", days=lang.int(days)))
 
 
 def _classes(seg: Segments, lang: Lang) -> str:
@@ -64,7 +52,7 @@ def rhythm_table(seg: Segments, lang: Lang) -> pd.DataFrame:
     frame = r.customers
     col = lambda k: lang.t(f"segmentation.column.{k}")  # noqa: E731
     rule = {"overdue": multiple(r.overdue_gaps, lang), "lost": multiple(r.lost_gaps, lang),
-            "classes": _classes(seg, lang), "span": _span(r.lost_days, lang)}
+            "classes": _classes(seg, lang), "span": lost_span(r.lost_days, lang)}
     rows = []
     for status in rh.STATUSES:
         part = frame[frame["status"] == status]
@@ -84,7 +72,7 @@ def rhythm_intro(seg: Segments, lang: Lang) -> str:
     """The rule: a customer's usual gap, when it is at risk and when it is lost."""
     r = seg.rhythm
     if r.median_gap is None:
-        return lang.t("segmentation.rhythm_no_repeat", span=_span(r.lost_days, lang))
+        return lang.t("segmentation.rhythm_no_repeat", span=lost_span(r.lost_days, lang))
     return lang.t("segmentation.rhythm_intro", median=lang.int(r.median_gap),
                   classes=_classes(seg, lang), overdue=multiple(r.overdue_gaps, lang),
                   lost=multiple(r.lost_gaps, lang),
