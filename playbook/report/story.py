@@ -24,9 +24,9 @@ from babel.lists import format_list
 
 from playbook.report.i18n import Lang, Safe
 from playbook.report.results import get
+from playbook.report.rules import lost_rule
 
-__all__ = ["Initiative", "period", "quarter", "situation", "lost_rule", "lost_span",
-           "complication", "initiatives",
+__all__ = ["Initiative", "period", "quarter", "situation", "complication", "initiatives",
            "roadmap", "story", "initiatives_json", "per_customer_year", "WIN_BACK_RATE",
            "WALLET_UPLIFT", "MAX_INITIATIVES"]
 
@@ -244,22 +244,6 @@ def _cost_ratio(results: dict) -> float | None:
     (``ltv.cost_ratio``, which its tile shows too), or None without spend data.
     """
     return get(results, "ltv.cost_ratio") or None
-
-
-def lost_rule(days: int, gaps: float, lang: Lang) -> str:
-    """When the segmentation's rhythm rule counts a customer lost, in words: no purchase for
-    ``days`` (``segmentation.at_risk.lost_days``) or more, or for more than ``gaps`` times
-    its usual gap (``lost_gaps``, repeat customers). Every sentence that names the lost
-    says both (here and in the segmentation's section).
-    """
-    return lang.t("segmentation.lost_rule", span=lost_span(days, lang),
-                  gaps=lang.num(gaps, 0 if float(gaps).is_integer() else 1))
-
-
-def lost_span(days: int, lang: Lang) -> str:
-    """``days`` without a purchase as the lost rule says it: a year, or so many days."""
-    return (lang.t("segmentation.lost_span_year") if days == 365
-            else lang.t("segmentation.lost_span_days", days=lang.int(days)))
 
 
 def complication(results: dict, lang: Lang) -> list[str]:

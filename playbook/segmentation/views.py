@@ -24,7 +24,7 @@ from playbook.periods import complete_end, is_period_end
 from playbook.report.document import summary_section
 from playbook.report.i18n import Lang, Safe
 from playbook.report.render import PALETTE, new_figure
-from playbook.report.story import lost_rule
+from playbook.report.rules import lost_rule
 from playbook.running.context import RunContext
 from playbook.segmentation import analysis as sg
 from playbook.segmentation import rhythm as rh

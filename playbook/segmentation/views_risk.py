@@ -15,7 +15,7 @@ import pandas as pd
 
 from playbook import exports
 from playbook.report.i18n import Lang, Safe
-from playbook.report.story import lost_rule, lost_span
+from playbook.report.rules import lost_rule, lost_span, multiple
 from playbook.segmentation import rhythm as rh
 
 if TYPE_CHECKING:
@@ -24,11 +24,6 @@ if TYPE_CHECKING:
 
 __all__ = ["multiple", "kind_sentence", "rhythm_intro", "rhythm_table",
            "rhythm_sentences", "overdue_tasks", "consultant_notes"]
-
-
-def multiple(value: float, lang: Lang):
-    """A multiple as people write it: ``1,5`` / ``3`` (no trailing ``,0``)."""
-    return lang.num(value, 0 if float(value).is_integer() else 1)
 
 
 def _classes(seg: Segments, lang: Lang) -> str:
