@@ -1,7 +1,8 @@
 """The one-page offers printed to PDF through one headless Chromium (playbook.report.browser):
-one browser for all the pages, each PDF holding its own page, a failing or hanging page
-reported without stopping the others, the pages kept offline, no ``.partial`` file or
-temporary profile left, and one browser per page when the one browser cannot be used.
+one browser and one tab for all the pages, each PDF holding its own page, a failing or
+hanging page reported without stopping the others (the next page in a new tab), the pages
+kept offline, no ``.partial`` file or temporary profile left, and one browser per page when
+the one browser cannot be used.
 """
 
 from __future__ import annotations
@@ -87,6 +88,22 @@ def own_tmp(tmp_path, monkeypatch) -> Path:
     return folder
 
 
+@pytest.fixture
+def tabs(monkeypatch) -> list[str]:
+    """The tabs opened (``Target.createTarget``), in order."""
+    opened: list[str] = []
+    call = browser_mod.PdfPrinter._call
+
+    def counted(self, method, *args, **kwargs):
+        result = call(self, method, *args, **kwargs)
+        if method == "Target.createTarget":
+            opened.append(result["targetId"])
+        return result
+
+    monkeypatch.setattr(browser_mod.PdfPrinter, "_call", counted)
+    return opened
+
+
 def _gone(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -95,11 +112,13 @@ def _gone(pid: int) -> bool:
     return False
 
 
-def test_several_offers_print_through_one_chromium(chromium, launches, own_tmp, tmp_path):
+def test_several_offers_print_through_one_chromium(chromium, launches, tabs, own_tmp,
+                                                   tmp_path):
     pages = {f"{word}-{i}": _page(word) for i, word in enumerate(WORDS)}
     written = exports.write_offers(pages, tmp_path / "w")
     assert written.pdf_error is None
     assert [how for how, _ in launches] == ["spawn"]  # one browser, none per page
+    assert len(tabs) == 1  # and one tab
     assert sorted(p.name for p in written.pdf) == sorted(f"{stem}.pdf" for stem in pages)
     for pdf in written.pdf:
         assert pdf.read_bytes().startswith(b"%PDF-")
@@ -132,18 +151,42 @@ def test_a_hanging_page_times_out_and_the_others_print(chromium, launches, own_t
     assert len(written.html) == 3  # the HTML files are all there
 
 
-def test_a_missing_page_is_reported_and_the_browser_goes_on(chromium, launches, tmp_path):
-    good = tmp_path / "alpha.html"
-    good.write_text(_page("alpha"), encoding="utf-8")
+def test_a_missing_page_is_reported_and_the_browser_goes_on(chromium, launches, tabs,
+                                                            tmp_path):
+    pages = []
+    for word in ("alpha", "bravo"):
+        (tmp_path / f"{word}.html").write_text(_page(word), encoding="utf-8")
+        pages.append((tmp_path / f"{word}.html", tmp_path / f"{word}.pdf"))
     missing = tmp_path / "gone.html"
     printed, error = browser_mod.print_pages(
-        [(missing, tmp_path / "gone.pdf"), (good, tmp_path / "alpha.pdf")], chromium,
-        timeout=30)
-    assert printed == [tmp_path / "alpha.pdf"] and "alpha-alpha" in _text(printed[0])
+        [pages[0], (missing, tmp_path / "gone.pdf"), pages[1]], chromium, timeout=30)
+    assert printed == [pdf for _, pdf in pages]
+    assert "alpha-alpha" in _text(printed[0]) and "bravo-bravo" in _text(printed[1])
     assert error.startswith("cannot make the PDF of gone.html: ")
     assert "ERR_FILE_NOT_FOUND" in error
     assert not (tmp_path / "gone.pdf").exists() and not list(tmp_path.glob("*.partial"))
     assert [how for how, _ in launches] == ["spawn"]
+    assert len(tabs) == 2  # the page after the failed one prints in a new tab
+
+
+def test_each_page_waits_for_its_own_file(chromium, tabs, tmp_path):
+    """Pages in one tab: a file printed twice in a row, or changed between two prints, and
+    names that the address percent-encodes, each PDF has the file as it was when printed.
+    """
+    names = ["Щука и «Ёж» 100% #1.html", "plain.html"]
+    for name, word in zip(names, ("alpha", "bravo"), strict=True):
+        (tmp_path / name).write_text(_page(word), encoding="utf-8")
+    first, second = (tmp_path / name for name in names)
+    printer = browser_mod.PdfPrinter(chromium, timeout=20)
+    with printer:
+        texts = [_text(printer.print_pdf(first, tmp_path / "1.pdf")),
+                 _text(printer.print_pdf(first, tmp_path / "2.pdf")),
+                 _text(printer.print_pdf(second, tmp_path / "3.pdf"))]
+        second.write_text(_page("charlie"), encoding="utf-8")
+        texts.append(_text(printer.print_pdf(second, tmp_path / "4.pdf")))
+    words = [next(w for w in WORDS if f"{w}-{w}" in text) for text in texts]
+    assert words == ["alpha", "alpha", "bravo", "charlie"]
+    assert len(tabs) == 1 and printer.launches == 1
 
 
 def test_a_pdf_that_cannot_be_written_is_reported(chromium, tmp_path):
@@ -179,13 +222,15 @@ def test_the_pages_stay_offline(chromium, tmp_path, caplog):
         extra = (f'<link rel="stylesheet" href="{base}/style.css"><img src="{base}/logo.png">'
                  f'<iframe src="{base}/frame"></iframe>')
         with caplog.at_level(logging.WARNING, logger="playbook.report.browser"):
-            written = exports.write_offers({"alpha-1": _page("alpha", extra)}, tmp_path,
+            # the second page in the same tab: the first page's blocking still holds
+            written = exports.write_offers({"alpha-1": _page("alpha"),
+                                            "bravo-2": _page("bravo", extra)}, tmp_path,
                                            timeout=30)
     finally:
         server.shutdown()
         server.server_close()
     assert asked == []
-    assert written.pdf_error is None and "alpha-alpha" in _text(written.pdf[0])
+    assert written.pdf_error is None and "bravo-bravo" in _text(written.pdf[1])
     assert f"{base}/logo.png: blocked" in caplog.text
 
 
