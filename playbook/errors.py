@@ -36,7 +36,21 @@ class ParamsError(PlaybookError):
 
 
 class DataError(PlaybookError):
-    """A client's data file cannot be read or does not hold what the playbook needs."""
+    """A client's data file cannot be read or does not hold what the playbook needs.
+
+    ``why``, when given, names the cause for a sentence in the consultant's language (a
+    model that cannot be estimated: ``ltv.why.<why>`` of the locales, with ``facts``); the
+    message stays the English paragraph of the log and of results.json.
+    """
+
+    def __init__(self, message: str = "", *, why: str | None = None, **facts: object):
+        super().__init__(message)
+        self.why = why
+        self.facts = facts
+
+    def cause(self) -> dict | None:
+        """``{"why": ..., **facts}`` to keep beside the message (None: no cause named)."""
+        return None if self.why is None else {"why": self.why, **self.facts}
 
 
 class OutputError(PlaybookError):

@@ -232,8 +232,8 @@ def fit_gamma_gamma(
             f"{int(bad.sum()):,} customers with repeat purchases have a missing or non-positive "
             f"{monetary_value!r}; the spend model needs the mean value of positive purchases. "
             "Leave those customers out of the spend fit, or rebuild the summary with "
-            "rfm_summary (by default it counts only positive-net days)."
-        )
+            "rfm_summary (by default it counts only positive-net days).", why="bad_spend",
+            count=int(bad.sum()))
     scale = float(m.mean())
     distinct = compress([x, m / scale])
     data = _gamma_gamma_data(distinct)
@@ -291,8 +291,8 @@ def expected_spend(
     if fit.q <= 1:
         raise DataError(
             f"The spend model's q = {fit.q:.3g} is not above 1, so the average purchase is not "
-            "finite: a few huge purchases dominate. Cap or remove outlying purchases and refit."
-        )
+            "finite: a few huge purchases dominate. Cap or remove outlying purchases and refit.",
+            why="heavy_tail", q=float(fit.q))
     require_columns(summary, [frequency, monetary_value], "customer summary")
     x = pd.to_numeric(summary[frequency], errors="coerce").to_numpy(dtype=float)
     m = pd.to_numeric(summary[monetary_value], errors="coerce").to_numpy(dtype=float)

@@ -193,8 +193,8 @@ def check_repeaters(n_repeat: int, model: str) -> None:
         raise DataError(
             f"Only {n_repeat} customers have a repeat purchase in the calibration period; the "
             f"{model} model needs at least {MIN_REPEAT_CUSTOMERS}. Use a later calibration end, "
-            "a longer period or more customers, or report simple repeat rates instead."
-        )
+            "a longer period or more customers, or report simple repeat rates instead.",
+            why="few_repeat", model=model, count=n_repeat, needed=MIN_REPEAT_CUSTOMERS)
 
 
 def _bfgs(objective, theta, data):
@@ -249,7 +249,8 @@ def maximise(objective, data, candidates, names, model, subsample=None):
     value, grad = objective(theta, data)
     if not np.isfinite(value):
         raise DataError(f"The {model} fit failed: the log-likelihood is not finite at the "
-                        "estimate. Check the summary for extreme values.")
+                        "estimate. Check the summary for extreme values.", why="not_finite",
+                        model=model)
     hessian = _hessian(objective, theta, data)
     if _is_positive_definite(hessian):
         moved = theta
@@ -274,8 +275,8 @@ def maximise(objective, data, candidates, names, model, subsample=None):
         raise DataError(
             f"The {model} fit did not converge{why}. The data show too little of what the "
             "model describes (for BG/NBD: repeat buying, and customers falling silent); use a "
-            "longer calibration period or more customers, and check the summary."
-        )
+            "longer calibration period or more customers, and check the summary.",
+            why="not_converged", model=model)
     return theta, hessian, value
 
 
@@ -342,6 +343,6 @@ def standard_errors(theta, hessian_mean, total, names, model):
             f"The {model} fit is not identified: {', '.join(loose)} (standard error over "
             f"{_MAX_RELATIVE_SE:g} times the estimate). The data show too little of what the "
             "model describes (for BG/NBD: customers falling silent after buying); use a longer "
-            "calibration period or more customers, or report simple repeat rates instead."
-        )
+            "calibration period or more customers, or report simple repeat rates instead.",
+            why="not_identified", model=model)
     return se

@@ -285,7 +285,7 @@ def rfm_summary(
     if not cal.any():
         raise DataError(
             f"No customer has a purchase on or before the calibration end {cal_end.date()}; "
-            "choose a later calibration end."
+            "choose a later calibration end.", why="no_history", date=cal_end.date()
         )
     # Purchase days in the calibration period, sorted by customer then day: each
     # customer's days are one run, its first purchase day first.

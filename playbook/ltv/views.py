@@ -79,7 +79,8 @@ class LtvAnalysis:
     bg: bgnbd.BGNBDFit | None = None
     gg: gammagamma.GammaGammaFit | None = None
     model_error: str | None = None
-    spend_error: str | None = None
+    #: the model's own cause of ``model_error`` (:meth:`playbook.errors.DataError.cause`)
+    model_cause: dict | None = None
     calibration_end: dt.date | None = None
     #: the forecast check: its period and whether it is long enough to judge
     #: (:func:`playbook.ltv.bgnbd.holdout_length`), with the errors when it is
@@ -197,7 +198,7 @@ def _fit_models(run: RunContext, result: LtvAnalysis, factors: ltv.LtvFactors | 
         result.gg = gammagamma.fit_gamma_gamma(repeat)
     except DataError as exc:  # either model: without both there is no CLV to report
         result.bg = result.gg = None
-        result.model_error = str(exc)
+        result.model_error, result.model_cause = str(exc), exc.cause()
         result.activity_reason = "no_model"
         return
     gap = activity.median_gap(calibration)

@@ -11,15 +11,50 @@ say what the same limits mean for the numbers. :mod:`playbook.ltv.views` re-expo
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
-from playbook.report.i18n import Lang
+from playbook.ltv import activity
+from playbook.report.i18n import Lang, Safe
 
 if TYPE_CHECKING:
     from playbook.ltv.views import LtvAnalysis
     from playbook.running.context import RunContext
 
-__all__ = ["consultant_notes"]
+__all__ = ["consultant_notes", "model_reason"]
+
+
+def model_reason(cause: dict | None, message: str, lang: Lang) -> str:
+    """Why a model was not estimated, in ``lang``: the sentence of the ``cause`` the model
+    named (:meth:`playbook.errors.DataError.cause`; HTML-escaped already, as
+    :class:`~playbook.report.i18n.Safe`), else its English ``message`` as it is.
+    """
+    key = f"ltv.why.{cause['why']}" if cause else ""
+    if not key or not lang.has(key):
+        return message
+    return Safe(lang.t(key, **{name: _fact(value, lang) for name, value in cause.items()
+                               if name != "why"}))  # escaped once, when it is filled in
+
+
+def _activity_reason(reason: str, lang: Lang) -> str:
+    """Why activity follows the recency rule, in words (the code when it has none)."""
+    key = f"ltv.consultant.activity_reason.{reason}"
+    if not lang.has(key):
+        return reason
+    return Safe(lang.t(key, dropout=lang.pct(activity.NEAR_ZERO_DROPOUT, 0),
+                       share=lang.pct(activity.NEARLY_ALL, 0),
+                       certain=lang.pct(activity.CERTAIN, 0),
+                       gaps=lang.int(activity.MIN_HISTORY_GAPS)))
+
+
+def _fact(value: object, lang: Lang) -> object:
+    if isinstance(value, dt.date):
+        return lang.date(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return lang.int(value)
+    if isinstance(value, float):
+        return lang.num(value, 2)
+    return value
 
 
 def consultant_notes(res: LtvAnalysis, run: RunContext, lang: Lang,
@@ -39,7 +74,8 @@ def consultant_notes(res: LtvAnalysis, run: RunContext, lang: Lang,
                             wanted=lang.int(cfg.active_window_months),
                             window=lang.int(res.window_months)))
     if res.bg is None and res.model_error:
-        notes.append(lang.t("ltv.consultant.model_failed", error=res.model_error))
+        notes.append(lang.t("ltv.consultant.model_failed",
+                            error=model_reason(res.model_cause, res.model_error, lang)))
     if res.bg is not None and res.holdout is None:
         notes.append(lang.t("ltv.consultant.no_holdout"))
     elif res.holdout is not None and not res.holdout["judged"]:
@@ -48,7 +84,7 @@ def consultant_notes(res: LtvAnalysis, run: RunContext, lang: Lang,
                             weeks=lang.num(cfg.holdout_min_weeks, 0)))
     if res.activity_rule == "recency" and res.activity_reason:
         notes.append(lang.t("ltv.consultant.recency_rule", gaps=lang.num(res.lapse_gaps, 1),
-                            reason=res.activity_reason))
+                            reason=_activity_reason(res.activity_reason, lang)))
     if res.spend is None or res.spend.empty:
         notes.append(lang.t("ltv.consultant.spend_missing"))
     if retain is not None and res.activity_rule == "model":

@@ -84,6 +84,7 @@ class WinbackAnalysis:
     #: customers the drop test judged, and why it could not run (None: it ran)
     drop_tested: int = 0
     drop_error: str | None = None
+    drop_cause: dict | None = None  # the model's cause (playbook.errors.DataError.cause)
     lost_count: int = 0
     has_annual: bool = False
     has_exits: bool = False
@@ -162,7 +163,7 @@ def analyse(run: RunContext) -> WinbackAnalysis:
         res.drop_tested = int((judged & (pairs["expected"] >= cfg.min_expected)).sum())
         drops = flagged[flagged["dropped"]]
     except DataError as exc:
-        res.drop_error = str(exc)
+        res.drop_error, res.drop_cause = str(exc), exc.cause()
         drops = pd.DataFrame(columns=["customer_id", "expected", "actual"])
     ar = seg.at_risk
     groups = rhythm(summary, as_of, valuable=valuable.to_numpy(), overdue_gaps=ar.overdue_gaps,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from playbook.ltv.views_notes import model_reason
 from playbook.report.i18n import Lang, Safe
 from playbook.report.privacy import mask_contacts
 from playbook.winback.candidates import REASONS
@@ -201,7 +202,9 @@ def consultant_notes(res: WinbackAnalysis, lang: Lang) -> list[str]:
     """Advice for the consultant (a cell tagged consultant-only: never in the report)."""
     notes = [lang.t("winback.consultant.tests")]
     if res.drop_error:
-        notes.append(lang.t("winback.consultant.drop_error", error=res.drop_error))
+        notes.append(lang.t("winback.consultant.drop_error",
+                            error=model_reason(res.drop_cause, res.drop_error, lang),
+                            months=lang.int(res.settings.drop_months)))
     if res.profile is None:
         notes.append(lang.t("winback.consultant.no_profile"))
     elif len(res.switch) and res.switch["competitor_assumed"].any():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,6 +30,20 @@ def test_a_spend_model_that_fails_takes_the_purchase_model_with_it(demo_run, mon
     for code, word in (("ru", "не удалось"), ("en", "could not be estimated")):
         (sentence,) = ltv_views.model_sentences(res, demo_run, Lang(code))
         assert word in sentence and "converge" not in sentence
+
+
+@pytest.mark.parametrize("code", ["ru", "en"])
+def test_the_consultant_reads_why_the_model_failed_in_their_language(demo_run, code):
+    """A calibration end before the first purchase: the model's own cause, in words."""
+    before = demo_run.transactions(columns=["date"])["date"].min().date() - dt.timedelta(1)
+    early = demo_run.params.ltv.model_copy(update={"calibration_end": before})
+    run = replace(demo_run, params=demo_run.params.model_copy(update={"ltv": early}))
+    res = ltv_views.analyse(run)
+    assert res.bg is None and res.model_cause == {"why": "no_history", "date": before}
+    assert "No customer has a purchase" in ltv_views.results(res)["model_error"]
+    lang = Lang(code)
+    (note,) = [n for n in ltv_views.consultant_notes(res, run, lang) if "ltv.model_error" in n]
+    assert str(lang.date(before)) in note and "No customer" not in note
 
 
 def test_without_a_model_the_value_section_says_so(demo_run, monkeypatch):

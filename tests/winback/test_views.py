@@ -4,6 +4,8 @@ tiny client with too little history for the drop test and no competitor profile.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from conftest import write_tiny_client
@@ -96,6 +98,15 @@ def test_tiny_client_without_profile_or_history(tmp_path, code):
     assert data["candidates"]["n"] == 0 and data["competitors"] == []
     notes = " ".join(views.consultant_notes(res, lang))
     assert "competitor-template" in notes
+    # why the drop was not tested, in the consultant's language, not the model's English
+    assert res.drop_cause["why"] in ("no_history", "few_repeat")
+    (note,) = [n for n in views.consultant_notes(res, lang)
+               if n.startswith(lang.t("winback.consultant.drop_error", error="",
+                                           months=lang.int(1))[:20])]
+    assert res.drop_error not in note and "winback.drop_months" in note
+    assert ("модел" in note) if code == "ru" else ("model" in note)
+    if code == "ru":
+        assert not re.search(r"[A-Za-z]{4,}", note.replace("winback.drop_months", ""))
     summary = build_summary({"winback": data}, lang)
     assert summary["recommendations"] == [lang.t("winback.summary.no_profile")]
 
