@@ -7,6 +7,8 @@ numbers a consultant sees (see :class:`_Raw`). A workbook's sheet is read by
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -305,6 +307,35 @@ def _blank_lines(path: Path, after: int, records: int) -> list[int]:
     return blanks
 
 
+def _long_rows(scan: _CsvScan, rows: Iterable[int]) -> tuple[list[int], int]:
+    """Which of ``rows`` (spreadsheet row numbers) have more cells than the header, and how
+    many the header has: a delimiter inside a cell that is not in quotes moves the cells
+    after it to the right. (DuckDB, reading leniently, may have taken the longer rows' count
+    for the file's.) Without a header row, the first data row's count stands for it.
+
+    Reads the file only as far as the last of ``rows``, as a spreadsheet counts rows (a
+    quoted cell may run over several lines).
+    """
+    wanted = set(rows)
+    if not wanted or scan.delimiter == " ":
+        return [], 0
+    first = scan.first_row - 1 if scan.options.get("header") else scan.first_row
+    found, cells = [], 0
+    with scan.readable.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        reader = csv.reader(handle, delimiter=scan.delimiter, quotechar='"', doublequote=True)
+        try:
+            for row, record in enumerate(reader, start=1):
+                if row == first:
+                    cells = len(record)
+                elif row in wanted and cells and len(record) > cells:
+                    found.append(row)
+                if row >= max(wanted):
+                    break
+        except csv.Error:  # a cell longer than the csv module reads: no answer past it
+            pass
+    return found, cells
+
+
 def _read_whitespace(con, path: Path, table: str, header: bool) -> None:
     """Whitespace-separated text (fixed-width dumps such as CDNOW's): split on runs of blanks."""
     con.execute("CREATE OR REPLACE TEMP TABLE _lines AS SELECT string_split_regex(trim(line), "
@@ -391,6 +422,7 @@ def _open_raw(con, source: Source, table: str, work_dir: Path) -> _Raw:
     else:  # counted when it is read
         empty = not _run(con, raw, f"SELECT 1 FROM {raw.relation} LIMIT 1")
     if empty:
-        raise DataError(f"{path}: has a header row ({', '.join(info.headers[:8])}) but no data "
-                        f"rows. Export the data again with the rows included.")
+        more = f", … ({len(info.headers)} in all)" if len(info.headers) > 8 else ""
+        raise DataError(f"{path}: has a header row ({', '.join(info.headers[:8])}{more}) but "
+                        f"no data rows. Export the data again with the rows included.")
     return raw

@@ -27,13 +27,15 @@ from playbook.intake.sources import (
     NOT_CLEAN,
     _as_cp1251,
     _build,
+    _CsvScan,
+    _long_rows,
     _NotClean,
     _NotUtf8,
     _open_raw,
     _Raw,
     _run,
 )
-from playbook.intake.sql import _count, _examples, _found, _lit, _q
+from playbook.intake.sql import _count, _examples, _found, _lit, _q, _sep_name
 from playbook.params import Params, Source
 
 #: A row whose first text says this is a total line of the export, not a sale (no \b:
@@ -125,13 +127,16 @@ def _totals(con, info: FileInfo, path: Path) -> list[Issue]:
 
 
 def _unparseable(con, table: str, info: FileInfo, source: Source, policy: str,
-                 columns: tuple[str, ...], today: dt.date) -> list[Issue]:
+                 columns: tuple[str, ...], today: dt.date, scan: _CsvScan | None = None
+                 ) -> list[Issue]:
     """Rows whose required date or amount cannot be read: stop with a message, or drop.
 
     The message quotes up to five rows of each column and says what to do. When dates
     cannot be read, a ``date_format`` that reads them is proposed if one of the usual ones
     does (see :func:`~playbook.intake.parsing._suggest_date_format`); leaving the rows out
-    (``intake.bad_rows: drop``) is offered only when a small share of the dates fails.
+    (``intake.bad_rows: drop``) is offered only when a small share of the dates fails. When
+    quoted rows of a delimited file (``scan``) have more cells than its header, the message
+    says first that a delimiter inside a cell moved their cells.
     """
     path = source.path
     issues, messages, advice = [], [], []
@@ -166,13 +171,24 @@ def _unparseable(con, table: str, info: FileInfo, source: Source, policy: str,
         else:
             fix_cells = True
     if messages and policy == "stop":
+        moved, cells = _long_rows(scan, [row for issue in issues for row, _ in issue.examples]
+                                  ) if scan is not None else ([], 0)
+        if moved:
+            advice.insert(0, f"{'Rows' if len(moved) > 1 else 'Row'} "
+                          f"{', '.join(map(str, moved))} {'have' if len(moved) > 1 else 'has'}"
+                          f" more cells than the header's {cells}: a "
+                          f"{_sep_name(scan.delimiter)} inside a cell that is not in quotes (a "
+                          f"name, an address, a comment) moves the cells after it one column "
+                          f"to the right. Export again with such cells in double quotes, or "
+                          f"with another delimiter")
         if fix_cells:
             advice.append("Fix these cells in the file" + (
                 ", or set intake.bad_rows: drop in the parameters to leave such rows out (they "
                 "will be counted in the data-quality section)" if droppable else ""))
         formats = "; ".join(f"{k}: {v}" for k, v in info.date_formats.items())
+        dates = any(issue.kind[4:] in DATES for issue in issues)
         raise DataError(f"{path}: " + "; ".join(messages) + ". " + ". ".join(advice) + "."
-                        + (f" Date formats tried: {formats}." if formats else ""))
+                        + (f" Date formats tried: {formats}." if formats and dates else ""))
     for issue in issues:
         con.execute(f"DELETE FROM {table} WHERE {issue.kind[4:]} IS NULL")
     return issues
@@ -233,7 +249,7 @@ def _transactions(con, params: Params, work_dir: Path, today: dt.date, target: P
         info.mapping["amount"] = f"{info.mapping['quantity']} x {info.mapping['price']}"
     issues = _totals(con, info, path) if "date" in info.mapping else []
     issues += _unparseable(con, "tx", info, source, params.intake.bad_rows, ("date", "amount"),
-                           today)
+                           today, raw.csv)
     name = path.name
 
     blank = "customer_id IS NULL"

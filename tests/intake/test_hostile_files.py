@@ -603,3 +603,47 @@ def test_an_interrupt_is_not_swallowed(tmp_path, monkeypatch):
     xlsx(tmp_path / "tx.xlsx", [HEADER, *ROWS])
     with pytest.raises(KeyboardInterrupt):
         intake(tmp_path, "tx.xlsx")
+
+
+# ---------------------------------------------------------------------------------------
+# A delimiter inside a cell that is not in quotes
+# ---------------------------------------------------------------------------------------
+
+def test_a_delimiter_inside_an_unquoted_cell_is_named_as_the_cause(tmp_path):
+    """1C writes a name with a ';' in it without quotes: the row's cells move one column
+    right, so its amount is a date or a name. The message says why before what to fix, and
+    only of the rows quoted that are longer than the header.
+    """
+    lines = ["Клиент;Название;Дата;Сумма", "К-1;ООО Альфа;01.02.2024;10",
+             "К-2;ООО Бета; филиал;01.02.2024;11", '"К-4";"ООО Дельта; склад";01.02.2024;13',
+             "К-5;ООО Эпсилон;01.02.2024;x"]
+    lines += [f"К-{i};ООО Номер {i};01.02.2024;{i}" for i in range(6, 40)]
+    (tmp_path / "tx.csv").write_bytes(csv_bytes(lines))
+    stderr = validate_cli(tmp_path, {"path": "tx.csv", "columns": {
+        "customer_id": "Клиент", "customer_name": "Название", "date": "Дата",
+        "amount": "Сумма"}})
+    assert "row 3 ('01.02.2024')" in stderr and "row 5 ('x')" in stderr
+    assert "Row 3 has more cells than the header's 4: a ';' inside a cell that is not in " \
+           "quotes" in stderr  # not row 4, whose ';' is quoted, nor row 5, a bad amount
+    assert "Rows" not in stderr
+
+
+def test_a_bad_amount_alone_says_nothing_of_cells_moved_or_of_dates(tmp_path):
+    (tmp_path / "tx.csv").write_bytes(csv_bytes(["Клиент;Дата;Сумма", "К-1;01.02.2024;10",
+                                                 "К-2;01.02.2024;abc"]))
+    stderr = validate_cli(tmp_path)
+    assert "row 3 ('abc')" in stderr
+    assert "more cells" not in stderr and "Date formats tried" not in stderr
+
+
+def test_unreadable_dates_still_say_which_formats_were_tried(tmp_path):
+    (tmp_path / "tx.csv").write_bytes(csv_bytes(["Клиент;Дата;Сумма", "К-1;01.02.2024;10",
+                                                 "К-2;31.02.2024;11"]))
+    assert "Date formats tried: date: %d.%m.%Y." in validate_cli(tmp_path)
+
+
+def test_a_header_without_rows_counts_the_columns_it_does_not_list(tmp_path):
+    header = ";".join(f"Колонка {i}" for i in range(1, 12))
+    (tmp_path / "tx.csv").write_bytes(csv_bytes([header]))
+    message = intake_error(tmp_path)
+    assert "Колонка 8, … (11 in all)) but no data rows" in message
