@@ -125,7 +125,8 @@ def detect_columns(headers: list[str], synonyms: dict[str, list[list[str]]],
             if not 1 <= header <= len(headers):
                 raise DataError(f"{file}: column number {header} for '{canonical}' is out of "
                                 f"range; the file has {len(headers)} columns: {listing}.")
-            header = headers[header - 1]
+            mapping[canonical] = headers[header - 1]
+            continue
         if header not in headers:
             near = [h for h in headers if _norm(h) == _norm(header)]
             if near:
@@ -134,6 +135,16 @@ def detect_columns(headers: list[str], synonyms: dict[str, list[list[str]]],
                 raise DataError(f"{file}: the parameters map '{canonical}' to column "
                                 f"{header!r}, which is not in the file. The file's columns "
                                 f"are: {listing}. Fix 'columns' in the parameters.")
+        twins = [h for h in headers if re.fullmatch(re.escape(header) + r"_\d+", h)]
+        if twins:  # "Сумма;…;Сумма" is read as Сумма, Сумма_1: which one was meant?
+            where = [headers.index(h) + 1 for h in (header, *twins)]
+            raise DataError(
+                f"{file}: {len(where)} columns are called {header!r} (columns "
+                f"{', '.join(map(str, where))}), so the parameters' '{canonical}: {header}' "
+                f"could be any of them. Give its number instead, e.g. columns: "
+                f"{{{canonical}: {where[0]}}} for the first of them, {{{canonical}: "
+                f"{where[1]}}} for the second, or rename the columns in the file. The file's "
+                f"columns are: {listing}.")
         mapping[canonical] = header
     taken = set(mapping.values())
     normed = {h: _norm(h) for h in headers}

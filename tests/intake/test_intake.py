@@ -1180,6 +1180,19 @@ def test_repeated_amount_header_is_ambiguous(tmp_path):
     assert chosen.figures["revenue"] == 20
 
 
+def test_a_repeated_header_named_in_the_parameters_is_ambiguous_too(tmp_path):
+    """The parameters say amount: Сумма and the file has two: the first was taken in
+    silence. Now the message gives the columns' numbers, which choose either.
+    """
+    write(tmp_path / "tx.csv", "Дата;Клиент;Сумма;Сумма\n01.01.2020;A;10;20\n")
+    message = intake_error(tmp_path, {"path": "tx.csv", "columns": {"amount": "Сумма"}})
+    assert "2 columns are called 'Сумма' (columns 3, 4)" in message
+    assert "columns: {amount: 3} for the first of them, {amount: 4} for the second" in message
+    for number, revenue in ((3, 10), (4, 20)):
+        chosen = intake(tmp_path, {"path": "tx.csv", "columns": {"amount": number}})
+        assert chosen.figures["revenue"] == revenue
+
+
 @pytest.mark.parametrize(("header", "policy", "action", "revenue"), [
     ("Клиент;Дата;Сумма", "auto", "kept", 300),             # no document number: kept
     ("Клиент;Дата;Сумма;Документ", "auto", "dropped", 200),  # same document twice: dropped
