@@ -104,6 +104,13 @@ def _norm(header: str) -> str:
     return re.sub(r"[^\w]+", " ", text).strip()
 
 
+def _twins(header: str, headers: list[str]) -> list[str]:
+    """The other columns a repeated ``header`` was read as ("Сумма;Сумма" is read as Сумма,
+    Сумма_1).
+    """
+    return [h for h in headers if re.fullmatch(re.escape(header) + r"_\d+", h)]
+
+
 def detect_columns(headers: list[str], synonyms: dict[str, list[list[str]]],
                    explicit: dict[str, str | int], *, file: Path, required: tuple[str, ...],
                    ) -> dict[str, str]:
@@ -135,8 +142,7 @@ def detect_columns(headers: list[str], synonyms: dict[str, list[list[str]]],
                 raise DataError(f"{file}: the parameters map '{canonical}' to column "
                                 f"{header!r}, which is not in the file. The file's columns "
                                 f"are: {listing}. Fix 'columns' in the parameters.")
-        twins = [h for h in headers if re.fullmatch(re.escape(header) + r"_\d+", h)]
-        if twins:  # "Сумма;…;Сумма" is read as Сумма, Сумма_1: which one was meant?
+        if twins := _twins(header, headers):  # which of the repeated headers was meant?
             where = [headers.index(h) + 1 for h in (header, *twins)]
             raise DataError(
                 f"{file}: {len(where)} columns are called {header!r} (columns "
@@ -171,8 +177,7 @@ def detect_columns(headers: list[str], synonyms: dict[str, list[list[str]]],
                     break
             if found:
                 break
-        twins = [h for h in headers if found and re.fullmatch(re.escape(found) + r"_\d+", h)]
-        if twins:  # the file repeats the header: "Сумма;Сумма" is read as Сумма, Сумма_1
+        if found and (twins := _twins(found, headers)):  # the file repeats the header
             if canonical in required:
                 raise DataError(
                     f"{file}: {len(twins) + 1} columns are called {found!r}, so "

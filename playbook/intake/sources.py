@@ -317,8 +317,9 @@ def _long_rows(scan: _CsvScan, rows: Iterable[int]) -> tuple[list[int], int]:
     quoted cell may run over several lines).
     """
     wanted = set(rows)
-    if not wanted or scan.delimiter == " ":
+    if not wanted:
         return [], 0
+    last = max(wanted)
     first = scan.first_row - 1 if scan.options.get("header") else scan.first_row
     found, cells = [], 0
     with scan.readable.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
@@ -329,7 +330,7 @@ def _long_rows(scan: _CsvScan, rows: Iterable[int]) -> tuple[list[int], int]:
                     cells = len(record)
                 elif row in wanted and cells and len(record) > cells:
                     found.append(row)
-                if row >= max(wanted):
+                if row >= last:
                     break
         except csv.Error:  # a cell longer than the csv module reads: no answer past it
             pass

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from playbook.running.context import RunContext
     from playbook.segmentation.views import Segments
 
-__all__ = ["multiple", "kind_sentence", "rhythm_intro", "rhythm_table",
-           "rhythm_sentences", "overdue_tasks", "consultant_notes"]
+__all__ = ["kind_sentence", "rhythm_intro", "rhythm_table", "rhythm_sentences",
+           "overdue_tasks", "consultant_notes"]
 
 
 def _classes(seg: Segments, lang: Lang) -> str:
